@@ -1,0 +1,58 @@
+package ferry.store;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+
+/**
+ * A store of immutable objects addressed by {@link Location}: a local or network file system, or an
+ * S3-compatible object store.
+ *
+ * <p>The interface is kept small on purpose so that a backend is easy to write and to test: one contract test
+ * ({@code ferry.testing.StoreContractTest}) runs against every backend. Hierarchical and blob stores differ; the
+ * methods below say how each behaves. Errors: a missing object is an {@link ObjectNotFoundException} naming its
+ * location; every other failure is an {@link IOException} whose message names the location and, where possible,
+ * what to do.
+ */
+public interface ObjectStore extends Closeable {
+    /**
+     * Returns what the store knows of one object.
+     *
+     * @throws ObjectNotFoundException if there is no object there (a local folder is not an object)
+     */
+    ObjectInfo stat(Location location) throws IOException;
+
+    /**
+     * Lists every object whose location starts with {@code prefix}, recursively, in ascending key order. A prefix
+     * that ends in {@code /} lists a folder; one that does not also matches siblings that share its beginning
+     * ({@code s3://b/img} lists {@code img/a} and {@code img2/b}), on both kinds of store. Folder placeholders
+     * (S3 keys ending in {@code /}) and Ferry's temporary files are not objects and are skipped. A prefix with
+     * nothing under it yields an empty listing; a missing bucket is an error.
+     */
+    ObjectListing list(Location prefix) throws IOException;
+
+    /**
+     * Opens the whole object for sequential reading with as few requests as the store allows.
+     *
+     * @throws ObjectNotFoundException if there is no object there
+     */
+    InputStream openStream(Location location) throws IOException;
+
+    /**
+     * Opens {@code length} bytes from {@code position} (fewer if the object ends first). Positional reads are the
+     * primitive that read-ahead and caches are built on.
+     */
+    InputStream openStream(Location location, long position, long length) throws IOException;
+
+    /**
+     * Starts a new object that must not exist yet. The check happens at {@link ObjectOutput#commit()}, atomically
+     * where the store allows it (an exclusive link locally, {@code If-None-Match: *} on S3).
+     */
+    ObjectOutput create(Location location, WriteOptions options) throws IOException;
+
+    /** Starts a new object that replaces any existing one when committed. */
+    ObjectOutput createOrOverwrite(Location location, WriteOptions options) throws IOException;
+
+    /** Deletes one object. Deleting a missing object is not an error. */
+    void delete(Location location) throws IOException;
+}

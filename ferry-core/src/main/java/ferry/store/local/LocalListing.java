@@ -1,0 +1,113 @@
+package ferry.store.local;
+
+import ferry.store.Location;
+import ferry.store.ObjectInfo;
+import ferry.store.ObjectListing;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.NoSuchElementException;
+
+/**
+ * Walks a folder depth-first in the same order as an S3 listing: by full key, byte-wise. Sorting each folder's
+ * entries with folders compared as {@code name + "/"} yields that order while holding one folder at a time.
+ */
+final class LocalListing implements ObjectListing {
+    private record Entry(String sortKey, Path path, BasicFileAttributes attributes) {}
+
+    private final Location prefix;
+    private final Deque<Deque<Entry>> stack = new ArrayDeque<>();
+    private final String namePrefix;
+    private ObjectInfo next;
+
+    LocalListing(Location prefix) throws IOException {
+        this.prefix = prefix;
+        Path base = prefix.toPath();
+        Path folder = prefix.isDirectory() ? base : base.getParent();
+        this.namePrefix = prefix.isDirectory() ? "" : base.getFileName().toString();
+        try {
+            pushFolder(folder, namePrefix);
+        } catch (NoSuchFileException | NotDirectoryException e) {
+            // An absent folder is an empty prefix, as on S3.
+        } catch (IOException e) {
+            throw LocalStore.failure(prefix, "list", e);
+        }
+    }
+
+    private void pushFolder(Path folder, String startsWith) throws IOException {
+        List<Entry> entries = new ArrayList<>();
+        try (DirectoryStream<Path> children = Files.newDirectoryStream(folder)) {
+            for (Path child : children) {
+                String name = child.getFileName().toString();
+                if (!name.startsWith(startsWith) || name.endsWith(LocalStore.TEMP_SUFFIX)) {
+                    continue;
+                }
+                BasicFileAttributes attributes;
+                try {
+                    attributes = Files.readAttributes(child, BasicFileAttributes.class);
+                } catch (NoSuchFileException e) {
+                    continue; // deleted while we listed
+                }
+                if (attributes.isDirectory()) {
+                    entries.add(new Entry(name + "/", child, attributes));
+                } else if (attributes.isRegularFile()) {
+                    entries.add(new Entry(name, child, attributes));
+                }
+            }
+        }
+        entries.sort((a, b) -> compareUtf8(a.sortKey, b.sortKey));
+        stack.push(new ArrayDeque<>(entries));
+    }
+
+    /** S3 orders keys by their UTF-8 bytes; Java strings compare by UTF-16 units, which differs above U+FFFF. */
+    static int compareUtf8(String a, String b) {
+        return java.util.Arrays.compareUnsigned(
+                a.getBytes(java.nio.charset.StandardCharsets.UTF_8), b.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public boolean hasNext() throws IOException {
+        while (next == null && !stack.isEmpty()) {
+            Deque<Entry> top = stack.peek();
+            Entry entry = top.poll();
+            if (entry == null) {
+                stack.pop();
+                continue;
+            }
+            if (entry.attributes.isDirectory()) {
+                // Symbolic links to folders are not followed: readAttributes followed them, so check the link.
+                if (Files.isSymbolicLink(entry.path)) {
+                    continue;
+                }
+                try {
+                    pushFolder(entry.path, "");
+                } catch (NoSuchFileException e) {
+                    // removed while we listed
+                } catch (IOException e) {
+                    throw LocalStore.failure(Location.of(entry.path), "list", e);
+                }
+            } else {
+                next = LocalStore.info(Location.of(entry.path), entry.attributes);
+            }
+        }
+        return next != null;
+    }
+
+    @Override
+    public ObjectInfo next() throws IOException {
+        if (!hasNext()) {
+            throw new NoSuchElementException("no more objects under " + prefix);
+        }
+        ObjectInfo result = next;
+        next = null;
+        return result;
+    }
+}

@@ -1,0 +1,126 @@
+package ferry.store.local;
+
+import ferry.checksum.Crc32c;
+import ferry.store.ChecksumMismatchException;
+import ferry.store.Location;
+import ferry.store.ObjectExistsException;
+import ferry.store.ObjectInfo;
+import ferry.store.ObjectOutput;
+import ferry.store.WriteOptions;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.zip.CRC32C;
+
+/** Writes to a temporary file beside the target; {@link #commit()} flushes it and moves it into place. */
+final class LocalOutput extends ObjectOutput {
+    private final Location location;
+    private final WriteOptions options;
+    private final boolean overwrite;
+    private final Path target;
+    private final Path temp;
+    private final FileChannel channel;
+    private final CRC32C crc = new CRC32C();
+    private boolean done;
+
+    LocalOutput(Location location, WriteOptions options, boolean overwrite) throws IOException {
+        if (location.isDirectory()) {
+            throw new IllegalArgumentException("cannot write an object at a folder location: " + location);
+        }
+        this.location = location;
+        this.options = options;
+        this.overwrite = overwrite;
+        this.target = location.toPath();
+        this.temp = target.resolveSibling(
+                "." + target.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong())
+                        + LocalStore.TEMP_SUFFIX);
+        try {
+            Files.createDirectories(target.getParent());
+            this.channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        } catch (IOException e) {
+            throw LocalStore.failure(location, "write", e);
+        }
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+        write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+        if (done) {
+            throw new IOException("output for " + location + " is already closed");
+        }
+        crc.update(b, off, len);
+        ByteBuffer buffer = ByteBuffer.wrap(b, off, len);
+        try {
+            while (buffer.hasRemaining()) {
+                channel.write(buffer);
+            }
+        } catch (IOException e) {
+            throw LocalStore.failure(location, "write", e);
+        }
+    }
+
+    @Override
+    public ObjectInfo commit() throws IOException {
+        if (done) {
+            throw new IOException("output for " + location + " is already closed");
+        }
+        String actual = Crc32c.hex(crc.getValue());
+        try {
+            if (options.crc32c() != null && !options.crc32c().equals(actual)) {
+                throw new ChecksumMismatchException(location, "CRC32C", options.crc32c(), actual);
+            }
+            try {
+                // Flush the data before the rename makes it visible, so a power cut cannot publish a hole.
+                channel.force(false);
+            } catch (IOException e) {
+                throw LocalStore.failure(location, "write", e);
+            }
+            channel.close();
+            try {
+                if (overwrite) {
+                    Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                } else {
+                    // A hard link fails atomically when the name is taken, unlike a check followed by a rename.
+                    Files.createLink(target, temp);
+                    Files.delete(temp);
+                }
+            } catch (FileAlreadyExistsException e) {
+                throw new ObjectExistsException(location);
+            } catch (IOException e) {
+                throw LocalStore.failure(location, "write", e);
+            }
+            done = true;
+            BasicFileAttributes attributes = Files.readAttributes(target, BasicFileAttributes.class);
+            ObjectInfo info = LocalStore.info(location, attributes);
+            return new ObjectInfo(location, info.size(), info.lastModified(), info.etag(), actual);
+        } finally {
+            if (!done) {
+                abandon();
+            }
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (!done) {
+            abandon();
+        }
+    }
+
+    private void abandon() throws IOException {
+        done = true;
+        channel.close();
+        Files.deleteIfExists(temp);
+    }
+}

@@ -1,0 +1,121 @@
+package ferry.store.local;
+
+import ferry.store.Location;
+import ferry.store.ObjectInfo;
+import ferry.store.ObjectListing;
+import ferry.store.ObjectNotFoundException;
+import ferry.store.ObjectOutput;
+import ferry.store.ObjectStore;
+import ferry.store.StoreException;
+import ferry.store.WriteOptions;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+
+/**
+ * Objects as files on a local or network file system (NFS, Lustre): a key is a relative path, a prefix ending in
+ * {@code /} is a folder. Writes go to a temporary file in the destination folder, are flushed and then renamed
+ * (or hard-linked, for an exclusive create), so a reader or a crash never sees half a file under its final name.
+ */
+public final class LocalStore implements ObjectStore {
+    /** Temporary files end with this; listings skip them and a later write may clean them. */
+    public static final String TEMP_SUFFIX = ".ferry-tmp";
+
+    @Override
+    public ObjectInfo stat(Location location) throws IOException {
+        Path path = location.toPath();
+        BasicFileAttributes attributes;
+        try {
+            attributes = Files.readAttributes(path, BasicFileAttributes.class);
+        } catch (NoSuchFileException | NotDirectoryException e) {
+            throw new ObjectNotFoundException(location);
+        } catch (IOException e) {
+            throw failure(location, "stat", e);
+        }
+        if (!attributes.isRegularFile()) {
+            throw new ObjectNotFoundException(location, "not a file: " + location);
+        }
+        return info(location, attributes);
+    }
+
+    static ObjectInfo info(Location location, BasicFileAttributes attributes) {
+        long nanos = attributes.lastModifiedTime().to(java.util.concurrent.TimeUnit.NANOSECONDS);
+        String etag = Long.toHexString(nanos) + "-" + Long.toHexString(attributes.size());
+        return new ObjectInfo(location, attributes.size(), attributes.lastModifiedTime().toInstant(), etag, null);
+    }
+
+    @Override
+    public ObjectListing list(Location prefix) throws IOException {
+        return new LocalListing(prefix);
+    }
+
+    @Override
+    public InputStream openStream(Location location) throws IOException {
+        try {
+            return Files.newInputStream(location.toPath());
+        } catch (NoSuchFileException e) {
+            throw new ObjectNotFoundException(location);
+        } catch (IOException e) {
+            throw failure(location, "open", e);
+        }
+    }
+
+    @Override
+    public InputStream openStream(Location location, long position, long length) throws IOException {
+        if (position < 0 || length < 0) {
+            throw new IllegalArgumentException("negative position or length for " + location);
+        }
+        FileChannel channel;
+        try {
+            channel = FileChannel.open(location.toPath(), StandardOpenOption.READ);
+        } catch (NoSuchFileException e) {
+            throw new ObjectNotFoundException(location);
+        } catch (IOException e) {
+            throw failure(location, "open", e);
+        }
+        channel.position(position);
+        return new BoundedInputStream(Channels.newInputStream(channel), length);
+    }
+
+    @Override
+    public ObjectOutput create(Location location, WriteOptions options) throws IOException {
+        return new LocalOutput(location, options, false);
+    }
+
+    @Override
+    public ObjectOutput createOrOverwrite(Location location, WriteOptions options) throws IOException {
+        return new LocalOutput(location, options, true);
+    }
+
+    @Override
+    public void delete(Location location) throws IOException {
+        try {
+            Files.deleteIfExists(location.toPath());
+        } catch (IOException e) {
+            throw failure(location, "delete", e);
+        }
+    }
+
+    @Override
+    public void close() {}
+
+    /** Turns a file-system error into one that names the location and, for the common causes, what to do. */
+    static StoreException failure(Location location, String action, IOException e) {
+        String reason = e instanceof FileSystemException fse && fse.getReason() != null ? fse.getReason() : e.toString();
+        if (e instanceof AccessDeniedException) {
+            reason = "permission denied; check the owner and mode of " + ((AccessDeniedException) e).getFile();
+        } else if (reason.contains("No space left")) {
+            reason = "no space left on device; free space or choose another destination";
+        }
+        return new StoreException(location, "cannot " + action + " " + location + ": " + reason, e);
+    }
+}
