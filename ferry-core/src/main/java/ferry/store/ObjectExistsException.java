@@ -5,4 +5,8 @@ public final class ObjectExistsException extends StoreException {
     public ObjectExistsException(Location location) {
         super(location, "already exists: " + location);
     }
+
+    public ObjectExistsException(Location location, String message) {
+        super(location, message);
+    }
 }

@@ -1,0 +1,139 @@
+package ferry.cli;
+
+import ferry.store.Location;
+import ferry.store.StoreException;
+import ferry.store.Stores;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Map;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The {@code ferry} command: global options and the context every sub-command shares. */
+@Command(
+        name = "ferry",
+        mixinStandardHelpOptions = true,
+        versionProvider = Ferry.Version.class,
+        description = "Move ML training data between on-premises storage and object stores, as versioned datasets.",
+        subcommands = {CpCommand.class, LsCommand.class, DatasetCommand.class, DemoCommand.class})
+public final class Ferry {
+    /** Exit codes: success, a failed transfer or verification, a usage error. */
+    static final int OK = 0;
+
+    static final int FAILED = 1;
+    static final int USAGE = 2;
+
+    @Option(names = "--store", paramLabel = "LOCATION",
+            description = "Where datasets are kept (default: $FERRY_STORE, else $FERRY_HOME/store).")
+    String store;
+
+    @Option(names = {"-v", "--verbose"}, description = "Print stack traces of errors.")
+    boolean verbose;
+
+    final Map<String, String> environment;
+    final PrintWriter out;
+    final PrintWriter err;
+    final boolean terminal;
+    final Clock clock = Clock.systemUTC();
+    private Stores stores;
+
+    Ferry(Map<String, String> environment, PrintWriter out, PrintWriter err, boolean terminal) {
+        this.environment = environment;
+        this.out = out;
+        this.err = err;
+        this.terminal = terminal;
+    }
+
+    public static void main(String[] args) {
+        boolean terminal = System.console() != null && System.console().isTerminal();
+        PrintWriter out = new PrintWriter(System.out, true);
+        PrintWriter err = new PrintWriter(System.err, true);
+        System.exit(run(args, System.getenv(), out, err, terminal));
+    }
+
+    /** Runs one command line and returns its exit code; tests call this with their own environment. */
+    static int run(String[] args, Map<String, String> environment, PrintWriter out, PrintWriter err, boolean terminal) {
+        Ferry ferry = new Ferry(environment, out, err, terminal);
+        CommandLine commandLine = new CommandLine(ferry);
+        commandLine.setOut(out);
+        commandLine.setErr(err);
+        commandLine.setExecutionExceptionHandler((e, cl, parseResult) -> ferry.report(e));
+        try {
+            return commandLine.execute(args);
+        } finally {
+            ferry.closeStores();
+            out.flush();
+            err.flush();
+        }
+    }
+
+    /** Turns an error into a message naming what is wrong and what to do, and the matching exit code. */
+    private int report(Exception e) {
+        Throwable error = e instanceof UncheckedIOException u ? u.getCause() : e;
+        if (verbose) {
+            error.printStackTrace(err);
+        }
+        String message = error.getMessage() == null ? error.toString() : error.getMessage();
+        err.println("ferry: " + message);
+        if (error instanceof IllegalArgumentException) {
+            return USAGE;
+        }
+        if (!(error instanceof IOException) && !(error instanceof InterruptedException) && !verbose) {
+            err.println("(an unexpected error: run again with --verbose for details)");
+        }
+        return FAILED;
+    }
+
+    Stores stores() {
+        if (stores == null) {
+            stores = Stores.fromEnvironment(environment);
+        }
+        return stores;
+    }
+
+    private void closeStores() {
+        if (stores != null) {
+            try {
+                stores.close();
+            } catch (IOException e) {
+                err.println("ferry: " + e.getMessage());
+            }
+        }
+    }
+
+    /** Ferry's own folder: $FERRY_HOME, else ~/.ferry. */
+    Path home() {
+        String home = environment.get("FERRY_HOME");
+        if (home != null && !home.isBlank()) {
+            return Path.of(home).toAbsolutePath();
+        }
+        String user = environment.getOrDefault("HOME", System.getProperty("user.home"));
+        return Path.of(user, ".ferry");
+    }
+
+    /** The store that holds datasets: --store, else $FERRY_STORE, else $FERRY_HOME/store. */
+    Location storeLocation() {
+        String configured = store != null ? store : environment.get("FERRY_STORE");
+        if (configured != null && !configured.isBlank()) {
+            return Location.of(configured).asDirectory();
+        }
+        return Location.of(home().resolve("store")).asDirectory();
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String version = Ferry.class.getPackage().getImplementationVersion();
+            return new String[] {"ferry " + (version == null ? "development build" : version)};
+        }
+    }
+
+    /** For messages: keeps StoreException's message, which already names the location. */
+    static String describe(Throwable e) {
+        return e instanceof StoreException || e.getMessage() != null ? e.getMessage() : e.toString();
+    }
+}

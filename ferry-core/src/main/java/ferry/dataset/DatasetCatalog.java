@@ -1,0 +1,222 @@
+package ferry.dataset;
+
+import ferry.checksum.ChecksumInputStream;
+import ferry.store.ChecksumMismatchException;
+import ferry.store.Location;
+import ferry.store.ObjectExistsException;
+import ferry.store.ObjectInfo;
+import ferry.store.ObjectListing;
+import ferry.store.ObjectNotFoundException;
+import ferry.store.ObjectOutput;
+import ferry.store.ObjectStore;
+import ferry.store.StoreException;
+import ferry.store.Stores;
+import ferry.store.WriteOptions;
+import ferry.transfer.Failure;
+import ferry.transfer.Parallel;
+import ferry.transfer.TransferListener;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.List;
+import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The datasets kept in a store: each version is an immutable manifest at
+ * {@code <store>/.ferry/datasets/<name>/v<N>.json}, created with an exclusive write so that two writers can never
+ * both claim one version.
+ */
+public final class DatasetCatalog {
+    private static final Pattern VERSION_FILE = Pattern.compile("v([0-9]{1,9})\\.json");
+
+    private final Stores stores;
+    private final Location root;
+    private final Clock clock;
+    private final int concurrency;
+
+    /**
+     * @param stores where manifests and data are read and written
+     * @param store the store location that holds the catalog ({@code s3://bucket/} or a local folder)
+     */
+    public DatasetCatalog(Stores stores, Location store, Clock clock, int concurrency) {
+        this.stores = stores;
+        this.root = store.asDirectory().resolve(".ferry/datasets/");
+        this.clock = clock;
+        this.concurrency = concurrency;
+    }
+
+    /** Where a version's manifest lives. */
+    public Location manifestLocation(String name, int version) {
+        return root.resolve(DatasetRef.checkName(name) + "/v" + version + ".json");
+    }
+
+    /** The names of every dataset, sorted. */
+    public List<String> names() throws IOException {
+        TreeSet<String> names = new TreeSet<>();
+        ObjectListing listing = stores.forLocation(root).list(root);
+        while (listing.hasNext()) {
+            String key = root.relativize(listing.next().location());
+            int slash = key.indexOf('/');
+            if (slash > 0 && VERSION_FILE.matcher(key.substring(slash + 1)).matches()) {
+                names.add(key.substring(0, slash));
+            }
+        }
+        return List.copyOf(names);
+    }
+
+    /** The versions of one dataset, ascending; empty if it has none. */
+    public List<Integer> versions(String name) throws IOException {
+        Location folder = root.resolve(DatasetRef.checkName(name) + "/");
+        List<Integer> versions = new ArrayList<>();
+        ObjectListing listing = stores.forLocation(folder).list(folder);
+        while (listing.hasNext()) {
+            Matcher m = VERSION_FILE.matcher(folder.relativize(listing.next().location()));
+            if (m.matches()) {
+                versions.add(Integer.parseInt(m.group(1)));
+            }
+        }
+        Collections.sort(versions);
+        return versions;
+    }
+
+    /** Loads one version, or the latest when the reference names none. */
+    public Manifest load(DatasetRef ref) throws IOException {
+        int version = ref.version();
+        if (ref.isLatest()) {
+            List<Integer> versions = versions(ref.name());
+            if (versions.isEmpty()) {
+                throw new ObjectNotFoundException(root.resolve(ref.name() + "/"),
+                        "no dataset named '" + ref.name() + "' in " + root + ": see 'ferry dataset ls'");
+            }
+            version = versions.getLast();
+        }
+        Location location = manifestLocation(ref.name(), version);
+        try (InputStream in = stores.forLocation(location).openStream(location)) {
+            return ManifestCodec.fromJson(in, location);
+        } catch (ObjectNotFoundException e) {
+            throw new ObjectNotFoundException(location, "dataset " + ref + " does not exist (no " + location + ")");
+        }
+    }
+
+    /**
+     * Records every object under {@code source} as the next version of dataset {@code name}, reading each object
+     * once to compute its CRC32C (and checking it against the CRC32C the store recorded, when it did).
+     *
+     * @throws ObjectExistsException when another writer created the same version at the same time
+     */
+    public Manifest create(String name, Location source, TransferListener listener)
+            throws IOException, InterruptedException {
+        DatasetRef.checkName(name);
+        Location base = source.asDirectory();
+        ObjectStore store = stores.forLocation(base);
+        List<Manifest.Entry> entries = Collections.synchronizedList(new ArrayList<>());
+        List<Failure> failures = Collections.synchronizedList(new ArrayList<>());
+        ObjectListing listing = store.list(base);
+        if (!listing.hasNext()) {
+            throw new ObjectNotFoundException(source, "no objects under " + base + ": nothing to make a dataset of");
+        }
+        try (Parallel parallel = new Parallel(concurrency)) {
+            while (listing.hasNext()) {
+                ObjectInfo object = listing.next();
+                String key = base.relativize(object.location());
+                parallel.submit(() -> {
+                    try {
+                        String crc = readCrc32c(store, object.location(), object.size(), object.crc32c());
+                        entries.add(new Manifest.Entry(key, object.size(), crc, object.etag(), object.lastModified()));
+                        listener.objectDone(key, object.size());
+                    } catch (IOException | RuntimeException e) {
+                        failures.add(new Failure(key, e.getMessage()));
+                        listener.objectFailed(key, e);
+                    }
+                });
+            }
+        }
+        if (!failures.isEmpty()) {
+            Failure first = failures.getFirst();
+            throw new StoreException(source, failures.size() + " object(s) under " + base + " could not be read, so no"
+                    + " dataset version was written; first: " + first.key() + ": " + first.reason());
+        }
+        entries.sort(Comparator.comparing(Manifest.Entry::key));
+        SizeHistogram histogram = new SizeHistogram();
+        long bytes = 0;
+        for (Manifest.Entry entry : entries) {
+            histogram.add(entry.size());
+            bytes += entry.size();
+        }
+        List<Integer> existing = versions(name);
+        int version = existing.isEmpty() ? 1 : existing.getLast() + 1;
+        String derivedFrom = existing.isEmpty() ? null : new DatasetRef(name, existing.getLast()).toString();
+        Manifest manifest = new Manifest(Manifest.FORMAT, name, version, base.toString(), clock.instant(), derivedFrom,
+                new Manifest.Summary(entries.size(), bytes, histogram.classes()), entries);
+        Location location = manifestLocation(name, version);
+        try (ObjectOutput out = stores.forLocation(location).create(location, WriteOptions.DEFAULT)) {
+            out.write(ManifestCodec.toJson(manifest));
+            out.commit();
+        } catch (ObjectExistsException e) {
+            throw new ObjectExistsException(location, "dataset " + manifest.ref() + " was created by another writer"
+                    + " at the same time; nothing was overwritten: run the command again to create the next version");
+        }
+        return manifest;
+    }
+
+    /** Re-reads every object of a version, in parallel, and reports each one that is missing or differs. */
+    public VerifyReport verify(Manifest manifest, TransferListener listener) throws IOException, InterruptedException {
+        Instant start = clock.instant();
+        Location base = Location.of(manifest.base());
+        ObjectStore store = stores.forLocation(base);
+        List<Failure> mismatches = Collections.synchronizedList(new ArrayList<>());
+        AtomicLong objects = new AtomicLong();
+        AtomicLong bytes = new AtomicLong();
+        try (Parallel parallel = new Parallel(concurrency)) {
+            for (Manifest.Entry entry : manifest.entries()) {
+                parallel.submit(() -> {
+                    Location location = base.resolve(entry.key());
+                    try {
+                        String crc = readCrc32c(store, location, entry.size(), null);
+                        if (!crc.equals(entry.crc32c())) {
+                            throw new ChecksumMismatchException(location, "CRC32C", entry.crc32c(), crc);
+                        }
+                        objects.incrementAndGet();
+                        bytes.addAndGet(entry.size());
+                        listener.objectDone(entry.key(), entry.size());
+                    } catch (ObjectNotFoundException e) {
+                        mismatches.add(new Failure(entry.key(), "missing: " + location));
+                        listener.objectFailed(entry.key(), e);
+                    } catch (IOException | RuntimeException e) {
+                        mismatches.add(new Failure(entry.key(), e.getMessage()));
+                        listener.objectFailed(entry.key(), e);
+                    }
+                });
+            }
+        }
+        List<Failure> sorted = new ArrayList<>(mismatches);
+        sorted.sort(Comparator.comparing(Failure::key));
+        return new VerifyReport(manifest.ref().toString(), objects.get(), bytes.get(), List.copyOf(sorted),
+                Duration.between(start, clock.instant()));
+    }
+
+    /** Reads an object once, checking its size and, when known, the CRC32C recorded for it. */
+    private static String readCrc32c(ObjectStore store, Location location, long size, String recorded)
+            throws IOException {
+        try (ChecksumInputStream in = new ChecksumInputStream(store.openStream(location), false)) {
+            in.transferTo(java.io.OutputStream.nullOutputStream());
+            if (in.count() != size) {
+                throw new StoreException(location, "size mismatch for " + location + ": expected " + size
+                        + " bytes, read " + in.count());
+            }
+            String crc = in.crc32c();
+            if (recorded != null && !recorded.equals(crc)) {
+                throw new ChecksumMismatchException(location, "CRC32C", recorded, crc);
+            }
+            return crc;
+        }
+    }
+}

@@ -1,0 +1,58 @@
+package ferry.dataset;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import ferry.store.Location;
+import ferry.store.StoreException;
+import java.io.IOException;
+import java.io.InputStream;
+
+/** Reads and writes manifests as JSON; a manifest that does not parse is an error naming where it came from. */
+public final class ManifestCodec {
+    private static final ObjectMapper MAPPER = JsonMapper.builder()
+            .findAndAddModules()
+            .addModule(new InstantModule())
+            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .build();
+
+    private ManifestCodec() {}
+
+    public static byte[] toJson(Manifest manifest) {
+        try {
+            return MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(manifest);
+        } catch (JacksonException e) {
+            throw new IllegalStateException("cannot write manifest " + manifest.ref(), e);
+        }
+    }
+
+    public static Manifest fromJson(InputStream in, Location source) throws IOException {
+        Manifest manifest;
+        try {
+            manifest = MAPPER.readValue(in, Manifest.class);
+        } catch (JacksonException e) {
+            throw invalid(source, e.getOriginalMessage());
+        }
+        if (manifest == null || !Manifest.FORMAT.equals(manifest.format())) {
+            throw invalid(source, "its format is " + (manifest == null ? "missing" : manifest.format())
+                    + ", expected " + Manifest.FORMAT);
+        }
+        if (manifest.base() == null || manifest.name() == null || manifest.summary() == null) {
+            throw invalid(source, "it lacks name, base or summary");
+        }
+        for (Manifest.Entry entry : manifest.entries()) {
+            if (entry.key() == null || entry.crc32c() == null || !entry.crc32c().matches("[0-9a-f]{8}")) {
+                throw invalid(source, "entry " + entry.key() + " has no key or no valid crc32c");
+            }
+        }
+        return manifest;
+    }
+
+    private static StoreException invalid(Location source, String why) {
+        return new StoreException(source, "manifest " + source + " is not a valid Ferry manifest: " + why
+                + ". Restore it from a backup or create a new dataset version.");
+    }
+}

@@ -1,0 +1,144 @@
+package ferry.transfer;
+
+import ferry.store.Location;
+import ferry.store.ObjectInfo;
+import ferry.store.ObjectListing;
+import ferry.store.ObjectNotFoundException;
+import ferry.store.ObjectOutput;
+import ferry.store.ObjectStore;
+import ferry.store.StoreException;
+import ferry.store.Stores;
+import ferry.store.WriteOptions;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Copies one object, or every object under a prefix, between any two locations (local to S3, S3 to local, and
+ * so on), many at once. Each object is written atomically at its destination and checked against the checksum
+ * its source recorded, when it recorded one. A failed object is reported by key; the others go on.
+ */
+public final class Copier {
+    /**
+     * @param concurrency objects in flight at once
+     */
+    public record Options(int concurrency) {
+        public static final Options DEFAULT = new Options(64);
+
+        public Options {
+            if (concurrency < 1 || concurrency > 4096) {
+                throw new IllegalArgumentException("concurrency must be between 1 and 4096, was " + concurrency);
+            }
+        }
+    }
+
+    private final Stores stores;
+    private final Options options;
+    private final Clock clock;
+
+    public Copier(Stores stores, Options options, Clock clock) {
+        this.stores = stores;
+        this.options = options;
+        this.clock = clock;
+    }
+
+    /**
+     * Copies {@code source} to {@code destination}. A source that names an object is copied to the destination
+     * (into it, when the destination is a folder); any other source is taken as a folder and its contents are
+     * copied below the destination, keeping their keys, as {@code aws s3 cp --recursive} and {@code rclone copy}
+     * do.
+     *
+     * @throws ObjectNotFoundException when nothing exists at the source
+     */
+    public CopyReport copy(Location source, Location destination, TransferListener listener)
+            throws IOException, InterruptedException {
+        Instant start = clock.instant();
+        ObjectStore from = stores.forLocation(source);
+        ObjectStore to = stores.forLocation(destination);
+        List<Failure> failures = Collections.synchronizedList(new ArrayList<>());
+        AtomicLong objects = new AtomicLong();
+        AtomicLong bytes = new AtomicLong();
+
+        ObjectInfo single = source.isDirectory() ? null : statOrNull(from, source);
+        if (single != null) {
+            Location target = destination.isDirectory() || isLocalFolder(destination)
+                    ? destination.resolve(source.name())
+                    : destination;
+            copyOne(from, to, single, target, source.name(), null, failures, objects, bytes, listener);
+        } else {
+            Location prefix = source.asDirectory();
+            Location destinationPrefix = destination.asDirectory();
+            ObjectListing listing = from.list(prefix);
+            if (!listing.hasNext()) {
+                throw new ObjectNotFoundException(source, "nothing to copy: no object at or under " + source);
+            }
+            SafeKeys safeKeys = destination.isLocal() ? new SafeKeys(destination.toPath()) : null;
+            try (Parallel parallel = new Parallel(options.concurrency())) {
+                while (listing.hasNext()) {
+                    ObjectInfo object = listing.next();
+                    String key = prefix.relativize(object.location());
+                    parallel.submit(() -> copyOne(
+                            from, to, object, destinationPrefix.resolve(key), key, safeKeys, failures, objects, bytes,
+                            listener));
+                }
+            }
+        }
+        List<Failure> sorted = new ArrayList<>(failures);
+        sorted.sort(java.util.Comparator.comparing(Failure::key));
+        return new CopyReport(source.toString(), destination.toString(), objects.get(), bytes.get(),
+                List.copyOf(sorted), Duration.between(start, clock.instant()));
+    }
+
+    private static boolean isLocalFolder(Location location) {
+        return location.isLocal() && java.nio.file.Files.isDirectory(location.toPath());
+    }
+
+    private static ObjectInfo statOrNull(ObjectStore store, Location location) throws IOException {
+        try {
+            return store.stat(location);
+        } catch (ObjectNotFoundException e) {
+            return null;
+        }
+    }
+
+    private static void copyOne(
+            ObjectStore from,
+            ObjectStore to,
+            ObjectInfo object,
+            Location target,
+            String key,
+            SafeKeys safeKeys,
+            List<Failure> failures,
+            AtomicLong objects,
+            AtomicLong bytes,
+            TransferListener listener) {
+        try {
+            if (safeKeys != null) {
+                safeKeys.resolve(key);
+            }
+            WriteOptions writeOptions = new WriteOptions(object.crc32c(), object.size());
+            try (InputStream in = from.openStream(object.location());
+                    ObjectOutput out = to.createOrOverwrite(target, writeOptions)) {
+                in.transferTo(out);
+                ObjectInfo written = out.commit();
+                if (written.size() != object.size()) {
+                    // The source changed while we read it; what we wrote is a whole object, but not the listed one.
+                    throw new StoreException(object.location(), "size of " + object.location() + " changed during"
+                            + " the copy (listed " + object.size() + " bytes, read " + written.size() + "): copy again");
+                }
+            }
+            objects.incrementAndGet();
+            bytes.addAndGet(object.size());
+            listener.objectDone(key, object.size());
+        } catch (IOException | RuntimeException e) {
+            failures.add(Failure.of(key, e));
+            listener.objectFailed(key, e);
+        }
+    }
+}

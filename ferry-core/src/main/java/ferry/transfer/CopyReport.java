@@ -1,0 +1,22 @@
+package ferry.transfer;
+
+import java.time.Duration;
+import java.util.List;
+
+/** What a copy did: objects and bytes copied, failures by key, and how long it took. */
+public record CopyReport(
+        String source, String destination, long objects, long bytes, List<Failure> failures, Duration elapsed) {
+    public boolean succeeded() {
+        return failures.isEmpty();
+    }
+
+    public double bytesPerSecond() {
+        double seconds = Math.max(elapsed.toNanos(), 1) / 1e9;
+        return bytes / seconds;
+    }
+
+    public double objectsPerSecond() {
+        double seconds = Math.max(elapsed.toNanos(), 1) / 1e9;
+        return objects / seconds;
+    }
+}
