@@ -2,6 +2,7 @@ package ferry.dataset;
 
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -32,13 +33,14 @@ public final class ManifestCodec {
     public static Manifest fromJson(InputStream in, Location source) throws IOException {
         Manifest manifest;
         try {
-            manifest = MAPPER.readValue(in, Manifest.class);
+            JsonNode tree = MAPPER.readTree(in);
+            String format = tree == null ? null : tree.path("format").asText(null);
+            if (!Manifest.FORMAT.equals(format)) {
+                throw invalid(source, "its format is " + format + ", expected " + Manifest.FORMAT);
+            }
+            manifest = MAPPER.treeToValue(tree, Manifest.class);
         } catch (JacksonException e) {
             throw invalid(source, e.getOriginalMessage());
-        }
-        if (manifest == null || !Manifest.FORMAT.equals(manifest.format())) {
-            throw invalid(source, "its format is " + (manifest == null ? "missing" : manifest.format())
-                    + ", expected " + Manifest.FORMAT);
         }
         if (manifest.base() == null || manifest.name() == null || manifest.summary() == null) {
             throw invalid(source, "it lacks name, base or summary");

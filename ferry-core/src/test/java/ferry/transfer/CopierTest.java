@@ -1,0 +1,98 @@
+package ferry.transfer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ferry.store.Location;
+import ferry.store.ObjectNotFoundException;
+import ferry.store.Stores;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CopierTest {
+    @TempDir
+    Path folder;
+
+    private final Stores stores = Stores.fromEnvironment(Map.of());
+    private final Copier copier = new Copier(stores, new Copier.Options(4), Clock.systemUTC());
+
+    @AfterEach
+    void tearDown() throws Exception {
+        stores.close();
+    }
+
+    private Path write(String relative, String content) throws Exception {
+        Path file = folder.resolve(relative);
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, content);
+        return file;
+    }
+
+    @Test
+    void copies_a_folder_contents_keeping_keys() throws Exception {
+        write("src/a.txt", "a");
+        write("src/sub/b.txt", "bb");
+        CopyReport report = copier.copy(Location.of(folder.resolve("src")), Location.of(folder.resolve("dst")),
+                TransferListener.NONE);
+
+        assertThat(report.succeeded()).isTrue();
+        assertThat(report.objects()).isEqualTo(2);
+        assertThat(report.bytes()).isEqualTo(3);
+        assertThat(Files.readString(folder.resolve("dst/a.txt"))).isEqualTo("a");
+        assertThat(Files.readString(folder.resolve("dst/sub/b.txt"))).isEqualTo("bb");
+    }
+
+    @Test
+    void copies_a_single_file_into_a_folder_or_to_a_name() throws Exception {
+        Path file = write("one.txt", "1");
+        Files.createDirectories(folder.resolve("into"));
+        copier.copy(Location.of(file), Location.of(folder.resolve("into")), TransferListener.NONE);
+        copier.copy(Location.of(file), Location.of(folder.resolve("renamed.txt")), TransferListener.NONE);
+
+        assertThat(Files.readString(folder.resolve("into/one.txt"))).isEqualTo("1");
+        assertThat(Files.readString(folder.resolve("renamed.txt"))).isEqualTo("1");
+    }
+
+    @Test
+    void missing_source_is_an_error_naming_it() {
+        Location missing = Location.of(folder.resolve("no-such-folder"));
+        assertThatThrownBy(() -> copier.copy(missing, Location.of(folder.resolve("dst")), TransferListener.NONE))
+                .isInstanceOf(ObjectNotFoundException.class)
+                .hasMessageContaining("no-such-folder");
+        assertThat(folder.resolve("dst")).doesNotExist();
+    }
+
+    @Test
+    void a_full_disk_fails_the_object_by_name_and_leaves_no_partial_file() throws Exception {
+        Path small = folder.resolve("small-disk");
+        Files.createDirectories(small);
+        // A 1 MiB tmpfs stands in for a full disk; the test runs as root on CI and on developer machines.
+        Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", small.toString())
+                .redirectErrorStream(true).start();
+        assertThat(mount.waitFor()).as(new String(mount.getInputStream().readAllBytes())).isZero();
+        try {
+            write("src/fits.bin", "x".repeat(100_000));
+            write("src/too-big.bin", "y".repeat(3_000_000));
+
+            CopyReport report = copier.copy(Location.of(folder.resolve("src")), Location.of(small.resolve("dst")),
+                    TransferListener.NONE);
+
+            assertThat(report.failures()).singleElement().satisfies(failure -> {
+                assertThat(failure.key()).isEqualTo("too-big.bin");
+                assertThat(failure.reason()).contains("no space left on device").contains("too-big.bin");
+            });
+            try (Stream<Path> files = Files.walk(small)) {
+                assertThat(files.filter(Files::isRegularFile).map(p -> p.getFileName().toString()))
+                        .containsExactly("fits.bin");
+            }
+        } finally {
+            new ProcessBuilder("umount", small.toString()).start().waitFor();
+        }
+    }
+}
