@@ -1,0 +1,138 @@
+package ferry.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The command line against local storage: what users type, what they see, and the exit codes. */
+class FerryCliTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path folder;
+
+    private Map<String, String> env;
+    private Path data;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        env = Map.of("FERRY_HOME", folder.resolve("home").toString(), "HOME", folder.toString());
+        data = folder.resolve("data");
+        for (int i = 0; i < 20; i++) {
+            Path file = data.resolve("train/class" + (i % 3) + "/" + i + ".bin");
+            Files.createDirectories(file.getParent());
+            Files.writeString(file, "sample " + i);
+        }
+    }
+
+    private CliRun ferry(String... args) {
+        return CliRun.run(env, args);
+    }
+
+    @Test
+    void demo_runs_end_to_end_on_the_default_store() {
+        CliRun demo = ferry("demo", "--images", "40");
+
+        assertThat(demo.exitCode).as(demo.toString()).isZero();
+        assertThat(demo.out).contains("40 PNG files").contains("cifar10-demo@v1").contains("0 mismatches")
+                .contains("dataset verify");
+        assertThat(folder.resolve("home/store/.ferry/datasets/cifar10-demo/v1.json")).exists();
+        CliRun ls = ferry("dataset", "ls");
+        assertThat(ls.out).contains("cifar10-demo").contains("v1").contains("40");
+    }
+
+    @Test
+    void cp_then_ls_json_lists_every_object_with_its_size() throws Exception {
+        Path copy = folder.resolve("copy");
+        CliRun cp = ferry("cp", data.toString(), copy.toString(), "--json");
+        assertThat(cp.exitCode).as(cp.toString()).isZero();
+        JsonNode report = JSON.readTree(cp.out);
+        assertThat(report.get("objects").asLong()).isEqualTo(20);
+        assertThat(report.get("failures")).isEmpty();
+
+        CliRun ls = ferry("ls", copy.toString(), "--json");
+        List<String> lines = ls.out.lines().toList();
+        assertThat(lines).hasSize(20);
+        JsonNode first = JSON.readTree(lines.getFirst());
+        assertThat(first.get("key").asText()).isEqualTo("train/class0/0.bin");
+        assertThat(first.get("size").asLong()).isEqualTo("sample 0".length());
+    }
+
+    @Test
+    void dataset_create_show_and_verify_and_a_corrupted_object_fails_verify_by_name() throws Exception {
+        CliRun create = ferry("dataset", "create", "toy", "--from", data.toString());
+        assertThat(create.exitCode).as(create.toString()).isZero();
+        assertThat(create.out).contains("created toy@v1").contains("20 objects");
+
+        CliRun show = ferry("dataset", "show", "toy@v1", "--json");
+        JsonNode manifest = JSON.readTree(show.out);
+        assertThat(manifest.get("format").asText()).isEqualTo("ferry.manifest/1");
+        assertThat(manifest.get("entries")).hasSize(20);
+        assertThat(manifest.get("entries").get(0).get("crc32c").asText()).matches("[0-9a-f]{8}");
+
+        assertThat(ferry("dataset", "verify", "toy").exitCode).isZero();
+
+        Files.writeString(data.resolve("train/class1/4.bin"), "sample X"); // same size, different bytes
+        CliRun verify = ferry("dataset", "verify", "toy", "--json");
+        assertThat(verify.exitCode).isEqualTo(1);
+        JsonNode result = JSON.readTree(verify.out);
+        assertThat(result.get("ok").asBoolean()).isFalse();
+        assertThat(result.get("mismatches").get(0).get("key").asText()).isEqualTo("train/class1/4.bin");
+    }
+
+    @Test
+    void every_command_has_help() {
+        for (String[] command : new String[][] {{}, {"cp"}, {"ls"}, {"dataset"}, {"dataset", "create"},
+                {"dataset", "ls"}, {"dataset", "show"}, {"dataset", "verify"}, {"demo"}}) {
+            String[] args = java.util.stream.Stream.concat(java.util.Arrays.stream(command),
+                    java.util.stream.Stream.of("--help")).toArray(String[]::new);
+            CliRun help = ferry(args);
+            assertThat(help.exitCode).as(String.join(" ", args)).isZero();
+            assertThat(help.out).contains("Usage: ferry");
+        }
+    }
+
+    @Test
+    void usage_errors_exit_2_and_say_what_is_wrong() {
+        CliRun unknown = ferry("cp", "--no-such-option", "a", "b");
+        assertThat(unknown.exitCode).isEqualTo(2);
+        assertThat(unknown.err).contains("--no-such-option");
+
+        CliRun scheme = ferry("ls", "gs://bucket/x");
+        assertThat(scheme.exitCode).isEqualTo(2);
+        assertThat(scheme.err).contains("unsupported scheme 'gs'");
+
+        CliRun name = ferry("dataset", "create", "no/slashes", "--from", data.toString());
+        assertThat(name.exitCode).isEqualTo(2);
+        assertThat(name.err).contains("'no/slashes' is not a valid dataset name");
+    }
+
+    @Test
+    void missing_things_exit_1_and_are_named() {
+        CliRun cp = ferry("cp", folder.resolve("absent").toString(), folder.resolve("dst").toString());
+        assertThat(cp.exitCode).isEqualTo(1);
+        assertThat(cp.err).contains("absent");
+
+        CliRun show = ferry("dataset", "show", "ghost");
+        assertThat(show.exitCode).isEqualTo(1);
+        assertThat(show.err).contains("no dataset named 'ghost'");
+    }
+
+    @Test
+    void a_corrupt_manifest_is_reported_by_location() throws Exception {
+        assertThat(ferry("dataset", "create", "toy", "--from", data.toString()).exitCode).isZero();
+        Files.writeString(folder.resolve("home/store/.ferry/datasets/toy/v1.json"), "not json");
+
+        CliRun show = ferry("dataset", "show", "toy");
+        assertThat(show.exitCode).isEqualTo(1);
+        assertThat(show.err).contains("toy/v1.json is not a valid Ferry manifest");
+    }
+}
