@@ -45,6 +45,9 @@ final class DatasetCommand {
                 description = "The prefix or folder whose objects make up the version.")
         String from;
 
+        @Option(names = "--md5", description = "Also record each object's MD5 (as single-part S3 ETags carry it).")
+        boolean md5;
+
         @Option(names = "--json", description = "Print the new manifest's summary as JSON.")
         boolean json;
 
@@ -55,7 +58,7 @@ final class DatasetCommand {
             long start = System.nanoTime();
             Manifest manifest;
             try (Progress progress = Progress.start(ferry, "checksummed")) {
-                manifest = dataset.catalog().create(name, Location.of(from), progress);
+                manifest = dataset.catalog().create(name, Location.of(from), md5, progress);
             }
             double seconds = (System.nanoTime() - start) / 1e9;
             if (json) {

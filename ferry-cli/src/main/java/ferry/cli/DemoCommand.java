@@ -70,7 +70,7 @@ final class DemoCommand implements Callable<Integer> {
         t = System.nanoTime();
         Manifest manifest;
         try (Progress progress = Progress.start(ferry, "checksummed")) {
-            manifest = catalog.create("cifar10-demo", storeData, progress);
+            manifest = catalog.create("cifar10-demo", storeData, false, progress);
         }
         steps.add(new Step("dataset create", since(t), manifest.ref() + ", manifest "
                 + catalog.manifestLocation(manifest.name(), manifest.version())));

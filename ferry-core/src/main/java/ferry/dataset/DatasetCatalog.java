@@ -110,9 +110,10 @@ public final class DatasetCatalog {
      * Records every object under {@code source} as the next version of dataset {@code name}, reading each object
      * once to compute its CRC32C (and checking it against the CRC32C the store recorded, when it did).
      *
+     * @param md5 also record each object's MD5, for comparison with the ETags of single-part S3 uploads
      * @throws ObjectExistsException when another writer created the same version at the same time
      */
-    public Manifest create(String name, Location source, TransferListener listener)
+    public Manifest create(String name, Location source, boolean md5, TransferListener listener)
             throws IOException, InterruptedException {
         DatasetRef.checkName(name);
         Location base = source.asDirectory();
@@ -129,8 +130,9 @@ public final class DatasetCatalog {
                 String key = base.relativize(object.location());
                 parallel.submit(() -> {
                     try {
-                        String crc = readCrc32c(store, object.location(), object.size(), object.crc32c());
-                        entries.add(new Manifest.Entry(key, object.size(), crc, object.etag(), object.lastModified()));
+                        Digests digests = read(store, object.location(), object.size(), object.crc32c(), md5);
+                        entries.add(new Manifest.Entry(key, object.size(), digests.crc32c(), digests.md5(),
+                                object.etag(), object.lastModified()));
                         listener.objectDone(key, object.size());
                     } catch (IOException | RuntimeException e) {
                         failures.add(new Failure(key, e.getMessage()));
@@ -180,9 +182,9 @@ public final class DatasetCatalog {
                 parallel.submit(() -> {
                     Location location = base.resolve(entry.key());
                     try {
-                        String crc = readCrc32c(store, location, entry.size(), null);
-                        if (!crc.equals(entry.crc32c())) {
-                            throw new ChecksumMismatchException(location, "CRC32C", entry.crc32c(), crc);
+                        Digests digests = read(store, location, entry.size(), entry.crc32c(), entry.md5() != null);
+                        if (entry.md5() != null && !entry.md5().equals(digests.md5())) {
+                            throw new ChecksumMismatchException(location, "MD5", entry.md5(), digests.md5());
                         }
                         objects.incrementAndGet();
                         bytes.addAndGet(entry.size());
@@ -203,10 +205,12 @@ public final class DatasetCatalog {
                 Duration.between(start, clock.instant()));
     }
 
+    private record Digests(String crc32c, String md5) {}
+
     /** Reads an object once, checking its size and, when known, the CRC32C recorded for it. */
-    private static String readCrc32c(ObjectStore store, Location location, long size, String recorded)
+    private static Digests read(ObjectStore store, Location location, long size, String recorded, boolean md5)
             throws IOException {
-        try (ChecksumInputStream in = new ChecksumInputStream(store.openStream(location), false)) {
+        try (ChecksumInputStream in = new ChecksumInputStream(store.openStream(location), md5)) {
             in.transferTo(java.io.OutputStream.nullOutputStream());
             if (in.count() != size) {
                 throw new StoreException(location, "size mismatch for " + location + ": expected " + size
@@ -216,7 +220,7 @@ public final class DatasetCatalog {
             if (recorded != null && !recorded.equals(crc)) {
                 throw new ChecksumMismatchException(location, "CRC32C", recorded, crc);
             }
-            return crc;
+            return new Digests(crc, md5 ? in.md5() : null);
         }
     }
 }

@@ -42,11 +42,13 @@ public record Manifest(
      * @param key the object's key below {@link #base()}
      * @param size bytes
      * @param crc32c 8 lower-case hex digits
+     * @param md5 32 lower-case hex digits, when it was asked for at creation; otherwise {@code null}
      * @param etag the store's version tag when the entry was recorded
      * @param lastModified when the object was last written
      */
-    @JsonPropertyOrder({"key", "size", "crc32c", "etag", "lastModified"})
-    public record Entry(String key, long size, String crc32c, String etag, Instant lastModified) {}
+    @JsonPropertyOrder({"key", "size", "crc32c", "md5", "etag", "lastModified"})
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Entry(String key, long size, String crc32c, String md5, String etag, Instant lastModified) {}
 
     /**
      * @param objects how many entries

@@ -53,7 +53,7 @@ class DatasetCatalogTest {
 
     @Test
     void create_records_every_object_with_size_and_crc32c_in_key_order() throws Exception {
-        Manifest manifest = catalog.create("toy", Location.of(data), TransferListener.NONE);
+        Manifest manifest = catalog.create("toy", Location.of(data), false, TransferListener.NONE);
 
         assertThat(manifest.ref()).hasToString("toy@v1");
         assertThat(manifest.base()).isEqualTo(Location.of(data).asDirectory().toString());
@@ -71,9 +71,9 @@ class DatasetCatalogTest {
 
     @Test
     void versions_are_numbered_immutable_and_keep_lineage() throws Exception {
-        catalog.create("toy", Location.of(data), TransferListener.NONE);
+        catalog.create("toy", Location.of(data), false, TransferListener.NONE);
         write("train/c.bin", "charlie");
-        Manifest second = catalog.create("toy", Location.of(data), TransferListener.NONE);
+        Manifest second = catalog.create("toy", Location.of(data), false, TransferListener.NONE);
 
         assertThat(second.ref()).hasToString("toy@v2");
         assertThat(second.derivedFrom()).isEqualTo("toy@v1");
@@ -85,7 +85,7 @@ class DatasetCatalogTest {
 
     @Test
     void a_version_already_taken_is_never_overwritten() throws Exception {
-        Manifest first = catalog.create("toy", Location.of(data), TransferListener.NONE);
+        Manifest first = catalog.create("toy", Location.of(data), false, TransferListener.NONE);
         Location v2 = catalog.manifestLocation("toy", 2);
         // Another writer claims v2 between our listing of versions and our write: simulate by writing it first
         // and making the catalog think v1 is the latest, through a second catalog instance racing on the same store.
@@ -94,7 +94,7 @@ class DatasetCatalogTest {
                 clock.instant(), "toy@v1", first.summary(), first.entries())));
         byte[] before = Files.readAllBytes(v2.toPath());
 
-        Manifest third = catalog.create("toy", Location.of(data), TransferListener.NONE);
+        Manifest third = catalog.create("toy", Location.of(data), false, TransferListener.NONE);
 
         assertThat(third.version()).isEqualTo(3);
         assertThat(Files.readAllBytes(v2.toPath())).isEqualTo(before);
@@ -111,7 +111,7 @@ class DatasetCatalogTest {
                 results.add(pool.submit(() -> {
                     start.await();
                     try {
-                        return catalog.create("race", Location.of(data), TransferListener.NONE);
+                        return catalog.create("race", Location.of(data), false, TransferListener.NONE);
                     } catch (ObjectExistsException e) {
                         return e;
                     }
@@ -137,7 +137,7 @@ class DatasetCatalogTest {
 
     @Test
     void verify_passes_on_intact_data_and_names_each_changed_or_missing_object() throws Exception {
-        Manifest manifest = catalog.create("toy", Location.of(data), TransferListener.NONE);
+        Manifest manifest = catalog.create("toy", Location.of(data), false, TransferListener.NONE);
         assertThat(catalog.verify(manifest, TransferListener.NONE).succeeded()).isTrue();
 
         write("train/a.bin", "alphA"); // same size, one byte flipped
@@ -152,8 +152,19 @@ class DatasetCatalogTest {
     }
 
     @Test
+    void md5_is_recorded_on_request_and_checked_by_verify() throws Exception {
+        Manifest manifest = catalog.create("toy", Location.of(data), true, TransferListener.NONE);
+        String alphaMd5 = java.util.HexFormat.of()
+                .formatHex(java.security.MessageDigest.getInstance("MD5").digest("alpha".getBytes(UTF_8)));
+        assertThat(manifest.entries().get(1).md5()).isEqualTo(alphaMd5);
+        assertThat(catalog.create("plain", Location.of(data), false, TransferListener.NONE).entries().getFirst().md5())
+                .isNull();
+        assertThat(catalog.verify(manifest, TransferListener.NONE).succeeded()).isTrue();
+    }
+
+    @Test
     void create_from_an_empty_or_missing_source_fails_and_writes_nothing() throws Exception {
-        assertThatThrownBy(() -> catalog.create("toy", Location.of(folder.resolve("nothing")), TransferListener.NONE))
+        assertThatThrownBy(() -> catalog.create("toy", Location.of(folder.resolve("nothing")), false, TransferListener.NONE))
                 .isInstanceOf(ObjectNotFoundException.class)
                 .hasMessageContaining("nothing");
         assertThat(catalog.names()).isEmpty();
@@ -164,7 +175,7 @@ class DatasetCatalogTest {
         assertThatThrownBy(() -> catalog.load(DatasetRef.parse("ghost")))
                 .isInstanceOf(ObjectNotFoundException.class)
                 .hasMessageContaining("ghost");
-        catalog.create("toy", Location.of(data), TransferListener.NONE);
+        catalog.create("toy", Location.of(data), false, TransferListener.NONE);
         assertThatThrownBy(() -> catalog.load(DatasetRef.parse("toy@v9")))
                 .isInstanceOf(ObjectNotFoundException.class)
                 .hasMessageContaining("toy@v9");
@@ -172,7 +183,7 @@ class DatasetCatalogTest {
 
     @Test
     void a_manifest_that_does_not_parse_is_an_error_naming_it() throws Exception {
-        catalog.create("toy", Location.of(data), TransferListener.NONE);
+        catalog.create("toy", Location.of(data), false, TransferListener.NONE);
         Path manifest = catalog.manifestLocation("toy", 1).toPath();
         Files.writeString(manifest, "{\"format\": \"ferry.manifest/1\", \"entries\": [");
 
