@@ -1,0 +1,83 @@
+package ferry.transfer;
+
+import java.nio.file.FileSystems;
+import java.nio.file.Path;
+import java.nio.file.PathMatcher;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Which objects a transfer considers, by key, size and age. Globs follow the usual shell rules: {@code *} and
+ * {@code ?} stay within one path segment, {@code **} crosses segments, {@code {a,b}} and {@code [a-z]} work. A
+ * glob without a {@code /} matches an object's file name at any depth ({@code *.tmp}); one with a {@code /}
+ * matches the whole key below the prefix ({@code train/**}). An object is taken when it matches some include
+ * (or there are none) and no exclude, and fits the size and age bounds.
+ *
+ * @param includes globs an object must match one of; empty for all
+ * @param excludes globs an object must match none of
+ * @param minSize smallest size taken, in bytes (0 for no bound)
+ * @param maxSize largest size taken, in bytes ({@link Long#MAX_VALUE} for no bound)
+ * @param newerThan only objects modified after this instant, or {@code null}
+ */
+public record Filter(List<String> includes, List<String> excludes, long minSize, long maxSize, Instant newerThan) {
+    public static final Filter ALL = new Filter(List.of(), List.of(), 0, Long.MAX_VALUE, null);
+
+    public Filter {
+        includes = List.copyOf(includes);
+        excludes = List.copyOf(excludes);
+        if (minSize < 0 || maxSize < minSize) {
+            throw new IllegalArgumentException("size bounds must satisfy 0 <= min-size <= max-size, were " + minSize
+                    + " and " + maxSize);
+        }
+        compile(includes);
+        compile(excludes);
+    }
+
+    private static List<Glob> compile(List<String> globs) {
+        List<Glob> compiled = new ArrayList<>();
+        for (String glob : globs) {
+            if (glob.isEmpty()) {
+                throw new IllegalArgumentException("an empty glob matches nothing: give a pattern such as '*.tmp'");
+            }
+            try {
+                PathMatcher matcher = FileSystems.getDefault().getPathMatcher("glob:" + glob);
+                compiled.add(new Glob(matcher, glob.contains("/")));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("bad glob '" + glob + "': " + e.getMessage(), e);
+            }
+        }
+        return compiled;
+    }
+
+    private record Glob(PathMatcher matcher, boolean wholeKey) {
+        boolean matches(String key) {
+            Path path = Path.of(key);
+            return matcher.matches(wholeKey ? path : path.getFileName());
+        }
+    }
+
+    /** A compiled filter, ready to test many keys. */
+    public Predicate compile() {
+        List<Glob> in = compile(includes);
+        List<Glob> out = compile(excludes);
+        return (key, size, lastModified) -> {
+            if (size < minSize || size > maxSize) {
+                return false;
+            }
+            if (newerThan != null && !lastModified.isAfter(newerThan)) {
+                return false;
+            }
+            if (!in.isEmpty() && in.stream().noneMatch(g -> g.matches(key))) {
+                return false;
+            }
+            return out.stream().noneMatch(g -> g.matches(key));
+        };
+    }
+
+    /** Whether an object is taken. */
+    @FunctionalInterface
+    public interface Predicate {
+        boolean test(String key, long size, Instant lastModified);
+    }
+}
