@@ -4,13 +4,9 @@ import ferry.store.Location;
 import ferry.store.ObjectInfo;
 import ferry.store.ObjectListing;
 import ferry.store.ObjectNotFoundException;
-import ferry.store.ObjectOutput;
 import ferry.store.ObjectStore;
-import ferry.store.StoreException;
 import ferry.store.Stores;
-import ferry.store.WriteOptions;
 import java.io.IOException;
-import java.io.InputStream;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -122,17 +118,7 @@ public final class Copier {
             if (safeKeys != null) {
                 safeKeys.resolve(key);
             }
-            WriteOptions writeOptions = new WriteOptions(object.crc32c(), object.size());
-            try (InputStream in = from.openStream(object.location());
-                    ObjectOutput out = to.createOrOverwrite(target, writeOptions)) {
-                in.transferTo(out);
-                ObjectInfo written = out.commit();
-                if (written.size() != object.size()) {
-                    // The source changed while we read it; what we wrote is a whole object, but not the listed one.
-                    throw new StoreException(object.location(), "size of " + object.location() + " changed during"
-                            + " the copy (listed " + object.size() + " bytes, read " + written.size() + "): copy again");
-                }
-            }
+            ObjectCopy.copy(from, object, to, target, RateLimiter.UNLIMITED, false);
             objects.incrementAndGet();
             bytes.addAndGet(object.size());
             listener.objectDone(key, object.size());

@@ -1,0 +1,25 @@
+package ferry.transfer;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/** Key order as object stores list them: by UTF-8 bytes, unsigned. */
+final class Keys {
+    private Keys() {}
+
+    static int compare(String a, String b) {
+        if (isAscii(a) && isAscii(b)) {
+            return a.compareTo(b); // same order for ASCII, without encoding
+        }
+        return Arrays.compareUnsigned(a.getBytes(StandardCharsets.UTF_8), b.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static boolean isAscii(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            if (s.charAt(i) >= 0x80) {
+                return false;
+            }
+        }
+        return true;
+    }
+}

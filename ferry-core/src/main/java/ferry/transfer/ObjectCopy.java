@@ -1,0 +1,74 @@
+package ferry.transfer;
+
+import ferry.checksum.ChecksumInputStream;
+import ferry.store.ChecksumMismatchException;
+import ferry.store.Location;
+import ferry.store.ObjectInfo;
+import ferry.store.ObjectOutput;
+import ferry.store.ObjectStore;
+import ferry.store.StoreException;
+import ferry.store.WriteOptions;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+
+/** Copies one object: streamed, paced, written atomically, and checked at both ends. */
+final class ObjectCopy {
+    private ObjectCopy() {}
+
+    /**
+     * Copies {@code source} to {@code target}. The destination is told the CRC32C the source recorded (when it
+     * recorded one), so it refuses to commit other bytes; with {@code readBack} the committed object is read again
+     * and its CRC32C compared with what was sent.
+     *
+     * @return the object as written, with the CRC32C of its bytes
+     */
+    static ObjectInfo copy(ObjectStore from, ObjectInfo source, ObjectStore to, Location target, RateLimiter limiter,
+            boolean readBack) throws IOException {
+        WriteOptions options = new WriteOptions(source.crc32c(), source.size());
+        ObjectInfo written;
+        try (InputStream in = paced(from.openStream(source.location()), limiter);
+                ObjectOutput out = to.createOrOverwrite(target, options)) {
+            in.transferTo(out);
+            written = out.commit();
+        }
+        if (written.size() != source.size()) {
+            // The source changed while we read it; what we wrote is a whole object, but not the listed one.
+            throw new StoreException(source.location(), "size of " + source.location() + " changed during the copy"
+                    + " (listed " + source.size() + " bytes, read " + written.size() + "): copy again");
+        }
+        if (readBack) {
+            try (ChecksumInputStream check = new ChecksumInputStream(to.openStream(target), false)) {
+                check.transferTo(java.io.OutputStream.nullOutputStream());
+                if (!check.crc32c().equals(written.crc32c())) {
+                    throw new ChecksumMismatchException(target, "CRC32C read back", written.crc32c(),
+                            check.crc32c());
+                }
+            }
+        }
+        return written;
+    }
+
+    private static InputStream paced(InputStream in, RateLimiter limiter) {
+        if (limiter == RateLimiter.UNLIMITED) {
+            return in;
+        }
+        return new FilterInputStream(in) {
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                // Ask for the budget in slices, so one large read does not hold the whole budget at once.
+                int n = in.read(b, off, Math.min(len, 64 * 1024));
+                if (n > 0) {
+                    try {
+                        limiter.acquire(n);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new InterruptedIOException("interrupted while pacing a transfer");
+                    }
+                }
+                return n;
+            }
+        };
+    }
+}

@@ -1,0 +1,445 @@
+package ferry.transfer;
+
+import ferry.checksum.ChecksumInputStream;
+import ferry.store.Location;
+import ferry.store.ObjectInfo;
+import ferry.store.ObjectListing;
+import ferry.store.ObjectNotFoundException;
+import ferry.store.ObjectStore;
+import ferry.store.StoreException;
+import ferry.store.Stores;
+import ferry.time.Ticker;
+import java.io.BufferedReader;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Makes a destination prefix hold what a source prefix holds, transferring only what is new or changed.
+ *
+ * <p>The two listings are streamed and merged in key order, never held whole, while transfers run many at once.
+ * An object is the same at both ends when sizes match and, by default, CRC32Cs match; a re-sync recognizes
+ * unchanged objects from the state the last run recorded (both sides' version tags) without reading them. Each
+ * finished transfer is journaled, so a run killed half way resumes where it stopped. Deletions ({@code delete})
+ * happen only after every transfer of the run succeeded: a failed run deletes nothing.
+ */
+public final class Syncer {
+    /** How to tell that an object at the destination is already the source's. */
+    public enum Compare {
+        /** Same size and CRC32C (from the recorded state when neither side changed since, else read). */
+        CHECKSUM,
+        /** Same size, and the destination is not older than the source (cheaper, as rclone's default). */
+        SIZE_MTIME,
+        /** Same size. */
+        SIZE_ONLY
+    }
+
+    /**
+     * @param concurrency objects in flight at once
+     * @param compare how unchanged objects are recognized
+     * @param delete remove destination objects the source does not have (after all transfers succeeded)
+     * @param dryRun plan only: read listings (and, to compare, data) but change nothing
+     * @param filter which objects take part, at both ends; excluded destination objects are never deleted
+     * @param bytesPerSecond a bandwidth limit for the whole run, or 0 for none
+     * @param readBack read each written object back and compare its CRC32C with what was sent
+     */
+    public record Options(int concurrency, Compare compare, boolean delete, boolean dryRun, Filter filter,
+            long bytesPerSecond, boolean readBack) {
+        public static final Options DEFAULT = new Options(64, Compare.CHECKSUM, false, false, Filter.ALL, 0, false);
+
+        public Options {
+            if (concurrency < 1 || concurrency > 4096) {
+                throw new IllegalArgumentException("concurrency must be between 1 and 4096, was " + concurrency);
+            }
+            if (bytesPerSecond < 0) {
+                throw new IllegalArgumentException("bandwidth limit must not be negative, was " + bytesPerSecond);
+            }
+        }
+    }
+
+    private final Stores stores;
+    private final Path stateRoot;
+    private final Clock clock;
+    private final Ticker ticker;
+
+    /**
+     * @param stateRoot where each source/destination pair keeps its state, journal and lock
+     */
+    public Syncer(Stores stores, Path stateRoot, Clock clock, Ticker ticker) {
+        this.stores = stores;
+        this.stateRoot = stateRoot;
+        this.clock = clock;
+        this.ticker = ticker;
+    }
+
+    /** The folder that holds the state of one source and destination pair. */
+    public Path stateFolder(Location source, Location destination) {
+        String pair = source.asDirectory() + "\n" + destination.asDirectory();
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(pair.getBytes(StandardCharsets.UTF_8));
+            return stateRoot.resolve(HexFormat.of().formatHex(digest, 0, 8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public SyncReport sync(Location source, Location destination, Options options, TransferListener listener)
+            throws IOException, InterruptedException {
+        Run run = new Run(source.asDirectory(), destination.asDirectory(), options, listener);
+        return run.execute();
+    }
+
+    /** One run: its listings, counters and results. */
+    private final class Run {
+        private final Location sourcePrefix;
+        private final Location destinationPrefix;
+        private final Options options;
+        private final TransferListener listener;
+        private final ObjectStore from;
+        private final ObjectStore to;
+        private final RateLimiter limiter;
+        private final Filter.Predicate filter;
+        private final Instant start = clock.instant();
+        private final AtomicLong copiedObjects = new AtomicLong();
+        private final AtomicLong copiedBytes = new AtomicLong();
+        private final AtomicLong skippedObjects = new AtomicLong();
+        private final AtomicLong skippedBytes = new AtomicLong();
+        private final List<Failure> failures = Collections.synchronizedList(new ArrayList<>());
+        private final List<SyncReport.Action> plan = Collections.synchronizedList(new ArrayList<>());
+        /** Results by position in key order, written to the next state in that order as they complete. */
+        private final Map<Long, Optional<SyncState.Entry>> results = new ConcurrentHashMap<>();
+        private long nextPosition;
+        private long nextToWrite;
+        private SafeKeys safeKeys;
+        private SyncState state;
+
+        Run(Location sourcePrefix, Location destinationPrefix, Options options, TransferListener listener)
+                throws IOException {
+            this.sourcePrefix = sourcePrefix;
+            this.destinationPrefix = destinationPrefix;
+            this.options = options;
+            this.listener = listener;
+            this.from = stores.forLocation(sourcePrefix);
+            this.to = stores.forLocation(destinationPrefix);
+            this.limiter = options.bytesPerSecond() == 0 ? RateLimiter.UNLIMITED
+                    : new RateLimiter(options.bytesPerSecond(), ticker);
+            this.filter = options.filter().compile();
+        }
+
+        SyncReport execute() throws IOException, InterruptedException {
+            FilteredListing sources = new FilteredListing(from.list(sourcePrefix), sourcePrefix, filter);
+            if (sources.peek() == null) {
+                if (sourcePrefix.isLocal() && !Files.isDirectory(sourcePrefix.toPath())) {
+                    throw new ObjectNotFoundException(sourcePrefix, "source " + sourcePrefix + " does not exist");
+                }
+                throw new ObjectNotFoundException(sourcePrefix, "source " + sourcePrefix + " has no objects (after"
+                        + " filters): refusing to sync, so that --delete cannot empty the destination");
+            }
+            if (destinationPrefix.isLocal() && !options.dryRun()) {
+                Path folder = destinationPrefix.toPath();
+                try {
+                    Files.createDirectories(folder);
+                } catch (IOException e) {
+                    throw new StoreException(destinationPrefix, "destination " + destinationPrefix
+                            + " cannot be created: " + e.getMessage());
+                }
+                if (!Files.isWritable(folder)) {
+                    throw new StoreException(destinationPrefix, "destination " + destinationPrefix
+                            + " is not writable: check its owner and mode");
+                }
+                safeKeys = new SafeKeys(folder);
+            }
+            Path folder = stateFolder(sourcePrefix, destinationPrefix);
+            String holder = "pid " + ProcessHandle.current().pid() + ", sync " + sourcePrefix + " to "
+                    + destinationPrefix + ", started " + start;
+            try (SyncLock lock = SyncLock.acquire(folder.resolve("lock"), holder)) {
+                state = SyncState.open(folder);
+                try {
+                    return merge(sources, folder);
+                } finally {
+                    state.closeReaders();
+                }
+            }
+        }
+
+        private SyncReport merge(FilteredListing sources, Path folder) throws IOException, InterruptedException {
+            FilteredListing destinations = new FilteredListing(to.list(destinationPrefix), destinationPrefix, filter);
+            Path deletesFile = folder.resolve("deletes.tmp");
+            long deletes = 0;
+            try (SyncState.Output next = options.dryRun() ? null : state.newState();
+                    BufferedWriter deleteSpool = Files.newBufferedWriter(deletesFile, StandardCharsets.UTF_8)) {
+                try (Parallel parallel = new Parallel(options.concurrency())) {
+                    while (true) {
+                        ObjectInfo s = sources.peek();
+                        ObjectInfo d = destinations.peek();
+                        if (s == null && d == null) {
+                            break;
+                        }
+                        int order = s == null ? 1 : d == null ? -1 : Keys.compare(sources.key(), destinations.key());
+                        if (order > 0) {
+                            String key = destinations.key();
+                            destinations.advance();
+                            if (options.delete()) {
+                                deleteSpool.write(key.replace("\\", "\\\\").replace("\n", "\\n") + "\n");
+                                deletes++;
+                                if (options.dryRun()) {
+                                    plan.add(new SyncReport.Action(key, "delete", d.size(), "not in source"));
+                                }
+                            }
+                            continue;
+                        }
+                        String key = sources.key();
+                        sources.advance();
+                        if (order == 0) {
+                            destinations.advance();
+                        }
+                        decide(parallel, key, s, order == 0 ? d : null, state.lookup(key));
+                        if (next != null) {
+                            drain(next, false);
+                        }
+                    }
+                } catch (IOException e) {
+                    throw new StoreException(null, "sync stopped: " + e.getMessage() + ". " + copiedObjects.get()
+                            + " objects were copied before that; run the same command again to resume", e);
+                }
+                if (next != null) {
+                    drain(next, true);
+                }
+                deleteSpool.close();
+                long deleted = 0;
+                long withheld = 0;
+                if (deletes > 0 && !options.dryRun()) {
+                    if (failures.isEmpty()) {
+                        deleted = deleteAll(deletesFile);
+                    } else {
+                        withheld = deletes;
+                    }
+                }
+                if (next != null) {
+                    next.commit();
+                }
+                List<Failure> sorted = new ArrayList<>(failures);
+                sorted.sort(Comparator.comparing(Failure::key));
+                List<SyncReport.Action> planned = new ArrayList<>(plan);
+                planned.sort(Comparator.comparing(SyncReport.Action::key));
+                return new SyncReport(sourcePrefix.toString(), destinationPrefix.toString(), options.dryRun(),
+                        new SyncReport.Count(copiedObjects.get(), copiedBytes.get()),
+                        new SyncReport.Count(skippedObjects.get(), skippedBytes.get()),
+                        new SyncReport.Count(options.dryRun() ? deletes : deleted, 0), List.copyOf(sorted), withheld,
+                        List.copyOf(planned), Duration.between(start, clock.instant()));
+            } finally {
+                Files.deleteIfExists(deletesFile);
+            }
+        }
+
+        /** Decides what one key needs: at once when listings and the recorded state suffice, else in a task. */
+        private void decide(Parallel parallel, String key, ObjectInfo source, ObjectInfo destination,
+                SyncState.Entry recorded) throws InterruptedException {
+            long position = nextPosition++;
+            if (destination == null) {
+                transferLater(parallel, position, key, source, "copy", "new", recorded);
+                return;
+            }
+            if (source.size() != destination.size()) {
+                transferLater(parallel, position, key, source, "update", "size differs", recorded);
+                return;
+            }
+            boolean recordedSame = recorded != null && recorded.size() == source.size()
+                    && recorded.sourceTag().equals(source.etag()) && recorded.destinationTag().equals(destination.etag());
+            switch (options.compare()) {
+                case SIZE_ONLY -> skip(position, key, source, recordedSame ? recorded : null);
+                case SIZE_MTIME -> {
+                    if (!destination.lastModified().isBefore(source.lastModified())) {
+                        skip(position, key, source, recordedSame ? recorded : null);
+                    } else {
+                        transferLater(parallel, position, key, source, "update", "source is newer", recorded);
+                    }
+                }
+                case CHECKSUM -> {
+                    if (recordedSame) {
+                        skip(position, key, source, recorded);
+                    } else {
+                        parallel.submit(() -> compareChecksums(position, key, source, destination, recorded));
+                    }
+                }
+            }
+        }
+
+        private void compareChecksums(long position, String key, ObjectInfo source, ObjectInfo destination,
+                SyncState.Entry recorded) {
+            try {
+                String sourceCrc = crc32c(from, source);
+                String destinationCrc = crc32c(to, destination);
+                if (sourceCrc.equals(destinationCrc)) {
+                    skip(position, key, source,
+                            new SyncState.Entry(key, source.size(), source.etag(), destination.etag(), sourceCrc));
+                } else {
+                    transfer(position, key, withCrc(source, sourceCrc), "update", "checksum differs", recorded);
+                }
+            } catch (IOException | RuntimeException e) {
+                fail(position, key, e, recorded);
+            }
+        }
+
+        private void transferLater(Parallel parallel, long position, String key, ObjectInfo source, String action,
+                String reason, SyncState.Entry recorded) throws InterruptedException {
+            parallel.submit(() -> transfer(position, key, source, action, reason, recorded));
+        }
+
+        private void transfer(long position, String key, ObjectInfo source, String action, String reason,
+                SyncState.Entry recorded) {
+            if (options.dryRun()) {
+                plan.add(new SyncReport.Action(key, action, source.size(), reason));
+                copiedObjects.incrementAndGet();
+                copiedBytes.addAndGet(source.size());
+                results.put(position, Optional.empty());
+                return;
+            }
+            try {
+                if (safeKeys != null) {
+                    safeKeys.resolve(key);
+                }
+                ObjectInfo written = ObjectCopy.copy(from, source, to, destinationPrefix.resolve(key), limiter,
+                        options.readBack());
+                SyncState.Entry entry =
+                        new SyncState.Entry(key, source.size(), source.etag(), written.etag(), written.crc32c());
+                state.journal(entry);
+                copiedObjects.incrementAndGet();
+                copiedBytes.addAndGet(source.size());
+                listener.objectDone(key, source.size());
+                results.put(position, Optional.of(entry));
+            } catch (IOException | RuntimeException e) {
+                fail(position, key, e, recorded);
+            }
+        }
+
+        private void skip(long position, String key, ObjectInfo source, SyncState.Entry entry) {
+            skippedObjects.incrementAndGet();
+            skippedBytes.addAndGet(source.size());
+            listener.objectDone(key, 0);
+            results.put(position, Optional.ofNullable(entry));
+        }
+
+        private void fail(long position, String key, Exception e, SyncState.Entry recorded) {
+            failures.add(Failure.of(key, e));
+            listener.objectFailed(key, e);
+            // The destination still holds what it held (writes are atomic), so what was recorded for it holds too.
+            results.put(position, Optional.ofNullable(recorded));
+        }
+
+        /** Writes finished results to the next state in key order; with {@code all}, every one (all are done). */
+        private void drain(SyncState.Output next, boolean all) throws IOException {
+            while (nextToWrite < nextPosition) {
+                Optional<SyncState.Entry> result = results.remove(nextToWrite);
+                if (result == null) {
+                    if (all) {
+                        throw new IllegalStateException("result " + nextToWrite + " missing after all tasks ended");
+                    }
+                    return;
+                }
+                if (result.isPresent()) {
+                    next.write(result.get());
+                }
+                nextToWrite++;
+            }
+        }
+
+        private long deleteAll(Path deletesFile) throws IOException, InterruptedException {
+            AtomicLong deleted = new AtomicLong();
+            try (BufferedReader in = Files.newBufferedReader(deletesFile, StandardCharsets.UTF_8);
+                    Parallel parallel = new Parallel(options.concurrency())) {
+                String line;
+                while ((line = in.readLine()) != null) {
+                    String key = line.replace("\\n", "\n").replace("\\\\", "\\");
+                    parallel.submit(() -> {
+                        try {
+                            to.delete(destinationPrefix.resolve(key));
+                            deleted.incrementAndGet();
+                        } catch (IOException | RuntimeException e) {
+                            failures.add(Failure.of(key, e));
+                            listener.objectFailed(key, e);
+                        }
+                    });
+                }
+            }
+            return deleted.get();
+        }
+    }
+
+    private static ObjectInfo withCrc(ObjectInfo info, String crc32c) {
+        return new ObjectInfo(info.location(), info.size(), info.lastModified(), info.etag(), crc32c);
+    }
+
+    /** The CRC32C of an object: from the store's metadata when it keeps one, else by reading the object. */
+    private static String crc32c(ObjectStore store, ObjectInfo object) throws IOException {
+        if (object.crc32c() != null) {
+            return object.crc32c();
+        }
+        if (!object.location().isLocal()) {
+            ObjectInfo stat = store.stat(object.location());
+            if (stat.crc32c() != null && stat.etag().equals(object.etag())) {
+                return stat.crc32c();
+            }
+        }
+        try (InputStream raw = store.openStream(object.location());
+                ChecksumInputStream in = new ChecksumInputStream(raw, false)) {
+            in.transferTo(java.io.OutputStream.nullOutputStream());
+            return in.crc32c();
+        }
+    }
+
+    /** A listing with its next object in view, its key below the prefix, and the filter applied. */
+    private static final class FilteredListing {
+        private final ObjectListing listing;
+        private final Location prefix;
+        private final Filter.Predicate filter;
+        private ObjectInfo next;
+        private String key;
+
+        FilteredListing(ObjectListing listing, Location prefix, Filter.Predicate filter) throws IOException {
+            this.listing = listing;
+            this.prefix = prefix;
+            this.filter = filter;
+            advance();
+        }
+
+        ObjectInfo peek() {
+            return next;
+        }
+
+        String key() {
+            return key;
+        }
+
+        void advance() throws IOException {
+            next = null;
+            key = null;
+            while (listing.hasNext()) {
+                ObjectInfo candidate = listing.next();
+                String candidateKey = prefix.relativize(candidate.location());
+                if (filter.test(candidateKey, candidate.size(), candidate.lastModified())) {
+                    next = candidate;
+                    key = candidateKey;
+                    return;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,257 @@
+package ferry.transfer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ferry.store.Location;
+import ferry.store.ObjectNotFoundException;
+import ferry.store.Stores;
+import ferry.time.Ticker;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SyncerTest {
+    @TempDir
+    Path folder;
+
+    private final Stores stores = Stores.fromEnvironment(Map.of());
+    private Syncer syncer;
+    private Path src;
+    private Path dst;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        syncer = new Syncer(stores, folder.resolve("state"), Clock.systemUTC(), Ticker.SYSTEM);
+        src = folder.resolve("src");
+        dst = folder.resolve("dst");
+        for (int i = 0; i < 30; i++) {
+            write(src, "d" + (i % 4) + "/f" + i + ".bin", "content " + i);
+        }
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        stores.close();
+    }
+
+    private static void write(Path root, String key, String content) throws Exception {
+        Path file = root.resolve(key);
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, content);
+    }
+
+    private SyncReport sync(Syncer.Options options) throws Exception {
+        return syncer.sync(Location.of(src), Location.of(dst), options, TransferListener.NONE);
+    }
+
+    private static Syncer.Options options(boolean delete, boolean dryRun, Filter filter) {
+        return new Syncer.Options(8, Syncer.Compare.CHECKSUM, delete, dryRun, filter, 0, false);
+    }
+
+    private static List<String> files(Path root) throws Exception {
+        try (Stream<Path> files = Files.walk(root)) {
+            return files.filter(Files::isRegularFile).map(p -> root.relativize(p).toString()).sorted().toList();
+        }
+    }
+
+    @Test
+    void first_sync_copies_everything_and_a_second_sync_skips_everything() throws Exception {
+        SyncReport first = sync(Syncer.Options.DEFAULT);
+        assertThat(first.succeeded()).isTrue();
+        assertThat(first.copied().objects()).isEqualTo(30);
+        assertThat(files(dst)).isEqualTo(files(src));
+        assertThat(Files.readString(dst.resolve("d1/f5.bin"))).isEqualTo("content 5");
+
+        SyncReport second = sync(Syncer.Options.DEFAULT);
+        assertThat(second.copied().objects()).isZero();
+        assertThat(second.skipped().objects()).isEqualTo(30);
+    }
+
+    @Test
+    void a_changed_object_of_the_same_size_is_found_by_checksum_and_resent() throws Exception {
+        sync(Syncer.Options.DEFAULT);
+        write(src, "d2/f6.bin", "CONTENT 6");
+
+        SyncReport report = sync(Syncer.Options.DEFAULT);
+
+        assertThat(report.copied().objects()).isEqualTo(1);
+        assertThat(Files.readString(dst.resolve("d2/f6.bin"))).isEqualTo("CONTENT 6");
+    }
+
+    @Test
+    void without_recorded_state_equal_objects_are_recognized_by_checksum() throws Exception {
+        sync(Syncer.Options.DEFAULT);
+        // Forget the recorded state, and touch every source file: only checksums can tell them unchanged now.
+        deleteTree(folder.resolve("state"));
+        for (String key : files(src)) {
+            Files.setLastModifiedTime(src.resolve(key), FileTime.from(Instant.now().plusSeconds(60)));
+        }
+        SyncReport report = sync(Syncer.Options.DEFAULT);
+        assertThat(report.copied().objects()).isZero();
+        assertThat(report.skipped().objects()).isEqualTo(30);
+    }
+
+    @Test
+    void size_only_and_size_mtime_are_cheaper_and_weaker() throws Exception {
+        sync(Syncer.Options.DEFAULT);
+        write(src, "d2/f6.bin", "CONTENT 6"); // same size, newer
+        var sizeOnly = new Syncer.Options(8, Syncer.Compare.SIZE_ONLY, false, false, Filter.ALL, 0, false);
+        assertThat(sync(sizeOnly).copied().objects()).isZero();
+
+        Files.setLastModifiedTime(src.resolve("d2/f6.bin"), FileTime.from(Instant.now().plusSeconds(60)));
+        var sizeMtime = new Syncer.Options(8, Syncer.Compare.SIZE_MTIME, false, false, Filter.ALL, 0, false);
+        assertThat(sync(sizeMtime).copied().objects()).isEqualTo(1);
+    }
+
+    @Test
+    void delete_removes_what_the_source_no_longer_has_and_only_when_asked() throws Exception {
+        sync(Syncer.Options.DEFAULT);
+        Files.delete(src.resolve("d0/f0.bin"));
+
+        assertThat(sync(Syncer.Options.DEFAULT).deleted().objects()).isZero();
+        assertThat(dst.resolve("d0/f0.bin")).exists();
+
+        SyncReport report = sync(options(true, false, Filter.ALL));
+        assertThat(report.deleted().objects()).isEqualTo(1);
+        assertThat(dst.resolve("d0/f0.bin")).doesNotExist();
+        assertThat(files(dst)).isEqualTo(files(src));
+    }
+
+    @Test
+    void a_run_with_a_failed_transfer_deletes_nothing() throws Exception {
+        sync(Syncer.Options.DEFAULT);
+        write(dst, "only-in-destination.bin", "x");
+        write(src, "blocked", "will fail");
+        Files.createDirectories(dst.resolve("blocked/in-the-way")); // a folder where a file must go
+
+        SyncReport report = sync(options(true, false, Filter.ALL));
+
+        assertThat(report.failures()).extracting(Failure::key).containsExactly("blocked");
+        assertThat(report.deleted().objects()).isZero();
+        assertThat(report.deletesWithheld()).isEqualTo(1);
+        assertThat(dst.resolve("only-in-destination.bin")).exists();
+    }
+
+    @Test
+    void dry_run_plans_and_changes_nothing() throws Exception {
+        sync(Syncer.Options.DEFAULT);
+        write(src, "new.bin", "new");
+        write(src, "d1/f1.bin", "changed size now");
+        write(dst, "extra.bin", "extra");
+        List<String> before = files(dst);
+
+        SyncReport report = sync(options(true, true, Filter.ALL));
+
+        assertThat(report.dryRun()).isTrue();
+        assertThat(report.plan()).extracting(a -> a.key() + ":" + a.action())
+                .containsExactly("d1/f1.bin:update", "extra.bin:delete", "new.bin:copy");
+        assertThat(files(dst)).isEqualTo(before);
+    }
+
+    @Test
+    void filters_limit_what_is_copied_and_excluded_destination_objects_are_never_deleted() throws Exception {
+        write(src, "scratch.tmp", "temporary");
+        write(dst, "keep.tmp", "destination's own");
+        Filter noTmp = new Filter(List.of(), List.of("*.tmp"), 0, Long.MAX_VALUE, null);
+
+        SyncReport report = sync(options(true, false, noTmp));
+
+        assertThat(report.copied().objects()).isEqualTo(30);
+        assertThat(dst.resolve("scratch.tmp")).doesNotExist();
+        assertThat(dst.resolve("keep.tmp")).exists();
+    }
+
+    @Test
+    void a_second_run_of_the_same_sync_is_refused_naming_the_first() throws Exception {
+        Path lockFile = syncer.stateFolder(Location.of(src), Location.of(dst)).resolve("lock");
+        try (SyncLock held = SyncLock.acquire(lockFile, "pid 4242, the first run")) {
+            assertThatThrownBy(() -> sync(Syncer.Options.DEFAULT))
+                    .isInstanceOf(SyncLock.SyncBusyException.class)
+                    .hasMessageContaining("pid 4242, the first run");
+        }
+        assertThat(sync(Syncer.Options.DEFAULT).succeeded()).isTrue();
+    }
+
+    @Test
+    void a_crashed_run_resumes_from_its_journal_without_resending() throws Exception {
+        sync(Syncer.Options.DEFAULT);
+        // What a run killed half way leaves: files copied, journaled, but no new state. Simulate by dropping the
+        // state and turning its entries into a journal.
+        Path state = syncer.stateFolder(Location.of(src), Location.of(dst));
+        Files.move(state.resolve("state.tsv"), state.resolve("journal.tsv"));
+        // Change a destination file's bytes behind Ferry's back but keep its size and mtime (its version tag): only a
+        // run that trusts the journal, and reads nothing, leaves it alone.
+        Path marked = dst.resolve("d3/f7.bin");
+        FileTime mtime = Files.getLastModifiedTime(marked);
+        Files.writeString(marked, "CONTENT 7");
+        Files.setLastModifiedTime(marked, mtime);
+
+        SyncReport report = sync(Syncer.Options.DEFAULT);
+
+        assertThat(report.copied().objects()).isZero();
+        assertThat(Files.readString(marked)).isEqualTo("CONTENT 7");
+        assertThat(report.skipped().objects()).isEqualTo(30);
+        assertThat(state.resolve("journal.tsv")).doesNotExist();
+        assertThat(state.resolve("state.tsv")).exists();
+    }
+
+    @Test
+    void missing_source_and_unwritable_destination_are_named() throws Exception {
+        assertThatThrownBy(() -> syncer.sync(Location.of(folder.resolve("nope")), Location.of(dst),
+                        Syncer.Options.DEFAULT, TransferListener.NONE))
+                .isInstanceOf(ObjectNotFoundException.class)
+                .hasMessageContaining("nope")
+                .hasMessageContaining("does not exist");
+
+        Path file = folder.resolve("a-file");
+        Files.writeString(file, "x");
+        assertThatThrownBy(() -> syncer.sync(Location.of(src), Location.of(file.resolve("sub")),
+                        Syncer.Options.DEFAULT, TransferListener.NONE))
+                .hasMessageContaining("a-file/sub")
+                .hasMessageContaining("cannot be created");
+    }
+
+    @Test
+    void the_bandwidth_limit_paces_the_whole_run() throws Exception {
+        long[] now = {0};
+        long[] slept = {0};
+        Ticker manual = new Ticker() {
+            @Override
+            public long nanoTime() {
+                return now[0];
+            }
+
+            @Override
+            public synchronized void sleepNanos(long nanos) {
+                slept[0] += nanos;
+                now[0] = Math.max(now[0], now[0] + nanos);
+            }
+        };
+        write(src, "big.bin", "x".repeat(1_000_000));
+        Syncer paced = new Syncer(stores, folder.resolve("state"), Clock.systemUTC(), manual);
+        var options = new Syncer.Options(1, Syncer.Compare.CHECKSUM, false, false, Filter.ALL, 500_000, false);
+
+        SyncReport report = paced.sync(Location.of(src), Location.of(dst), options, TransferListener.NONE);
+
+        double seconds = now[0] / 1e9;
+        assertThat(report.copied().bytes() / seconds).isBetween(450_000.0, 550_000.0);
+    }
+
+    private static void deleteTree(Path root) throws Exception {
+        try (Stream<Path> paths = Files.walk(root)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+}
