@@ -1,0 +1,85 @@
+package ferry.cli;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine;
+
+/** Parsers for sizes ({@code 10MB}, {@code 1.5GiB}), rates ({@code 200MB/s}) and ages ({@code 24h}, a date). */
+final class Sizes {
+    private static final Pattern SIZE = Pattern.compile("([0-9]+(?:\\.[0-9]+)?)\\s*([kmgtp]?)(i?)b?",
+            Pattern.CASE_INSENSITIVE);
+    private static final Pattern AGE = Pattern.compile("([0-9]+)\\s*([smhdw])", Pattern.CASE_INSENSITIVE);
+
+    private Sizes() {}
+
+    /** Bytes in a size such as {@code 512}, {@code 10MB} (10^6), {@code 10MiB} (2^20) or {@code 1.5G}. */
+    static long parseBytes(String text) {
+        Matcher m = SIZE.matcher(text.strip());
+        if (!m.matches()) {
+            throw new CommandLine.TypeConversionException("'" + text
+                    + "' is not a size: write a number with an optional unit, such as 512, 10MB, 64MiB or 1.5G");
+        }
+        double number = Double.parseDouble(m.group(1));
+        int power = "kmgtp".indexOf(m.group(2).toLowerCase(Locale.ROOT)) + 1;
+        double base = m.group(3).isEmpty() ? 1000 : 1024;
+        return (long) (number * Math.pow(base, power));
+    }
+
+    /** A size, for options such as --min-size. */
+    static final class Bytes implements CommandLine.ITypeConverter<Long> {
+        @Override
+        public Long convert(String value) {
+            return parseBytes(value);
+        }
+    }
+
+    /** A rate such as {@code 200MB/s}; the {@code /s} is optional. */
+    static final class Rate implements CommandLine.ITypeConverter<Long> {
+        @Override
+        public Long convert(String value) {
+            String bytes = value.strip().toLowerCase(Locale.ROOT).endsWith("/s")
+                    ? value.strip().substring(0, value.strip().length() - 2) : value;
+            long rate = parseBytes(bytes);
+            if (rate <= 0) {
+                throw new CommandLine.TypeConversionException("a bandwidth limit must be positive, was '" + value + "'");
+            }
+            return rate;
+        }
+    }
+
+    /** A point in time given as an age ({@code 90s}, {@code 30m}, {@code 24h}, {@code 7d}, {@code 2w}) or a date. */
+    static Instant parseSince(String text, Instant now) {
+        Matcher m = AGE.matcher(text.strip());
+        if (m.matches()) {
+            long n = Long.parseLong(m.group(1));
+            Duration age = switch (m.group(2).toLowerCase(Locale.ROOT)) {
+                case "s" -> Duration.ofSeconds(n);
+                case "m" -> Duration.ofMinutes(n);
+                case "h" -> Duration.ofHours(n);
+                case "d" -> Duration.ofDays(n);
+                default -> Duration.ofDays(7 * n);
+            };
+            return now.minus(age);
+        }
+        try {
+            return text.length() == 10 ? Instant.parse(text + "T00:00:00Z") : Instant.parse(text);
+        } catch (DateTimeParseException e) {
+            throw new CommandLine.TypeConversionException("'" + text + "' is not an age or a date: write 24h, 7d,"
+                    + " 2026-01-31 or 2026-01-31T12:00:00Z");
+        }
+    }
+
+    /** A duration such as {@code 90s}, {@code 30m}, {@code 24h}, {@code 7d}. */
+    static Duration parseDuration(String text) {
+        Matcher m = AGE.matcher(text.strip());
+        if (!m.matches()) {
+            throw new CommandLine.TypeConversionException("'" + text + "' is not a duration: write 90s, 30m, 24h or 7d");
+        }
+        Instant epoch = Instant.EPOCH.plus(Duration.ofDays(365 * 100));
+        return Duration.between(parseSince(text, epoch), epoch);
+    }
+}

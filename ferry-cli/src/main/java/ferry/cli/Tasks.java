@@ -1,0 +1,159 @@
+package ferry.cli;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalTime;
+import java.time.ZoneId;
+import java.time.ZonedDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * Named sync tasks with schedules, kept as JSON under {@code $FERRY_HOME/tasks/<name>/}, with the report of each
+ * run under {@code runs/}. Plain files, so a task survives restarts and can be read by any tool.
+ */
+final class Tasks {
+    /**
+     * One task.
+     *
+     * @param every how often it runs, as an ISO-8601 duration ({@code PT24H})
+     * @param at the time of day ({@code HH:MM}, in {@code zone}) its runs are anchored to, or {@code null} to run
+     *     {@code every} after the last start
+     * @param arguments the sync options, as command-line arguments
+     */
+    record Task(String name, String source, String destination, String every, String at, String zone,
+            List<String> arguments, String created) {
+        Duration interval() {
+            return Duration.parse(every);
+        }
+
+        /** When it is next due, given when it last started ({@code null} if never). */
+        Instant nextRun(Instant lastStart, Instant now) {
+            Duration interval = interval();
+            if (at == null) {
+                return lastStart == null ? now : lastStart.plus(interval);
+            }
+            ZoneId zoneId = ZoneId.of(zone);
+            Instant anchor = ZonedDateTime.of(now.atZone(zoneId).toLocalDate(), LocalTime.parse(at), zoneId)
+                    .toInstant();
+            // The first anchored slot at or after now (never run), or strictly after the last start.
+            Instant from = lastStart == null ? now : lastStart.plusNanos(1);
+            long slots = Math.ceilDiv(Duration.between(anchor, from).toNanos(), interval.toNanos());
+            return anchor.plus(interval.multipliedBy(slots));
+        }
+    }
+
+    /** One finished run: when, how it ended, and its report. */
+    record Run(String task, String started, String finished, String status, Object report) {}
+
+    private static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .build();
+
+    private final Path root;
+
+    Tasks(Path home) {
+        this.root = home.resolve("tasks");
+    }
+
+    private Path folder(String name) {
+        if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,127}")) {
+            throw new IllegalArgumentException("'" + name + "' is not a valid task name: use letters, digits, '.',"
+                    + " '_' and '-', starting with a letter or digit");
+        }
+        return root.resolve(name);
+    }
+
+    void add(Task task) throws IOException {
+        Path folder = folder(task.name());
+        Files.createDirectories(folder);
+        Path temp = Files.createTempFile(folder, ".task", ".tmp");
+        Files.write(temp, JSON.writeValueAsBytes(task));
+        try {
+            Files.createLink(folder.resolve("task.json"), temp); // exclusive: never replaces another task
+        } catch (FileAlreadyExistsException e) {
+            throw new IllegalArgumentException("a task named '" + task.name() + "' exists already; remove it first"
+                    + " with: ferry task rm " + task.name());
+        } finally {
+            Files.delete(temp);
+        }
+    }
+
+    Task get(String name) throws IOException {
+        try {
+            return JSON.readValue(folder(name).resolve("task.json").toFile(), Task.class);
+        } catch (NoSuchFileException | java.io.FileNotFoundException e) {
+            throw new IllegalArgumentException("no task named '" + name + "': see 'ferry task ls'");
+        }
+    }
+
+    List<Task> list() throws IOException {
+        List<Task> tasks = new ArrayList<>();
+        if (!Files.isDirectory(root)) {
+            return tasks;
+        }
+        try (Stream<Path> folders = Files.list(root)) {
+            for (Path folder : folders.sorted().toList()) {
+                if (Files.exists(folder.resolve("task.json"))) {
+                    tasks.add(get(folder.getFileName().toString()));
+                }
+            }
+        }
+        return tasks;
+    }
+
+    void remove(String name) throws IOException {
+        Path folder = folder(name);
+        if (!Files.exists(folder.resolve("task.json"))) {
+            throw new IllegalArgumentException("no task named '" + name + "': see 'ferry task ls'");
+        }
+        try (Stream<Path> paths = Files.walk(folder)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+
+    /** Keeps a run's record: written beside the others, then moved into place whole. */
+    void record(Run run) throws IOException {
+        Path runs = folder(run.task()).resolve("runs");
+        Files.createDirectories(runs);
+        String file = run.started().replace(':', '-') + ".json";
+        Path temp = Files.createTempFile(runs, ".run", ".tmp");
+        Files.write(temp, JSON.writeValueAsBytes(run));
+        Files.move(temp, runs.resolve(file), StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** The runs of a task, oldest first, as stored JSON trees. */
+    List<com.fasterxml.jackson.databind.JsonNode> runs(String name) throws IOException {
+        Path runs = folder(name).resolve("runs");
+        List<com.fasterxml.jackson.databind.JsonNode> result = new ArrayList<>();
+        if (!Files.isDirectory(runs)) {
+            return result;
+        }
+        try (Stream<Path> files = Files.list(runs)) {
+            for (Path file : files.filter(f -> f.getFileName().toString().endsWith(".json")).sorted().toList()) {
+                result.add(JSON.readTree(file.toFile()));
+            }
+        }
+        return result;
+    }
+
+    /** When the last run started, or {@code null} if it never ran. */
+    Instant lastStart(String name) throws IOException {
+        List<com.fasterxml.jackson.databind.JsonNode> runs = runs(name);
+        return runs.isEmpty() ? null : Instant.parse(runs.getLast().get("started").asText());
+    }
+}

@@ -1,0 +1,134 @@
+package ferry.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** sync, task and agent on local storage. */
+class SyncCliTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path folder;
+
+    private Map<String, String> env;
+    private Path src;
+    private Path dst;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        env = Map.of("FERRY_HOME", folder.resolve("home").toString(), "HOME", folder.toString());
+        src = folder.resolve("src");
+        dst = folder.resolve("dst");
+        for (int i = 0; i < 12; i++) {
+            Path file = src.resolve("part" + (i % 2) + "/" + i + (i == 5 ? ".tmp" : ".bin"));
+            Files.createDirectories(file.getParent());
+            Files.writeString(file, "record " + i);
+        }
+    }
+
+    private CliRun ferry(String... args) {
+        return CliRun.run(env, args);
+    }
+
+    @Test
+    void sync_json_reports_copies_then_skips_and_honours_excludes() throws Exception {
+        CliRun first = ferry("sync", src.toString(), dst.toString(), "--exclude", "*.tmp", "--json");
+        assertThat(first.exitCode).as(first.toString()).isZero();
+        JsonNode report = JSON.readTree(first.out);
+        assertThat(report.get("copied").get("objects").asLong()).isEqualTo(11);
+        assertThat(report.get("ok").asBoolean()).isTrue();
+        assertThat(dst.resolve("part1/5.tmp")).doesNotExist();
+
+        JsonNode second = JSON.readTree(ferry("sync", src.toString(), dst.toString(), "--exclude", "*.tmp",
+                "--json").out);
+        assertThat(second.get("copied").get("objects").asLong()).isZero();
+        assertThat(second.get("skipped").get("objects").asLong()).isEqualTo(11);
+    }
+
+    @Test
+    void dry_run_prints_the_plan_and_changes_nothing() {
+        CliRun dry = ferry("sync", src.toString(), dst.toString(), "--dry-run");
+        assertThat(dry.exitCode).isZero();
+        assertThat(dry.out).contains("copy").contains("part0/0.bin").contains("dry run of");
+        assertThat(dst).doesNotExist();
+    }
+
+    @Test
+    void bad_sync_options_are_usage_errors() {
+        CliRun size = ferry("sync", src.toString(), dst.toString(), "--min-size", "lots");
+        assertThat(size.exitCode).isEqualTo(2);
+        assertThat(size.err).contains("'lots' is not a size");
+
+        CliRun both = ferry("sync", src.toString(), dst.toString(), "--size-only", "--checksum");
+        assertThat(both.exitCode).isEqualTo(2);
+        assertThat(both.err).contains("mutually exclusive");
+
+        CliRun missing = ferry("sync", folder.resolve("absent").toString(), dst.toString());
+        assertThat(missing.exitCode).isEqualTo(1);
+        assertThat(missing.err).contains("absent").contains("does not exist");
+    }
+
+    @Test
+    void a_task_runs_when_due_keeps_its_report_and_is_not_run_again_before_its_time() throws Exception {
+        CliRun add = ferry("task", "add", "nightly", src.toString(), dst.toString(), "--every", "24h",
+                "--exclude", "*.tmp");
+        assertThat(add.exitCode).as(add.toString()).isZero();
+        assertThat(ferry("task", "add", "nightly", src.toString(), dst.toString(), "--every", "1h").err)
+                .contains("a task named 'nightly' exists already");
+
+        CliRun agent = ferry("agent", "--once");
+        assertThat(agent.exitCode).as(agent.toString()).isZero();
+        assertThat(agent.out).contains("task nightly: starting").contains("copied 11 objects");
+        assertThat(dst.resolve("part0/0.bin")).exists();
+
+        CliRun again = ferry("agent", "--once");
+        assertThat(again.out).doesNotContain("starting");
+
+        JsonNode tasks = JSON.readTree(ferry("task", "ls", "--json").out);
+        assertThat(tasks.get(0).get("runs").asInt()).isEqualTo(1);
+        assertThat(tasks.get(0).get("lastStatus").asText()).isEqualTo("ok");
+        Instant next = Instant.parse(tasks.get(0).get("nextRun").asText());
+        Instant last = Instant.parse(tasks.get(0).get("lastRun").asText());
+        assertThat(Duration.between(last, next)).isEqualTo(Duration.ofHours(24));
+        try (var runs = Files.list(folder.resolve("home/tasks/nightly/runs"))) {
+            assertThat(runs.filter(p -> p.toString().endsWith(".json")).count()).isEqualTo(1);
+        }
+
+        assertThat(ferry("task", "rm", "nightly").exitCode).isZero();
+        assertThat(ferry("task", "run", "nightly").err).contains("no task named 'nightly'");
+    }
+
+    @Test
+    void task_schedule_anchored_at_a_time_of_day() {
+        Tasks.Task task = new Tasks.Task("t", "file:///a/", "file:///b/", "PT24H", "02:00", "UTC",
+                java.util.List.of(), "2026-01-01T00:00:00Z");
+        Instant now = Instant.parse("2026-03-10T10:00:00Z");
+        assertThat(task.nextRun(null, now)).isEqualTo(Instant.parse("2026-03-11T02:00:00Z"));
+        assertThat(task.nextRun(Instant.parse("2026-03-11T02:00:03Z"), now))
+                .isEqualTo(Instant.parse("2026-03-12T02:00:00Z"));
+        Tasks.Task hourly = new Tasks.Task("h", "file:///a/", "file:///b/", "PT1H", null, "UTC",
+                java.util.List.of(), "2026-01-01T00:00:00Z");
+        assertThat(hourly.nextRun(null, now)).isEqualTo(now);
+        assertThat(hourly.nextRun(now, now)).isEqualTo(now.plusSeconds(3600));
+    }
+
+    @Test
+    void bad_task_definitions_are_refused_by_name() {
+        assertThat(ferry("task", "add", "t", src.toString(), dst.toString(), "--every", "soon").err)
+                .contains("'soon' is not a duration");
+        assertThat(ferry("task", "add", "t", src.toString(), dst.toString(), "--every", "1h", "--at", "25:99").err)
+                .contains("--at must be a time of day");
+        assertThat(ferry("task", "add", "bad/name", src.toString(), dst.toString(), "--every", "1h").err)
+                .contains("not a valid");
+    }
+}
