@@ -58,7 +58,8 @@ final class DatasetCommand {
             long start = System.nanoTime();
             Manifest manifest;
             try (Progress progress = Progress.start(ferry, "checksummed")) {
-                manifest = dataset.catalog().create(name, Location.of(from), md5, progress);
+                manifest = dataset.catalog().create(name, Location.of(from), md5, DatasetCatalog.KnownChecksums.NONE,
+                        progress);
             }
             double seconds = (System.nanoTime() - start) / 1e9;
             if (json) {

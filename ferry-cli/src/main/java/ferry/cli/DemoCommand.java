@@ -70,7 +70,8 @@ final class DemoCommand implements Callable<Integer> {
         t = System.nanoTime();
         Manifest manifest;
         try (Progress progress = Progress.start(ferry, "checksummed")) {
-            manifest = catalog.create("cifar10-demo", storeData, false, progress);
+            manifest = catalog.create("cifar10-demo", storeData, false, DatasetCatalog.KnownChecksums.NONE,
+                    progress);
         }
         steps.add(new Step("dataset create", since(t), manifest.ref() + ", manifest "
                 + catalog.manifestLocation(manifest.name(), manifest.version())));

@@ -1,5 +1,8 @@
 package ferry.cli;
 
+import ferry.dataset.DatasetCatalog;
+import ferry.dataset.DatasetRef;
+import ferry.dataset.Manifest;
 import ferry.store.Location;
 import ferry.time.Ticker;
 import ferry.transfer.Filter;
@@ -40,19 +43,61 @@ final class SyncCommand implements Callable<Integer> {
     @Mixin
     SyncOptions options;
 
+    @Option(names = "--dataset", paramLabel = "NAME",
+            description = "After a successful sync, record the destination as the next version of this dataset"
+                    + " (using the checksums the sync computed, without reading the data again).")
+    String dataset;
+
     @Option(names = "--json", description = "Print the report as JSON.")
     boolean json;
 
     @Override
     public Integer call() throws IOException, InterruptedException {
-        SyncReport report = run(ferry, Location.of(source), Location.of(destination), options);
-        print(ferry, report, json);
+        if (dataset != null) {
+            DatasetRef.checkName(dataset);
+            if (options.dryRun) {
+                throw new IllegalArgumentException("--dataset records what a sync wrote, so it cannot go with --dry-run");
+            }
+        }
+        Location from = Location.of(source);
+        Location to = Location.of(destination);
+        SyncReport report = run(ferry, from, to, options);
+        Manifest manifest = null;
+        if (dataset != null && report.succeeded()) {
+            Syncer syncer = syncer(ferry);
+            DatasetCatalog catalog = new DatasetCatalog(ferry.stores(), ferry.storeLocation(), ferry.clock,
+                    options.concurrency);
+            var known = syncer.recordedChecksums(from, to);
+            try (Progress progress = Progress.start(ferry, "recorded")) {
+                manifest = catalog.create(dataset, to, false, known::apply, progress);
+            }
+        }
+        if (json) {
+            Map<String, Object> out = toJson(report);
+            if (manifest != null) {
+                out.put("dataset", manifest.ref().toString());
+            }
+            Json.print(ferry.out, out);
+        } else {
+            print(ferry, report, false);
+            if (manifest != null) {
+                ferry.out.println("recorded dataset " + manifest.ref() + " (" + Units.count(manifest.summary().objects())
+                        + " objects, " + Units.bytes(manifest.summary().bytes()) + ")");
+            }
+        }
+        if (dataset != null && !report.succeeded()) {
+            ferry.err.println("no dataset version recorded, because the sync did not succeed");
+        }
         return report.succeeded() ? Ferry.OK : Ferry.FAILED;
+    }
+
+    static Syncer syncer(Ferry ferry) {
+        return new Syncer(ferry.stores(), ferry.home().resolve("sync"), ferry.clock, Ticker.SYSTEM);
     }
 
     static SyncReport run(Ferry ferry, Location source, Location destination, SyncOptions options)
             throws IOException, InterruptedException {
-        Syncer syncer = new Syncer(ferry.stores(), ferry.home().resolve("sync"), ferry.clock, Ticker.SYSTEM);
+        Syncer syncer = syncer(ferry);
         try (Progress progress = Progress.start(ferry, options.dryRun ? "planned" : "synced")) {
             return syncer.sync(source, destination, options.toOptions(ferry.clock.instant()), progress);
         }

@@ -56,6 +56,19 @@ class SyncCliTest {
     }
 
     @Test
+    void sync_with_dataset_records_a_version_whose_checksums_verify() throws Exception {
+        CliRun sync = ferry("sync", src.toString(), dst.toString(), "--dataset", "synced");
+        assertThat(sync.exitCode).as(sync.toString()).isZero();
+        assertThat(sync.out).contains("recorded dataset synced@v1 (12 objects");
+
+        assertThat(ferry("dataset", "verify", "synced").exitCode).isZero();
+        Files.writeString(dst.resolve("part0/2.bin"), "RECORD 2");
+        CliRun verify = ferry("dataset", "verify", "synced");
+        assertThat(verify.exitCode).isEqualTo(1);
+        assertThat(verify.err).contains("part0/2.bin").contains("CRC32C mismatch");
+    }
+
+    @Test
     void dry_run_prints_the_plan_and_changes_nothing() {
         CliRun dry = ferry("sync", src.toString(), dst.toString(), "--dry-run");
         assertThat(dry.exitCode).isZero();

@@ -111,9 +111,10 @@ public final class DatasetCatalog {
      * once to compute its CRC32C (and checking it against the CRC32C the store recorded, when it did).
      *
      * @param md5 also record each object's MD5, for comparison with the ETags of single-part S3 uploads
+     * @param known CRC32Cs already known for some objects (by a sync that just moved them), which are then not read
      * @throws ObjectExistsException when another writer created the same version at the same time
      */
-    public Manifest create(String name, Location source, boolean md5, TransferListener listener)
+    public Manifest create(String name, Location source, boolean md5, KnownChecksums known, TransferListener listener)
             throws IOException, InterruptedException {
         DatasetRef.checkName(name);
         Location base = source.asDirectory();
@@ -130,7 +131,9 @@ public final class DatasetCatalog {
                 String key = base.relativize(object.location());
                 parallel.submit(() -> {
                     try {
-                        Digests digests = read(store, object.location(), object.size(), object.crc32c(), md5);
+                        String knownCrc = md5 ? null : known.crc32c(key, object);
+                        Digests digests = knownCrc != null ? new Digests(knownCrc, null)
+                                : read(store, object.location(), object.size(), object.crc32c(), md5);
                         entries.add(new Manifest.Entry(key, object.size(), digests.crc32c(), digests.md5(),
                                 object.etag(), object.lastModified()));
                         listener.objectDone(key, object.size());
@@ -203,6 +206,15 @@ public final class DatasetCatalog {
         sorted.sort(Comparator.comparing(Failure::key));
         return new VerifyReport(manifest.ref().toString(), objects.get(), bytes.get(), List.copyOf(sorted),
                 Duration.between(start, clock.instant()));
+    }
+
+    /** CRC32Cs known without reading, by key and object version. */
+    @FunctionalInterface
+    public interface KnownChecksums {
+        KnownChecksums NONE = (key, object) -> null;
+
+        /** The CRC32C of this version of the object, or {@code null} if it must be read. */
+        String crc32c(String key, ObjectInfo object);
     }
 
     private record Digests(String crc32c, String md5) {}

@@ -64,9 +64,21 @@ final class SyncState {
         return state;
     }
 
-    /** How many entries a crashed run left in the journal. */
-    int resumed() {
-        return journaled.size();
+    /** Every entry of the committed state (not the journal), by key. */
+    static Map<String, Entry> readAll(Path folder) throws IOException {
+        Map<String, Entry> entries = new HashMap<>();
+        try (BufferedReader in = Files.newBufferedReader(folder.resolve("state.tsv"), StandardCharsets.UTF_8)) {
+            String line;
+            while ((line = in.readLine()) != null) {
+                Entry entry = parse(line);
+                if (entry != null) {
+                    entries.put(entry.key(), entry);
+                }
+            }
+        } catch (NoSuchFileException e) {
+            // never synced
+        }
+        return entries;
     }
 
     /**

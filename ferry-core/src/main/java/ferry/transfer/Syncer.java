@@ -30,6 +30,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiFunction;
 
 /**
  * Makes a destination prefix hold what a source prefix holds, transferring only what is new or changed.
@@ -98,6 +99,20 @@ public final class Syncer {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /**
+     * The CRC32Cs the last completed run recorded for the destination's objects, usable while an object still has
+     * the recorded size and version tag: (key, destination object) to CRC32C, or {@code null}.
+     */
+    public BiFunction<String, ObjectInfo, String> recordedChecksums(Location source, Location destination)
+            throws IOException {
+        Map<String, SyncState.Entry> entries = SyncState.readAll(stateFolder(source, destination));
+        return (key, object) -> {
+            SyncState.Entry entry = entries.get(key);
+            return entry != null && entry.size() == object.size() && entry.destinationTag().equals(object.etag())
+                    ? entry.crc32c() : null;
+        };
     }
 
     public SyncReport sync(Location source, Location destination, Options options, TransferListener listener)

@@ -45,6 +45,11 @@ class DatasetCatalogTest {
         stores.close();
     }
 
+    private Manifest create(String name, Path from) throws Exception {
+        return catalog.create(name, Location.of(from), false, DatasetCatalog.KnownChecksums.NONE,
+                TransferListener.NONE);
+    }
+
     private void write(String key, String content) throws Exception {
         Path file = data.resolve(key);
         Files.createDirectories(file.getParent());
@@ -53,7 +58,7 @@ class DatasetCatalogTest {
 
     @Test
     void create_records_every_object_with_size_and_crc32c_in_key_order() throws Exception {
-        Manifest manifest = catalog.create("toy", Location.of(data), false, TransferListener.NONE);
+        Manifest manifest = create("toy", data);
 
         assertThat(manifest.ref()).hasToString("toy@v1");
         assertThat(manifest.base()).isEqualTo(Location.of(data).asDirectory().toString());
@@ -71,9 +76,9 @@ class DatasetCatalogTest {
 
     @Test
     void versions_are_numbered_immutable_and_keep_lineage() throws Exception {
-        catalog.create("toy", Location.of(data), false, TransferListener.NONE);
+        create("toy", data);
         write("train/c.bin", "charlie");
-        Manifest second = catalog.create("toy", Location.of(data), false, TransferListener.NONE);
+        Manifest second = create("toy", data);
 
         assertThat(second.ref()).hasToString("toy@v2");
         assertThat(second.derivedFrom()).isEqualTo("toy@v1");
@@ -85,7 +90,7 @@ class DatasetCatalogTest {
 
     @Test
     void a_version_already_taken_is_never_overwritten() throws Exception {
-        Manifest first = catalog.create("toy", Location.of(data), false, TransferListener.NONE);
+        Manifest first = create("toy", data);
         Location v2 = catalog.manifestLocation("toy", 2);
         // Another writer claims v2 between our listing of versions and our write: simulate by writing it first
         // and making the catalog think v1 is the latest, through a second catalog instance racing on the same store.
@@ -94,7 +99,7 @@ class DatasetCatalogTest {
                 clock.instant(), "toy@v1", first.summary(), first.entries())));
         byte[] before = Files.readAllBytes(v2.toPath());
 
-        Manifest third = catalog.create("toy", Location.of(data), false, TransferListener.NONE);
+        Manifest third = create("toy", data);
 
         assertThat(third.version()).isEqualTo(3);
         assertThat(Files.readAllBytes(v2.toPath())).isEqualTo(before);
@@ -111,7 +116,7 @@ class DatasetCatalogTest {
                 results.add(pool.submit(() -> {
                     start.await();
                     try {
-                        return catalog.create("race", Location.of(data), false, TransferListener.NONE);
+                        return create("race", data);
                     } catch (ObjectExistsException e) {
                         return e;
                     }
@@ -137,7 +142,7 @@ class DatasetCatalogTest {
 
     @Test
     void verify_passes_on_intact_data_and_names_each_changed_or_missing_object() throws Exception {
-        Manifest manifest = catalog.create("toy", Location.of(data), false, TransferListener.NONE);
+        Manifest manifest = create("toy", data);
         assertThat(catalog.verify(manifest, TransferListener.NONE).succeeded()).isTrue();
 
         write("train/a.bin", "alphA"); // same size, one byte flipped
@@ -152,19 +157,29 @@ class DatasetCatalogTest {
     }
 
     @Test
+    void known_checksums_are_used_instead_of_reading() throws Exception {
+        // A deliberately wrong "known" CRC shows it was taken without reading the object.
+        Manifest manifest = catalog.create("toy", Location.of(data), false,
+                (key, object) -> key.equals("labels.csv") ? "0badc0de" : null, TransferListener.NONE);
+        assertThat(manifest.entries().getFirst().crc32c()).isEqualTo("0badc0de");
+        assertThat(manifest.entries().get(1).crc32c()).isEqualTo(Crc32c.of("alpha".getBytes(UTF_8)));
+    }
+
+    @Test
     void md5_is_recorded_on_request_and_checked_by_verify() throws Exception {
-        Manifest manifest = catalog.create("toy", Location.of(data), true, TransferListener.NONE);
+        Manifest manifest = catalog.create("toy", Location.of(data), true, DatasetCatalog.KnownChecksums.NONE,
+                TransferListener.NONE);
         String alphaMd5 = java.util.HexFormat.of()
                 .formatHex(java.security.MessageDigest.getInstance("MD5").digest("alpha".getBytes(UTF_8)));
         assertThat(manifest.entries().get(1).md5()).isEqualTo(alphaMd5);
-        assertThat(catalog.create("plain", Location.of(data), false, TransferListener.NONE).entries().getFirst().md5())
+        assertThat(create("plain", data).entries().getFirst().md5())
                 .isNull();
         assertThat(catalog.verify(manifest, TransferListener.NONE).succeeded()).isTrue();
     }
 
     @Test
     void create_from_an_empty_or_missing_source_fails_and_writes_nothing() throws Exception {
-        assertThatThrownBy(() -> catalog.create("toy", Location.of(folder.resolve("nothing")), false, TransferListener.NONE))
+        assertThatThrownBy(() -> create("toy", folder.resolve("nothing")))
                 .isInstanceOf(ObjectNotFoundException.class)
                 .hasMessageContaining("nothing");
         assertThat(catalog.names()).isEmpty();
@@ -175,7 +190,7 @@ class DatasetCatalogTest {
         assertThatThrownBy(() -> catalog.load(DatasetRef.parse("ghost")))
                 .isInstanceOf(ObjectNotFoundException.class)
                 .hasMessageContaining("ghost");
-        catalog.create("toy", Location.of(data), false, TransferListener.NONE);
+        create("toy", data);
         assertThatThrownBy(() -> catalog.load(DatasetRef.parse("toy@v9")))
                 .isInstanceOf(ObjectNotFoundException.class)
                 .hasMessageContaining("toy@v9");
@@ -183,7 +198,7 @@ class DatasetCatalogTest {
 
     @Test
     void a_manifest_that_does_not_parse_is_an_error_naming_it() throws Exception {
-        catalog.create("toy", Location.of(data), false, TransferListener.NONE);
+        create("toy", data);
         Path manifest = catalog.manifestLocation("toy", 1).toPath();
         Files.writeString(manifest, "{\"format\": \"ferry.manifest/1\", \"entries\": [");
 
