@@ -47,7 +47,13 @@ final class LocalListing implements ObjectListing {
         try (DirectoryStream<Path> children = Files.newDirectoryStream(folder)) {
             for (Path child : children) {
                 String name = child.getFileName().toString();
-                if (!name.startsWith(startsWith) || name.endsWith(LocalStore.TEMP_SUFFIX)) {
+                if (name.endsWith(LocalStore.TEMP_SUFFIX)) {
+                    if (LocalStore.isAbandonedTemp(name)) {
+                        Files.deleteIfExists(child);
+                    }
+                    continue;
+                }
+                if (!name.startsWith(startsWith)) {
                     continue;
                 }
                 BasicFileAttributes attributes;

@@ -38,9 +38,8 @@ final class LocalOutput extends ObjectOutput {
         this.options = options;
         this.overwrite = overwrite;
         this.target = location.toPath();
-        this.temp = target.resolveSibling(
-                "." + target.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong())
-                        + LocalStore.TEMP_SUFFIX);
+        this.temp = target.resolveSibling("." + target.getFileName() + "." + ProcessHandle.current().pid() + "."
+                + Long.toHexString(ThreadLocalRandom.current().nextLong()) + LocalStore.TEMP_SUFFIX);
         try {
             Files.createDirectories(target.getParent());
             this.channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);

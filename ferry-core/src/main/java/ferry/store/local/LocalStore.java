@@ -27,8 +27,26 @@ import java.nio.file.attribute.BasicFileAttributes;
  * (or hard-linked, for an exclusive create), so a reader or a crash never sees half a file under its final name.
  */
 public final class LocalStore implements ObjectStore {
-    /** Temporary files end with this; listings skip them and a later write may clean them. */
+    /**
+     * Temporary files are named {@code .<name>.<pid>.<random>.ferry-tmp}. Listings skip them, and delete those whose
+     * writing process is gone (killed half way), so a crash leaves no litter behind for long.
+     */
     public static final String TEMP_SUFFIX = ".ferry-tmp";
+
+    /** Whether a temporary file was left by a process that no longer runs. */
+    static boolean isAbandonedTemp(String name) {
+        String[] parts = name.split("\\.");
+        // "", name parts..., pid, random, "ferry-tmp"
+        if (parts.length < 5) {
+            return false;
+        }
+        try {
+            long pid = Long.parseLong(parts[parts.length - 3]);
+            return ProcessHandle.of(pid).isEmpty();
+        } catch (NumberFormatException e) {
+            return false;
+        }
+    }
 
     @Override
     public ObjectInfo stat(Location location) throws IOException {
