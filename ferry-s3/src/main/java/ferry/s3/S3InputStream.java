@@ -1,0 +1,81 @@
+package ferry.s3;
+
+import ferry.store.Location;
+import ferry.store.StoreException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import software.amazon.awssdk.core.ResponseInputStream;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+
+/**
+ * The body of one GetObject as it arrives. Failures while streaming name the object, and a body that ends before its
+ * Content-Length is an error rather than a short read, so a dropped connection never passes for a smaller object.
+ */
+final class S3InputStream extends InputStream {
+    private final ResponseInputStream<GetObjectResponse> body;
+    private final Location location;
+    private final long expected;
+    private final S3Errors errors;
+    private final byte[] one = new byte[1];
+    private long received;
+    private boolean closed;
+
+    S3InputStream(ResponseInputStream<GetObjectResponse> body, Location location, long expected, S3Errors errors) {
+        this.body = body;
+        this.location = location;
+        this.expected = expected;
+        this.errors = errors;
+    }
+
+    @Override
+    public int read() throws IOException {
+        int n = read(one, 0, 1);
+        return n < 0 ? -1 : one[0] & 0xff;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+        if (closed) {
+            throw new IOException("stream of " + location + " is closed");
+        }
+        if (len == 0) {
+            return 0;
+        }
+        int n;
+        try {
+            n = body.read(b, off, len);
+        } catch (InterruptedIOException e) {
+            throw e;
+        } catch (IOException | RuntimeException e) {
+            throw errors.map(e, location, "read");
+        }
+        if (n < 0) {
+            if (expected >= 0 && received < expected) {
+                throw new StoreException(location, "the connection ended after " + received + " of " + expected
+                        + " bytes of " + location + ": read it again");
+            }
+            return -1;
+        }
+        received += n;
+        return n;
+    }
+
+    @Override
+    public int available() throws IOException {
+        return closed ? 0 : body.available();
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (expected >= 0 && received < expected) {
+            // Stop the transfer rather than drain the rest of a large body.
+            body.abort();
+        }
+        body.close();
+    }
+}

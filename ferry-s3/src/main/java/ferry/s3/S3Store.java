@@ -1,0 +1,354 @@
+package ferry.s3;
+
+import ferry.store.Location;
+import ferry.store.ObjectInfo;
+import ferry.store.ObjectListing;
+import ferry.store.ObjectNotFoundException;
+import ferry.store.ObjectOutput;
+import ferry.store.ObjectStore;
+import ferry.store.WriteOptions;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.nio.NioEventLoopGroup;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import software.amazon.awssdk.awscore.defaultsmode.DefaultsMode;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
+import software.amazon.awssdk.core.ResponseInputStream;
+import software.amazon.awssdk.core.SdkResponse;
+import software.amazon.awssdk.core.async.AsyncResponseTransformer;
+import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
+import software.amazon.awssdk.http.nio.netty.SdkEventLoopGroup;
+import software.amazon.awssdk.profiles.ProfileFile;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3AsyncClient;
+import software.amazon.awssdk.services.s3.S3AsyncClientBuilder;
+import software.amazon.awssdk.services.s3.model.GetObjectRequest;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
+
+/**
+ * Objects in an S3-compatible store, through the AWS SDK's asynchronous client. Every method blocks its caller (a
+ * virtual thread, typically, with many at once) while the client's event loops carry the requests.
+ */
+final class S3Store implements ObjectStore {
+    /** User metadata ({@code x-amz-meta-ferry-crc32c}) holding the whole-object CRC32C of an object Ferry wrote. */
+    static final String CRC32C_METADATA = "ferry-crc32c";
+
+    /** User metadata naming the write that made an object, so that a retried write can recognize its own. */
+    static final String WRITE_ID_METADATA = "ferry-write-id";
+
+    /** The largest object CopyObject copies in one request; larger ones are copied part by part. */
+    static final long MAX_SINGLE_COPY = 5L << 30;
+
+    /** Profile name of the configuration given to the SDK in place of the user's files (see {@link #newClient}). */
+    private static final String SDK_PROFILE = "ferry";
+
+    private final S3Config config;
+    private final EventLoopGroup eventLoops;
+    private final S3AsyncClient client;
+    private final S3Errors errors;
+    private final ConditionalWrites conditionalWrites;
+    private final long singleCopyLimit;
+    private final Set<String> existingBuckets = ConcurrentHashMap.newKeySet();
+
+    S3Store(S3Config config) {
+        this(config, MAX_SINGLE_COPY);
+    }
+
+    /** {@code singleCopyLimit} lets a test take the part-by-part copy path without writing 5 GiB. */
+    S3Store(S3Config config, long singleCopyLimit) {
+        this.config = Objects.requireNonNull(config, "config is null");
+        this.singleCopyLimit = singleCopyLimit;
+        this.eventLoops = newEventLoops();
+        this.client = newClient(config, eventLoops);
+        this.errors = new S3Errors(config);
+        this.conditionalWrites = new ConditionalWrites(this);
+    }
+
+    /**
+     * The client's network threads, owned here rather than by the SDK: the SDK's own group waits a two-second quiet
+     * period when closed, which every short command would pay at exit.
+     */
+    private static EventLoopGroup newEventLoops() {
+        AtomicInteger count = new AtomicInteger();
+        return new NioEventLoopGroup(0, runnable -> {
+            Thread thread = new Thread(runnable, "ferry-s3-io-" + count.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        });
+    }
+
+    private static S3AsyncClient newClient(S3Config config, EventLoopGroup eventLoops) {
+        // Read and write timeouts catch a connection that stops moving; the attempt timeout bounds a whole request.
+        Duration idle = config.attemptTimeout().compareTo(Duration.ofSeconds(30)) < 0
+                ? config.attemptTimeout()
+                : Duration.ofSeconds(30);
+        S3AsyncClientBuilder builder = S3AsyncClient.builder()
+                .httpClientBuilder(NettyNioAsyncHttpClient.builder()
+                        .maxConcurrency(config.maxConcurrency())
+                        .maxPendingConnectionAcquires(100_000)
+                        .connectionTimeout(config.connectTimeout())
+                        .connectionAcquisitionTimeout(config.attemptTimeout())
+                        .readTimeout(idle)
+                        .writeTimeout(idle)
+                        .tcpKeepAlive(true)
+                        .eventLoopGroup(SdkEventLoopGroup.create(eventLoops)))
+                .region(Region.of(config.region()))
+                .credentialsProvider(config.credentials())
+                .forcePathStyle(config.pathStyle())
+                .crossRegionAccessEnabled(config.endpoint() == null)
+                .requestChecksumCalculation(config.requestChecksumCalculation())
+                .responseChecksumValidation(config.responseChecksumValidation())
+                // Not AUTO, which may ask the instance metadata service for the region.
+                .defaultsMode(DefaultsMode.STANDARD)
+                .overrideConfiguration(o -> o.apiCallAttemptTimeout(config.attemptTimeout())
+                        .retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder()
+                                .maxAttempts(config.maxAttempts())
+                                .build())
+                        // Everything the SDK would read from the user's profile files and AWS_ENDPOINT_URL* in the
+                        // process environment already came from the given map: tell it to look no further.
+                        .defaultProfileFile(ProfileFile.builder()
+                                .content("[profile " + SDK_PROFILE + "]\nignore_configured_endpoint_urls = true\n")
+                                .type(ProfileFile.Type.CONFIGURATION)
+                                .build())
+                        .defaultProfileName(SDK_PROFILE));
+        if (config.endpoint() != null) {
+            builder.endpointOverride(config.endpoint());
+        }
+        return builder.build();
+    }
+
+    S3Config config() {
+        return config;
+    }
+
+    S3AsyncClient client() {
+        return client;
+    }
+
+    S3Errors errors() {
+        return errors;
+    }
+
+    long singleCopyLimit() {
+        return singleCopyLimit;
+    }
+
+    /** Waits for a request; failures become Ferry's errors naming {@code location}. */
+    <T> T await(CompletableFuture<T> future, Location location, String action) throws IOException {
+        try {
+            return future.get();
+        } catch (InterruptedException e) {
+            future.cancel(true);
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while trying to " + action + " " + location);
+        } catch (ExecutionException e) {
+            throw errors.map(e.getCause(), location, action);
+        }
+    }
+
+    @Override
+    public ObjectInfo stat(Location location) throws IOException {
+        requireObject(location);
+        HeadObjectResponse head;
+        try {
+            head = await(client.headObject(b -> b.bucket(location.bucket()).key(location.path())), location, "stat");
+        } catch (ObjectNotFoundException e) {
+            throw notFound(location, e);
+        }
+        return new ObjectInfo(location, head.contentLength(), lastModified(head.lastModified(), head), etag(head.eTag()),
+                crc32c(head.metadata()));
+    }
+
+    @Override
+    public ObjectListing list(Location prefix) throws IOException {
+        requireS3(prefix);
+        return new S3Listing(this, prefix);
+    }
+
+    @Override
+    public InputStream openStream(Location location) throws IOException {
+        requireObject(location);
+        return get(location, GetObjectRequest.builder().bucket(location.bucket()).key(location.path()).build());
+    }
+
+    @Override
+    public InputStream openStream(Location location, long position, long length) throws IOException {
+        requireObject(location);
+        if (position < 0 || length < 0) {
+            throw new IllegalArgumentException(
+                    "negative position " + position + " or length " + length + " for " + location);
+        }
+        if (length == 0) {
+            stat(location);
+            return InputStream.nullInputStream();
+        }
+        String range = length > Long.MAX_VALUE - position
+                ? "bytes=" + position + "-"
+                : "bytes=" + position + "-" + (position + length - 1);
+        GetObjectRequest request = GetObjectRequest.builder()
+                .bucket(location.bucket())
+                .key(location.path())
+                .range(range)
+                .build();
+        try {
+            return get(location, request);
+        } catch (RangeNotSatisfiable e) {
+            // The object exists but ends before position (or is empty): nothing to read, as with a file.
+            return InputStream.nullInputStream();
+        }
+    }
+
+    /** A ranged read that starts past the end of the object. */
+    private static final class RangeNotSatisfiable extends IOException {
+        RangeNotSatisfiable(Throwable cause) {
+            super(cause);
+        }
+    }
+
+    private InputStream get(Location location, GetObjectRequest request) throws IOException {
+        CompletableFuture<ResponseInputStream<GetObjectResponse>> future =
+                client.getObject(request, AsyncResponseTransformer.toBlockingInputStream());
+        ResponseInputStream<GetObjectResponse> response;
+        try {
+            response = future.get();
+        } catch (InterruptedException e) {
+            future.cancel(true);
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while trying to read " + location);
+        } catch (ExecutionException e) {
+            if (S3Errors.hasStatus(e.getCause(), 416)) {
+                throw new RangeNotSatisfiable(e.getCause());
+            }
+            IOException failure = errors.map(e.getCause(), location, "read");
+            throw failure instanceof ObjectNotFoundException notFound ? notFound(location, notFound) : failure;
+        }
+        Long length = response.response().contentLength();
+        return new S3InputStream(response, location, length == null ? -1 : length, errors);
+    }
+
+    @Override
+    public ObjectOutput create(Location location, WriteOptions options) throws IOException {
+        requireObjectName(location, "write");
+        Objects.requireNonNull(options, "options is null");
+        conditionalWrites.requireSupport(location);
+        return new S3Output(this, location, options, true);
+    }
+
+    @Override
+    public ObjectOutput createOrOverwrite(Location location, WriteOptions options) throws IOException {
+        requireObjectName(location, "write");
+        Objects.requireNonNull(options, "options is null");
+        return new S3Output(this, location, options, false);
+    }
+
+    @Override
+    public void delete(Location location) throws IOException {
+        requireObjectName(location, "delete");
+        await(client.deleteObject(b -> b.bucket(location.bucket()).key(location.path())), location, "delete");
+    }
+
+    @Override
+    public void close() {
+        try {
+            client.close();
+        } finally {
+            eventLoops.shutdownGracefully(0, 5, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * A not-found error that says whether the bucket is missing: a HEAD answers 404 without a body either way, so
+     * ask once per bucket.
+     */
+    ObjectNotFoundException notFound(Location location, ObjectNotFoundException original) throws IOException {
+        if (original.getMessage().contains("does not exist") || existingBuckets.contains(location.bucket())) {
+            return original;
+        }
+        try {
+            await(client.headBucket(b -> b.bucket(location.bucket())), location, "stat");
+        } catch (ObjectNotFoundException e) {
+            return new ObjectNotFoundException(location, errors.noSuchBucket(location));
+        }
+        existingBuckets.add(location.bucket());
+        return original;
+    }
+
+    private static void requireS3(Location location) {
+        Objects.requireNonNull(location, "location is null");
+        if (!location.scheme().equals(Location.S3)) {
+            throw new IllegalArgumentException("not an s3:// location: " + location);
+        }
+    }
+
+    private static void requireObject(Location location) throws ObjectNotFoundException {
+        requireS3(location);
+        if (location.isDirectory()) {
+            throw new ObjectNotFoundException(location, "not an object: " + location + " names a prefix (a folder)");
+        }
+    }
+
+    private static void requireObjectName(Location location, String action) {
+        requireS3(location);
+        if (location.isDirectory()) {
+            throw new IllegalArgumentException("cannot " + action + " an object at a prefix (a folder): " + location);
+        }
+    }
+
+    /** The ETag without its quotes, the same from every request. */
+    static String etag(String etag) {
+        return etag == null ? "" : etag.replace("\"", "");
+    }
+
+    /** The recorded CRC32C, or null when the object has none (or something else put junk there). */
+    static String crc32c(Map<String, String> metadata) {
+        String value = metadataValue(metadata, CRC32C_METADATA);
+        return value != null && value.matches("[0-9a-fA-F]{8}") ? value.toLowerCase(Locale.ROOT) : null;
+    }
+
+    /** A user metadata value; names are compared ignoring case, as HTTP headers are. */
+    static String metadataValue(Map<String, String> metadata, String name) {
+        if (metadata == null) {
+            return null;
+        }
+        String value = metadata.get(name);
+        if (value != null) {
+            return value;
+        }
+        for (Map.Entry<String, String> entry : metadata.entrySet()) {
+            if (entry.getKey().equalsIgnoreCase(name)) {
+                return entry.getValue();
+            }
+        }
+        return null;
+    }
+
+    /** {@code lastModified}, else the response's Date header, else now. */
+    static Instant lastModified(Instant lastModified, SdkResponse response) {
+        if (lastModified != null) {
+            return lastModified;
+        }
+        return response.sdkHttpResponse().firstMatchingHeader("Date").map(date -> {
+            try {
+                return ZonedDateTime.parse(date, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+            } catch (DateTimeParseException e) {
+                return null;
+            }
+        }).orElseGet(Instant::now);
+    }
+}

@@ -1,0 +1,13 @@
+/**
+ * The S3 store: {@code s3://bucket/key} locations on AWS S3 or any S3-compatible server (MinIO, Ceph RGW, s3proxy),
+ * through the AWS SDK for Java v2.
+ *
+ * <p>Users need two types: {@link ferry.s3.S3StoreProvider}, which {@code ferry.store.Stores} finds on the class
+ * path and configures from the environment, and {@link ferry.s3.S3Config}, to configure a store in code. Everything
+ * else is package-private.
+ *
+ * <p>What it promises beyond {@link ferry.store.ObjectStore}: objects written by Ferry carry their whole-object
+ * CRC32C as user metadata {@code ferry-crc32c}, multipart or not; an abandoned write never leaves a multipart upload
+ * behind; {@code create} uses {@code If-None-Match: *} and fails closed on a store that ignores it.
+ */
+package ferry.s3;

@@ -1,0 +1,258 @@
+package ferry.s3;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import ferry.store.Location;
+import ferry.store.ObjectOutput;
+import ferry.store.StoreException;
+import ferry.store.WriteOptions;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Answers no healthy server gives, from small fakes on loopback: an error inside a 200, a server that never answers,
+ * a body cut short. Each must become an error that names the object, never a hang or wrong bytes.
+ */
+@Timeout(30)
+class S3StoreFaultTest {
+    private static final Location OBJECT = Location.of("s3://bucket/data/object.bin");
+    private static final String PRECONDITION_FAILED =
+            "<Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not"
+                    + " hold</Message></Error>";
+
+    private HttpServer http;
+    private final List<String> requests = new CopyOnWriteArrayList<>();
+
+    @AfterEach
+    void stopServer() {
+        if (http != null) {
+            http.stop(0);
+        }
+    }
+
+    /** An HTTP server on loopback that records each request as "METHOD path?query" and lets {@code handler} answer. */
+    private S3Store storeAgainst(Consumer<HttpExchange> handler, Duration attemptTimeout, int attempts)
+            throws IOException {
+        http = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        http.createContext("/", exchange -> {
+            String query = exchange.getRequestURI().getRawQuery();
+            requests.add(exchange.getRequestMethod() + " " + exchange.getRequestURI().getRawPath()
+                    + (query == null ? "" : "?" + query));
+            try (exchange) {
+                exchange.getRequestBody().transferTo(OutputStream.nullOutputStream());
+                handler.accept(exchange);
+            }
+        });
+        http.start();
+        return new S3Store(config("http://127.0.0.1:" + http.getAddress().getPort())
+                .withPartSize(S3Config.MIN_PART_SIZE)
+                .withRetries(attemptTimeout, attempts));
+    }
+
+    private static S3Config config(String endpoint) throws StoreException {
+        return S3Config.fromEnvironment(Map.of(
+                "AWS_ENDPOINT_URL", endpoint,
+                "AWS_ACCESS_KEY_ID", "fake-access-key",
+                "AWS_SECRET_ACCESS_KEY", "fake-secret-key",
+                "AWS_REGION", "us-east-1",
+                "AWS_EC2_METADATA_DISABLED", "true"));
+    }
+
+    private static void answer(HttpExchange exchange, int status, String xml, Map<String, String> headers) {
+        try {
+            byte[] body = xml.getBytes(UTF_8);
+            headers.forEach((name, value) -> exchange.getResponseHeaders().add(name, value));
+            exchange.getResponseHeaders().add("Content-Type", "application/xml");
+            exchange.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
+            exchange.getResponseBody().write(body);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Test
+    void complete_multipart_upload_answered_200_with_an_error_body_fails_and_aborts_the_upload() throws IOException {
+        try (S3Store store = storeAgainst(exchange -> {
+            String method = exchange.getRequestMethod();
+            String query = String.valueOf(exchange.getRequestURI().getRawQuery());
+            if (method.equals("POST") && query.startsWith("uploads")) {
+                answer(exchange, 200, "<InitiateMultipartUploadResult><Bucket>bucket</Bucket>"
+                        + "<Key>data/object.bin</Key><UploadId>upload-1</UploadId></InitiateMultipartUploadResult>",
+                        Map.of());
+            } else if (method.equals("PUT") && query.contains("partNumber")) {
+                answer(exchange, 200, "", Map.of("ETag", "\"part-etag\""));
+            } else if (method.equals("POST") && query.contains("uploadId")) {
+                // What S3 may send when it fails after it has started answering a CompleteMultipartUpload.
+                answer(exchange, 200, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>InternalError</Code>"
+                        + "<Message>We encountered an internal error. Please try again.</Message></Error>", Map.of());
+            } else if (method.equals("DELETE")) {
+                answer(exchange, 204, "", Map.of());
+            } else {
+                answer(exchange, 400, "<Error><Code>Unexpected</Code></Error>", Map.of());
+            }
+        }, Duration.ofSeconds(5), 1)) {
+            assertThatThrownBy(() -> {
+                        try (ObjectOutput out = store.createOrOverwrite(OBJECT, WriteOptions.DEFAULT)) {
+                            out.write(new byte[S3Config.MIN_PART_SIZE + 1]);
+                            out.commit();
+                        }
+                    })
+                    .isInstanceOf(StoreException.class)
+                    .hasMessageContaining(OBJECT.toString())
+                    .hasMessageContaining("InternalError");
+        }
+        assertThat(requests).anyMatch(r -> r.startsWith("POST /bucket/data/object.bin?uploadId=upload-1"));
+        assertThat(requests).last().isEqualTo("DELETE /bucket/data/object.bin?uploadId=upload-1");
+    }
+
+    @Test
+    void an_exclusive_create_whose_first_answer_was_lost_recognizes_its_own_object_on_the_retry() throws IOException {
+        String[] storedWriteId = new String[1];
+        try (S3Store store = storeAgainst(exchange -> {
+            String method = exchange.getRequestMethod();
+            boolean probe = exchange.getRequestURI().getRawPath().contains("/.ferry/probe/");
+            boolean conditional = "*".equals(exchange.getRequestHeaders().getFirst("If-None-Match"));
+            if (method.equals("DELETE")) {
+                answer(exchange, 204, "", Map.of());
+            } else if (method.equals("PUT") && probe) {
+                answer(exchange, conditional ? 412 : 200, conditional ? PRECONDITION_FAILED : "",
+                        Map.of("ETag", "\"probe\""));
+            } else if (method.equals("PUT") && storedWriteId[0] == null) {
+                // The write lands, but the answer says otherwise, so the SDK tries again.
+                storedWriteId[0] = exchange.getRequestHeaders().getFirst("x-amz-meta-ferry-write-id");
+                answer(exchange, 500, "<Error><Code>InternalError</Code><Message>try again</Message></Error>",
+                        Map.of());
+            } else if (method.equals("PUT")) {
+                answer(exchange, 412, PRECONDITION_FAILED, Map.of());
+            } else if (method.equals("HEAD") && storedWriteId[0] != null) {
+                exchange.getResponseHeaders().add("ETag", "\"stored\"");
+                exchange.getResponseHeaders().add("Last-Modified", "Thu, 26 Nov 2026 10:00:00 GMT");
+                exchange.getResponseHeaders().add("x-amz-meta-ferry-write-id", storedWriteId[0]);
+                exchange.getResponseHeaders().add("Content-Length", "5");
+                try {
+                    exchange.sendResponseHeaders(200, -1);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            } else {
+                answer(exchange, 404, "", Map.of());
+            }
+        }, Duration.ofSeconds(5), 2)) {
+            try (ObjectOutput out = store.create(OBJECT, WriteOptions.DEFAULT)) {
+                out.write("first".getBytes(UTF_8));
+                assertThat(out.commit().etag()).isEqualTo("stored");
+            }
+        }
+        assertThat(storedWriteId[0]).isNotNull();
+        assertThat(requests.stream().filter(r -> r.equals("PUT /bucket/data/object.bin"))).hasSize(2);
+    }
+
+    @Test
+    void a_server_that_accepts_connections_but_never_answers_becomes_a_timeout_error() throws IOException {
+        try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            List<Socket> held = new CopyOnWriteArrayList<>();
+            Thread.ofVirtual().start(() -> {
+                while (!silent.isClosed()) {
+                    try {
+                        held.add(silent.accept());
+                    } catch (IOException e) {
+                        return;
+                    }
+                }
+            });
+            S3Config config = config("http://127.0.0.1:" + silent.getLocalPort())
+                    .withRetries(Duration.ofMillis(300), 2);
+            try (S3Store store = new S3Store(config)) {
+                assertThatThrownBy(() -> store.stat(OBJECT))
+                        .isInstanceOf(StoreException.class)
+                        .hasMessageContaining("did not answer in time")
+                        .hasMessageContaining(OBJECT.toString());
+            } finally {
+                for (Socket socket : held) {
+                    socket.close();
+                }
+            }
+        }
+    }
+
+    @Test
+    void a_body_cut_short_is_an_error_naming_the_object_not_a_short_read() throws IOException {
+        try (ServerSocket dying = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            // Announces 1000 bytes, sends 400 and drops the connection, as a server that died would.
+            Thread.ofVirtual().start(() -> {
+                while (!dying.isClosed()) {
+                    try (Socket socket = dying.accept()) {
+                        InputStream request = socket.getInputStream();
+                        int matched = 0;
+                        while (matched < 4) {
+                            int b = request.read();
+                            if (b < 0) {
+                                break;
+                            }
+                            matched = b == "\r\n\r\n".charAt(matched) ? matched + 1 : (b == '\r' ? 1 : 0);
+                        }
+                        OutputStream response = socket.getOutputStream();
+                        response.write(("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nETag: \"e\"\r\n"
+                                + "Content-Type: application/octet-stream\r\n\r\n").getBytes(UTF_8));
+                        response.write(new byte[400]);
+                        response.flush();
+                    } catch (IOException e) {
+                        return;
+                    }
+                }
+            });
+            S3Config config = config("http://127.0.0.1:" + dying.getLocalPort()).withRetries(Duration.ofSeconds(5), 1);
+            try (S3Store store = new S3Store(config)) {
+                assertThatThrownBy(() -> {
+                            try (InputStream in = store.openStream(OBJECT)) {
+                                in.readAllBytes();
+                            }
+                        })
+                        .isInstanceOf(IOException.class)
+                        .hasMessageContaining(OBJECT.toString());
+            }
+        }
+    }
+
+    @Test
+    void a_slow_body_is_read_to_the_end_even_when_it_takes_longer_than_the_attempt_timeout() throws IOException {
+        int chunks = 8;
+        try (S3Store store = storeAgainst(exchange -> {
+            try {
+                exchange.getResponseHeaders().add("ETag", "\"e\"");
+                exchange.sendResponseHeaders(200, chunks * 100L);
+                for (int i = 0; i < chunks; i++) {
+                    exchange.getResponseBody().write(new byte[100]);
+                    exchange.getResponseBody().flush();
+                    Thread.sleep(100); // a slow link, not a wait for a condition
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, Duration.ofMillis(400), 1)) {
+            try (InputStream in = store.openStream(OBJECT)) {
+                assertThat(in.readAllBytes()).hasSize(chunks * 100);
+            }
+        }
+    }
+}
