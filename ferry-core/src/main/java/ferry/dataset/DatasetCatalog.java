@@ -5,6 +5,7 @@ import ferry.store.ChecksumMismatchException;
 import ferry.store.Location;
 import ferry.store.ObjectExistsException;
 import ferry.store.ObjectInfo;
+import ferry.store.ObjectInputStream;
 import ferry.store.ObjectListing;
 import ferry.store.ObjectNotFoundException;
 import ferry.store.ObjectOutput;
@@ -222,8 +223,12 @@ public final class DatasetCatalog {
     /** Reads an object once, checking its size and, when known, the CRC32C recorded for it. */
     private static Digests read(ObjectStore store, Location location, long size, String recorded, boolean md5)
             throws IOException {
-        try (ChecksumInputStream in = new ChecksumInputStream(store.openStream(location), md5)) {
+        try (ObjectInputStream raw = store.openStream(location);
+                ChecksumInputStream in = new ChecksumInputStream(raw, md5)) {
             in.transferTo(java.io.OutputStream.nullOutputStream());
+            if (recorded == null) {
+                recorded = raw.info().crc32c(); // what the store's metadata says, when Ferry wrote the object
+            }
             if (in.count() != size) {
                 throw new StoreException(location, "size mismatch for " + location + ": expected " + size
                         + " bytes, read " + in.count());

@@ -2,7 +2,6 @@ package ferry.store;
 
 import java.io.Closeable;
 import java.io.IOException;
-import java.io.InputStream;
 
 /**
  * A store of immutable objects addressed by {@link Location}: a local or network file system, or an
@@ -36,13 +35,13 @@ public interface ObjectStore extends Closeable {
      *
      * @throws ObjectNotFoundException if there is no object there
      */
-    InputStream openStream(Location location) throws IOException;
+    ObjectInputStream openStream(Location location) throws IOException;
 
     /**
      * Opens {@code length} bytes from {@code position} (fewer if the object ends first). Positional reads are the
      * primitive that read-ahead and caches are built on.
      */
-    InputStream openStream(Location location, long position, long length) throws IOException;
+    ObjectInputStream openStream(Location location, long position, long length) throws IOException;
 
     /**
      * Starts a new object that must not exist yet. The check happens at {@link ObjectOutput#commit()}, atomically

@@ -4,6 +4,7 @@ import ferry.checksum.ChecksumInputStream;
 import ferry.store.ChecksumMismatchException;
 import ferry.store.Location;
 import ferry.store.ObjectInfo;
+import ferry.store.ObjectInputStream;
 import ferry.store.ObjectOutput;
 import ferry.store.ObjectStore;
 import ferry.store.StoreException;
@@ -19,19 +20,22 @@ final class ObjectCopy {
 
     /**
      * Copies {@code source} to {@code target}. The destination is told the CRC32C the source recorded (when it
-     * recorded one), so it refuses to commit other bytes; with {@code readBack} the committed object is read again
+     * recorded one), so it refuses to commit other bytes: corruption at rest or on the way is caught; with {@code readBack} the committed object is read again
      * and its CRC32C compared with what was sent.
      *
      * @return the object as written, with the CRC32C of its bytes
      */
     static ObjectInfo copy(ObjectStore from, ObjectInfo source, ObjectStore to, Location target, RateLimiter limiter,
             boolean readBack) throws IOException {
-        WriteOptions options = new WriteOptions(source.crc32c(), source.size());
         ObjectInfo written;
-        try (InputStream in = paced(from.openStream(source.location()), limiter);
-                ObjectOutput out = to.createOrOverwrite(target, options)) {
-            in.transferTo(out);
-            written = out.commit();
+        try (ObjectInputStream in = from.openStream(source.location())) {
+            // The CRC32C the object carries (S3 metadata that Ferry wrote) arrives with its first bytes; the
+            // destination then refuses to commit bytes that do not match it.
+            String expected = source.crc32c() != null ? source.crc32c() : in.info().crc32c();
+            try (ObjectOutput out = to.createOrOverwrite(target, new WriteOptions(expected, source.size()))) {
+                paced(in, limiter).transferTo(out);
+                written = out.commit();
+            }
         }
         if (written.size() != source.size()) {
             // The source changed while we read it; what we wrote is a whole object, but not the listed one.

@@ -1,9 +1,10 @@
 package ferry.s3;
 
 import ferry.store.Location;
+import ferry.store.ObjectInfo;
+import ferry.store.ObjectInputStream;
 import ferry.store.StoreException;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InterruptedIOException;
 import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
@@ -12,8 +13,9 @@ import software.amazon.awssdk.services.s3.model.GetObjectResponse;
  * The body of one GetObject as it arrives. Failures while streaming name the object, and a body that ends before its
  * Content-Length is an error rather than a short read, so a dropped connection never passes for a smaller object.
  */
-final class S3InputStream extends InputStream {
+final class S3InputStream extends ObjectInputStream {
     private final ResponseInputStream<GetObjectResponse> body;
+    private final ObjectInfo info;
     private final Location location;
     private final long expected;
     private final S3Errors errors;
@@ -21,11 +23,17 @@ final class S3InputStream extends InputStream {
     private long received;
     private boolean closed;
 
-    S3InputStream(ResponseInputStream<GetObjectResponse> body, Location location, long expected, S3Errors errors) {
+    S3InputStream(ResponseInputStream<GetObjectResponse> body, ObjectInfo info, long expected, S3Errors errors) {
         this.body = body;
-        this.location = location;
+        this.info = info;
+        this.location = info.location();
         this.expected = expected;
         this.errors = errors;
+    }
+
+    @Override
+    public ObjectInfo info() {
+        return info;
     }
 
     @Override

@@ -2,6 +2,7 @@ package ferry.s3;
 
 import ferry.store.Location;
 import ferry.store.ObjectInfo;
+import ferry.store.ObjectInputStream;
 import ferry.store.ObjectListing;
 import ferry.store.ObjectNotFoundException;
 import ferry.store.ObjectOutput;
@@ -10,7 +11,6 @@ import ferry.store.WriteOptions;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.nio.NioEventLoopGroup;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.net.URI;
 import java.time.Duration;
@@ -191,21 +191,20 @@ final class S3Store implements ObjectStore {
     }
 
     @Override
-    public InputStream openStream(Location location) throws IOException {
+    public ObjectInputStream openStream(Location location) throws IOException {
         requireObject(location);
         return get(location, GetObjectRequest.builder().bucket(location.bucket()).key(location.path()).build());
     }
 
     @Override
-    public InputStream openStream(Location location, long position, long length) throws IOException {
+    public ObjectInputStream openStream(Location location, long position, long length) throws IOException {
         requireObject(location);
         if (position < 0 || length < 0) {
             throw new IllegalArgumentException(
                     "negative position " + position + " or length " + length + " for " + location);
         }
         if (length == 0) {
-            stat(location);
-            return InputStream.nullInputStream();
+            return new EmptyRead(stat(location));
         }
         String range = length > Long.MAX_VALUE - position
                 ? "bytes=" + position + "-"
@@ -219,7 +218,7 @@ final class S3Store implements ObjectStore {
             return get(location, request);
         } catch (RangeNotSatisfiable e) {
             // The object exists but ends before position (or is empty): nothing to read, as with a file.
-            return InputStream.nullInputStream();
+            return new EmptyRead(stat(location));
         }
     }
 
@@ -230,7 +229,26 @@ final class S3Store implements ObjectStore {
         }
     }
 
-    private InputStream get(Location location, GetObjectRequest request) throws IOException {
+    /** A read of no bytes of an object that exists. */
+    private static final class EmptyRead extends ObjectInputStream {
+        private final ObjectInfo info;
+
+        EmptyRead(ObjectInfo info) {
+            this.info = info;
+        }
+
+        @Override
+        public ObjectInfo info() {
+            return info;
+        }
+
+        @Override
+        public int read() {
+            return -1;
+        }
+    }
+
+    private ObjectInputStream get(Location location, GetObjectRequest request) throws IOException {
         CompletableFuture<ResponseInputStream<GetObjectResponse>> future =
                 client.getObject(request, AsyncResponseTransformer.toBlockingInputStream());
         ResponseInputStream<GetObjectResponse> response;
@@ -247,8 +265,11 @@ final class S3Store implements ObjectStore {
             IOException failure = errors.map(e.getCause(), location, "read");
             throw failure instanceof ObjectNotFoundException notFound ? notFound(location, notFound) : failure;
         }
-        Long length = response.response().contentLength();
-        return new S3InputStream(response, location, length == null ? -1 : length, errors);
+        GetObjectResponse got = response.response();
+        long length = got.contentLength() == null ? -1 : got.contentLength();
+        ObjectInfo info = new ObjectInfo(location, objectSize(got.contentRange(), length),
+                lastModified(got.lastModified(), got), etag(got.eTag()), crc32c(got.metadata()));
+        return new S3InputStream(response, info, length, errors);
     }
 
     @Override
@@ -317,6 +338,21 @@ final class S3Store implements ObjectStore {
         if (location.isDirectory()) {
             throw new IllegalArgumentException("cannot " + action + " an object at a prefix (a folder): " + location);
         }
+    }
+
+    /** The whole object's size: the total in a Content-Range ({@code bytes 0-99/1234}), else the body's length. */
+    static long objectSize(String contentRange, long bodyLength) {
+        if (contentRange != null) {
+            int slash = contentRange.lastIndexOf('/');
+            if (slash >= 0 && !contentRange.endsWith("*")) {
+                try {
+                    return Long.parseLong(contentRange.substring(slash + 1).strip());
+                } catch (NumberFormatException e) {
+                    // fall back to the body's length
+                }
+            }
+        }
+        return Math.max(bodyLength, 0);
     }
 
     /** The ETag without its quotes, the same from every request. */

@@ -9,6 +9,7 @@ import ferry.store.ChecksumMismatchException;
 import ferry.store.Location;
 import ferry.store.ObjectExistsException;
 import ferry.store.ObjectInfo;
+import ferry.store.ObjectInputStream;
 import ferry.store.ObjectListing;
 import ferry.store.ObjectNotFoundException;
 import ferry.store.ObjectOutput;
@@ -117,6 +118,27 @@ public abstract class StoreContractTest {
         try (InputStream in = store().openStream(location, 9_900, 500)) {
             assertThat(in.readAllBytes()).isEqualTo(java.util.Arrays.copyOfRange(bytes, 9_900, 10_000));
         }
+    }
+
+    @Test
+    void a_read_describes_the_whole_object_also_for_a_range() throws IOException {
+        Location location = root().resolve("described.bin");
+        byte[] bytes = randomBytes(5_000, 5);
+        ObjectInfo written = put(location, bytes);
+
+        try (ObjectInputStream in = store().openStream(location, 100, 10)) {
+            assertThat(in.info().size()).isEqualTo(5_000);
+            assertThat(in.info().etag()).isEqualTo(store().stat(location).etag());
+            if (recordsChecksums()) {
+                assertThat(in.info().crc32c()).isEqualTo(written.crc32c());
+            }
+            assertThat(in.readAllBytes()).hasSize(10);
+        }
+    }
+
+    /** Whether the store keeps the CRC32C of what Ferry wrote (in object metadata), so reads can report it. */
+    protected boolean recordsChecksums() {
+        return true;
     }
 
     @Test

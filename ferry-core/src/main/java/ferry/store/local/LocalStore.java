@@ -2,6 +2,7 @@ package ferry.store.local;
 
 import ferry.store.Location;
 import ferry.store.ObjectInfo;
+import ferry.store.ObjectInputStream;
 import ferry.store.ObjectListing;
 import ferry.store.ObjectNotFoundException;
 import ferry.store.ObjectOutput;
@@ -9,8 +10,6 @@ import ferry.store.ObjectStore;
 import ferry.store.StoreException;
 import ferry.store.WriteOptions;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
@@ -77,18 +76,12 @@ public final class LocalStore implements ObjectStore {
     }
 
     @Override
-    public InputStream openStream(Location location) throws IOException {
-        try {
-            return Files.newInputStream(location.toPath());
-        } catch (NoSuchFileException e) {
-            throw new ObjectNotFoundException(location);
-        } catch (IOException e) {
-            throw failure(location, "open", e);
-        }
+    public ObjectInputStream openStream(Location location) throws IOException {
+        return openStream(location, 0, Long.MAX_VALUE);
     }
 
     @Override
-    public InputStream openStream(Location location, long position, long length) throws IOException {
+    public ObjectInputStream openStream(Location location, long position, long length) throws IOException {
         if (position < 0 || length < 0) {
             throw new IllegalArgumentException("negative position or length for " + location);
         }
@@ -100,8 +93,7 @@ public final class LocalStore implements ObjectStore {
         } catch (IOException e) {
             throw failure(location, "open", e);
         }
-        channel.position(position);
-        return new BoundedInputStream(Channels.newInputStream(channel), length);
+        return new LocalInputStream(location, channel, position, length);
     }
 
     @Override
