@@ -14,6 +14,7 @@ final class ChildFerry {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("--enable-native-access=ALL-UNNAMED");
+        command.add("--sun-misc-unsafe-memory-access=allow");
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add(Ferry.class.getName());

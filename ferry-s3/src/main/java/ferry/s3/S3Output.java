@@ -461,7 +461,7 @@ final class S3Output extends ObjectOutput {
 
     private <T> T awaitRaw(CompletableFuture<T> future) throws ExecutionException, InterruptedIOException {
         try {
-            return future.get();
+            return store.waitFor(future);
         } catch (InterruptedException e) {
             future.cancel(true);
             Thread.currentThread().interrupt();

@@ -12,6 +12,9 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.nio.NioEventLoopGroup;
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
@@ -26,6 +29,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import software.amazon.awssdk.awscore.defaultsmode.DefaultsMode;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
@@ -161,13 +165,51 @@ final class S3Store implements ObjectStore {
     /** Waits for a request; failures become Ferry's errors naming {@code location}. */
     <T> T await(CompletableFuture<T> future, Location location, String action) throws IOException {
         try {
-            return future.get();
+            return waitFor(future);
         } catch (InterruptedException e) {
             future.cancel(true);
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while trying to " + action + " " + location);
         } catch (ExecutionException e) {
             throw errors.map(e.getCause(), location, action);
+        }
+    }
+
+    /**
+     * Waits for a request. The SDK's client sometimes loses a connection attempt that was refused and then waits for
+     * the whole attempt timeout; so while a request is slow to answer, check that the endpoint still accepts
+     * connections, and fail at once (as refused) when it does not.
+     */
+    <T> T waitFor(CompletableFuture<T> future) throws ExecutionException, InterruptedException {
+        while (true) {
+            try {
+                return future.get(REACHABILITY_CHECK.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                ConnectException refused = refusesConnections();
+                if (refused != null) {
+                    future.cancel(true);
+                    throw new ExecutionException(refused);
+                }
+            }
+        }
+    }
+
+    private static final Duration REACHABILITY_CHECK = Duration.ofSeconds(3);
+
+    /** A refusal when the configured endpoint does not accept a TCP connection now, else null. */
+    private ConnectException refusesConnections() {
+        URI endpoint = config.endpoint();
+        if (endpoint == null || endpoint.getHost() == null) {
+            return null; // AWS itself: the SDK's own timeouts apply
+        }
+        int port = endpoint.getPort() > 0 ? endpoint.getPort() : "https".equals(endpoint.getScheme()) ? 443 : 80;
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(endpoint.getHost(), port), (int) REACHABILITY_CHECK.toMillis());
+            return null;
+        } catch (ConnectException e) {
+            return e;
+        } catch (IOException e) {
+            return null; // a timeout or another doubt: keep waiting for the request's own answer
         }
     }
 
@@ -253,7 +295,7 @@ final class S3Store implements ObjectStore {
                 client.getObject(request, AsyncResponseTransformer.toBlockingInputStream());
         ResponseInputStream<GetObjectResponse> response;
         try {
-            response = future.get();
+            response = waitFor(future);
         } catch (InterruptedException e) {
             future.cancel(true);
             Thread.currentThread().interrupt();
