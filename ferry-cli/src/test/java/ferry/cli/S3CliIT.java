@@ -131,7 +131,8 @@ class S3CliIT {
     @Test
     void a_key_that_would_escape_the_destination_folder_is_refused_by_name() throws Exception {
         try (ObjectStore s3 = S3StoreProvider.newStore(ferry.s3.S3Config.fromEnvironment(env))) {
-            for (String key : List.of("evil/../../escaped.txt", "evil/fine.txt")) {
+            // s3proxy refuses keys with ".." segments; a key with an empty segment becomes an absolute path instead.
+            for (String key : List.of("evil//tmp/escaped.txt", "evil/fine.txt")) {
                 try (ObjectOutput out = s3.createOrOverwrite(Location.of("s3://" + bucket + "/" + key),
                         WriteOptions.DEFAULT)) {
                     out.write("x".getBytes());
@@ -143,9 +144,8 @@ class S3CliIT {
         CliRun get = ferry("cp", "s3://" + bucket + "/evil/", down.toString());
 
         assertThat(get.exitCode).isEqualTo(1);
-        assertThat(get.err).contains("refusing object key '../../escaped.txt'");
-        assertThat(folder.resolve("escaped.txt")).doesNotExist();
-        assertThat(down.getParent().resolve("escaped.txt")).doesNotExist();
+        assertThat(get.err).contains("refusing object key '/tmp/escaped.txt'").contains("absolute");
+        assertThat(Path.of("/tmp/escaped.txt")).doesNotExist();
         assertThat(files(down)).containsExactly("fine.txt");
     }
 
