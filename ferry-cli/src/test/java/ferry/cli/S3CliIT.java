@@ -130,28 +130,23 @@ class S3CliIT {
 
     @Test
     void a_key_that_would_escape_the_destination_folder_is_refused_by_name() throws Exception {
-        // Files cannot hold a key like "evil/../../x", so this test needs a server that keeps objects in memory.
-        try (S3TestServer memory = S3TestServer.builder().inMemory().start()) {
-            memory.createBucket("keys");
-            Map<String, String> memoryEnv = new HashMap<>(env);
-            memoryEnv.putAll(memory.environment());
-            try (ObjectStore s3 = S3StoreProvider.newStore(ferry.s3.S3Config.fromEnvironment(memoryEnv))) {
-                for (String key : List.of("evil/../../escaped.txt", "evil/fine.txt")) {
-                    try (ObjectOutput out = s3.createOrOverwrite(Location.of("s3://keys/" + key), WriteOptions.DEFAULT)) {
-                        out.write("x".getBytes());
-                        out.commit();
-                    }
+        try (ObjectStore s3 = S3StoreProvider.newStore(ferry.s3.S3Config.fromEnvironment(env))) {
+            // s3proxy refuses keys with ".." segments; a key with an empty segment becomes an absolute path instead.
+            for (String key : List.of("evil//tmp/escaped.txt", "evil/fine.txt")) {
+                try (ObjectOutput out = s3.createOrOverwrite(Location.of("s3://" + bucket + "/" + key),
+                        WriteOptions.DEFAULT)) {
+                    out.write("x".getBytes());
+                    out.commit();
                 }
             }
-            Path down = folder.resolve("out");
-            CliRun get = CliRun.run(memoryEnv, "cp", "s3://keys/evil/", down.toString());
-
-            assertThat(get.exitCode).as(get.toString()).isEqualTo(1);
-            assertThat(get.err).contains("refusing object key '../../escaped.txt'");
-            assertThat(folder.resolve("escaped.txt")).doesNotExist();
-            assertThat(folder.getParent().resolve("escaped.txt")).doesNotExist();
-            assertThat(files(down)).containsExactly("fine.txt");
         }
+        Path down = folder.resolve("out");
+        CliRun get = ferry("cp", "s3://" + bucket + "/evil/", down.toString());
+
+        assertThat(get.exitCode).isEqualTo(1);
+        assertThat(get.err).contains("refusing object key '/tmp/escaped.txt'").contains("absolute");
+        assertThat(Path.of("/tmp/escaped.txt")).doesNotExist();
+        assertThat(files(down)).containsExactly("fine.txt");
     }
 
     @Test
