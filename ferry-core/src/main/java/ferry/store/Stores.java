@@ -26,6 +26,15 @@ public final class Stores implements AutoCloseable {
         return new Stores(Objects.requireNonNull(environment, "environment is null"));
     }
 
+    /**
+     * Serves {@code scheme} from {@code store} from now on (closed with the others): for embedding Ferry with a store
+     * built by hand, and for tests.
+     */
+    public synchronized Stores with(String scheme, ObjectStore store) {
+        open.put(Objects.requireNonNull(scheme, "scheme is null"), Objects.requireNonNull(store, "store is null"));
+        return this;
+    }
+
     /** The store that serves {@code location}, opening it on first use. */
     public synchronized ObjectStore forLocation(Location location) throws IOException {
         ObjectStore store = open.get(location.scheme());

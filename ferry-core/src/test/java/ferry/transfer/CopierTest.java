@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ferry.store.Location;
+import ferry.store.MemoryStore;
 import ferry.store.ObjectNotFoundException;
 import ferry.store.Stores;
 import java.nio.file.Files;
@@ -66,6 +67,25 @@ class CopierTest {
                 .isInstanceOf(ObjectNotFoundException.class)
                 .hasMessageContaining("no-such-folder");
         assertThat(folder.resolve("dst")).doesNotExist();
+    }
+
+    @Test
+    void a_key_that_would_escape_the_destination_is_refused_by_name_and_the_others_are_copied() throws Exception {
+        MemoryStore memory = new MemoryStore();
+        memory.put(Location.of("s3://bucket/evil/../../escaped.txt"), "x".getBytes());
+        memory.put(Location.of("s3://bucket/evil/fine.txt"), "fine".getBytes());
+        stores.with("s3", memory);
+        Path out = folder.resolve("deep/out");
+
+        CopyReport report = copier.copy(Location.of("s3://bucket/evil/"), Location.of(out), TransferListener.NONE);
+
+        assertThat(report.failures()).singleElement().satisfies(f -> {
+            assertThat(f.key()).isEqualTo("../../escaped.txt");
+            assertThat(f.reason()).contains("refusing object key '../../escaped.txt'");
+        });
+        assertThat(Files.readString(out.resolve("fine.txt"))).isEqualTo("fine");
+        assertThat(folder.resolve("escaped.txt")).doesNotExist();
+        assertThat(folder.resolve("deep/escaped.txt")).doesNotExist();
     }
 
     @Test
