@@ -25,7 +25,7 @@ ferry_snapshot=${BENCH_FERRY_SNAPSHOT:-1}
 # Best settings per tool, as agreed for this benchmark (bench/README.md says why each).
 ferry_best_args=${BENCH_FERRY_BEST:--j 128}
 rclone_best_small=${BENCH_RCLONE_BEST_SMALL:---transfers 64 --checkers 64}
-rclone_best_large=${BENCH_RCLONE_BEST_LARGE:---transfers 8 --s3-upload-concurrency 8 --s3-chunk-size 64M --multi-thread-streams 8}
+rclone_best_large=${BENCH_RCLONE_BEST_LARGE:---transfers 8 --s3-upload-cutoff 64M --s3-upload-concurrency 8 --s3-chunk-size 64M --multi-thread-cutoff 64M --multi-thread-streams 8}
 aws_best_concurrency=${BENCH_AWS_BEST_CONCURRENCY:-64}
 aws_best_chunk=${BENCH_AWS_BEST_CHUNK:-64MB}
 
