@@ -54,14 +54,28 @@ final class CpCommand implements Callable<Integer> {
         return report.succeeded() ? Ferry.OK : Ferry.FAILED;
     }
 
+    /** Prints failures by key, at most {@link #SHOWN_FAILURES} of them, then how many failed and the commonest causes. */
     static void printFailures(Ferry ferry, List<Failure> failures) {
-        for (Failure failure : failures) {
+        for (Failure failure : failures.subList(0, Math.min(failures.size(), SHOWN_FAILURES))) {
             ferry.err.println("FAILED " + failure.key() + ": " + failure.reason());
         }
+        if (failures.size() > SHOWN_FAILURES) {
+            ferry.err.println("... and " + Units.count(failures.size() - SHOWN_FAILURES) + " more (--json lists all)");
+        }
         if (!failures.isEmpty()) {
-            ferry.err.println(Units.count(failures.size()) + " object(s) failed");
+            Map<String, Long> causes = new java.util.TreeMap<>();
+            for (Failure failure : failures) {
+                String reason = failure.reason();
+                int cut = reason.indexOf(" (while");
+                causes.merge(cut > 0 ? reason.substring(0, cut) : reason, 1L, Long::sum);
+            }
+            boolean oneCause = causes.size() == 1 && failures.size() > 1;
+            ferry.err.println(Units.count(failures.size()) + " object(s) failed"
+                    + (oneCause ? ", all with: " + causes.keySet().iterator().next() : ""));
         }
     }
+
+    static final int SHOWN_FAILURES = 10;
 
     static Map<String, Object> toJson(CopyReport report) {
         Map<String, Object> json = new LinkedHashMap<>();

@@ -69,6 +69,7 @@ final class S3Output extends ObjectOutput {
     private long size;
 
     private String uploadId;
+    private java.nio.file.Path journalEntry;
     private boolean uploadCompleted;
     private int nextPartNumber = 1;
     private final Semaphore slots;
@@ -191,6 +192,17 @@ final class S3Output extends ObjectOutput {
         uploadId = store.await(client.createMultipartUpload(
                         b -> b.bucket(location.bucket()).key(location.path()).metadata(metadata)),
                 location, "write").uploadId();
+        if (store.uploads() != null) {
+            journalEntry = store.uploads().record(location.bucket(), location.path(), uploadId);
+        }
+    }
+
+    /** Forgets the journal entry of an upload that completed or was aborted. */
+    private void forgetUpload() throws IOException {
+        if (journalEntry != null) {
+            store.uploads().forget(journalEntry);
+            journalEntry = null;
+        }
     }
 
     /** This output's metadata: its write id and, when known, the CRC32C. */
@@ -322,6 +334,7 @@ final class S3Output extends ObjectOutput {
             lastModified = S3Store.lastModified(own.lastModified(), own);
         }
         uploadCompleted = true;
+        forgetUpload();
         if (options.crc32c() == null) {
             // The CRC32C is known only now that every byte is written, but S3 takes metadata only when an upload
             // starts: record it by copying the object onto itself with new metadata. The copy is conditional on
@@ -496,10 +509,13 @@ final class S3Output extends ObjectOutput {
             store.await(client.abortMultipartUpload(
                             b -> b.bucket(location.bucket()).key(location.path()).uploadId(uploadId)),
                     location, "abort the upload of");
+            forgetUpload();
         } catch (ObjectNotFoundException e) {
+            forgetUpload();
             return; // the bucket is gone, and the upload with it
         } catch (StoreException e) {
             if (e.getCause() != null && S3Errors.hasStatus(e.getCause(), 404)) {
+                forgetUpload();
                 return; // the upload is already gone
             }
             throw new StoreException(location, "could not abort the multipart upload " + uploadId + " of " + location

@@ -30,6 +30,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import software.amazon.awssdk.awscore.defaultsmode.DefaultsMode;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
@@ -70,16 +71,22 @@ final class S3Store implements ObjectStore {
     private final S3Errors errors;
     private final ConditionalWrites conditionalWrites;
     private final long singleCopyLimit;
+    private final UploadJournal uploads;
+    private final AtomicBoolean orphansAborted = new AtomicBoolean();
     private final Set<String> existingBuckets = ConcurrentHashMap.newKeySet();
 
     S3Store(S3Config config) {
-        this(config, MAX_SINGLE_COPY);
+        this(config, MAX_SINGLE_COPY, null);
     }
 
-    /** {@code singleCopyLimit} lets a test take the part-by-part copy path without writing 5 GiB. */
-    S3Store(S3Config config, long singleCopyLimit) {
+    /**
+     * @param singleCopyLimit lets a test take the part-by-part copy path without writing 5 GiB
+     * @param uploads where multipart uploads under way are recorded, or {@code null} not to record them
+     */
+    S3Store(S3Config config, long singleCopyLimit, UploadJournal uploads) {
         this.config = Objects.requireNonNull(config, "config is null");
         this.singleCopyLimit = singleCopyLimit;
+        this.uploads = uploads;
         this.eventLoops = newEventLoops();
         this.client = newClient(config, eventLoops);
         this.errors = new S3Errors(config);
@@ -160,6 +167,38 @@ final class S3Store implements ObjectStore {
 
     long singleCopyLimit() {
         return singleCopyLimit;
+    }
+
+    UploadJournal uploads() {
+        return uploads;
+    }
+
+    /**
+     * Aborts the multipart uploads that processes killed half way left behind on this host, once per store, before
+     * its first write. Best effort: an upload that cannot be aborted now stays recorded for the next time.
+     */
+    private void abortOrphanedUploads() {
+        if (uploads == null || !orphansAborted.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            for (UploadJournal.Orphan orphan : uploads.orphans()) {
+                Location location = Location.of("s3://" + orphan.bucket() + "/" + orphan.key());
+                try {
+                    await(client.abortMultipartUpload(b -> b.bucket(orphan.bucket()).key(orphan.key())
+                            .uploadId(orphan.uploadId())), location, "abort an interrupted upload of");
+                    uploads.forget(orphan.file());
+                } catch (ObjectNotFoundException e) {
+                    uploads.forget(orphan.file()); // the upload (or its bucket) is gone already
+                } catch (IOException e) {
+                    if (e.getCause() != null && S3Errors.hasStatus(e.getCause(), 404)) {
+                        uploads.forget(orphan.file());
+                    }
+                }
+            }
+        } catch (IOException e) {
+            // the journal cannot be read now; the next store will try again
+        }
     }
 
     /** Waits for a request; failures become Ferry's errors naming {@code location}. */
@@ -319,6 +358,7 @@ final class S3Store implements ObjectStore {
         requireObjectName(location, "write");
         Objects.requireNonNull(options, "options is null");
         conditionalWrites.requireSupport(location);
+        abortOrphanedUploads();
         return new S3Output(this, location, options, true);
     }
 
@@ -326,6 +366,7 @@ final class S3Store implements ObjectStore {
     public ObjectOutput createOrOverwrite(Location location, WriteOptions options) throws IOException {
         requireObjectName(location, "write");
         Objects.requireNonNull(options, "options is null");
+        abortOrphanedUploads();
         return new S3Output(this, location, options, false);
     }
 

@@ -4,6 +4,7 @@ import ferry.store.Location;
 import ferry.store.ObjectStore;
 import ferry.store.StoreProvider;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.Objects;
 
@@ -14,10 +15,17 @@ public final class S3StoreProvider implements StoreProvider {
         return Location.S3;
     }
 
-    /** A store configured by {@link S3Config#fromEnvironment}. */
+    /**
+     * A store configured by {@link S3Config#fromEnvironment}, which records its multipart uploads under
+     * {@code $FERRY_HOME/uploads} (default {@code ~/.ferry}) so that those of a killed process get aborted.
+     */
     @Override
     public ObjectStore open(Map<String, String> environment) throws IOException {
-        return newStore(S3Config.fromEnvironment(environment));
+        String home = environment.get("FERRY_HOME");
+        Path ferryHome = home != null && !home.isBlank() ? Path.of(home)
+                : Path.of(environment.getOrDefault("HOME", System.getProperty("user.home")), ".ferry");
+        return new S3Store(S3Config.fromEnvironment(environment), S3Store.MAX_SINGLE_COPY,
+                new UploadJournal(ferryHome.resolve("uploads")));
     }
 
     /** A store with the given configuration; closing it releases its connections. */

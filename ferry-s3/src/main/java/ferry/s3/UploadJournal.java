@@ -1,0 +1,72 @@
+package ferry.s3;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * The multipart uploads this host has under way, one small file each under {@code $FERRY_HOME/uploads}, named by
+ * the writing process. An upload is recorded when it starts and forgotten when it completes or is aborted; one
+ * whose process is gone (killed half way) is aborted by the next Ferry that writes, so a crash never leaks the
+ * parts' storage.
+ */
+final class UploadJournal {
+    /** One upload left behind by a process that no longer runs. */
+    record Orphan(Path file, String bucket, String key, String uploadId) {}
+
+    private final Path folder;
+
+    UploadJournal(Path folder) {
+        this.folder = folder;
+    }
+
+    /** Records an upload that just started; returns its entry, to {@link #forget} when it ends. */
+    Path record(String bucket, String key, String uploadId) throws IOException {
+        Files.createDirectories(folder);
+        Path entry = folder.resolve(ProcessHandle.current().pid() + "-"
+                + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".upload");
+        Path temp = folder.resolve(entry.getFileName() + ".tmp");
+        Files.writeString(temp, bucket + "\n" + key + "\n" + uploadId + "\n", StandardCharsets.UTF_8);
+        Files.move(temp, entry, StandardCopyOption.ATOMIC_MOVE);
+        return entry;
+    }
+
+    void forget(Path entry) throws IOException {
+        Files.deleteIfExists(entry);
+    }
+
+    /** The uploads whose writing process is gone. */
+    List<Orphan> orphans() throws IOException {
+        List<Orphan> orphans = new ArrayList<>();
+        if (!Files.isDirectory(folder)) {
+            return orphans;
+        }
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(folder, "*.upload")) {
+            for (Path entry : entries) {
+                String name = entry.getFileName().toString();
+                long pid;
+                try {
+                    pid = Long.parseLong(name.substring(0, name.indexOf('-')));
+                } catch (RuntimeException e) {
+                    continue; // not ours
+                }
+                if (ProcessHandle.of(pid).isPresent()) {
+                    continue;
+                }
+                List<String> lines = Files.readAllLines(entry, StandardCharsets.UTF_8);
+                if (lines.size() >= 3) {
+                    orphans.add(new Orphan(entry, lines.get(0), lines.get(1), lines.get(2)));
+                } else {
+                    Files.deleteIfExists(entry); // cut short by the crash itself: nothing was started after it
+                }
+            }
+        }
+        return orphans;
+    }
+}
