@@ -14,8 +14,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.async.AsyncResponseTransformer;
 import software.amazon.awssdk.regions.Region;
-import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.S3AsyncClient;
 
 /** kill -9 in the middle of a multipart upload: the next run aborts the orphaned upload and completes. */
 class MultipartCrashIT {
@@ -30,7 +31,7 @@ class MultipartCrashIT {
         new Random(3).nextBytes(bytes);
         Files.write(src.resolve("big.bin"), bytes);
         try (S3TestServer server = S3TestServer.newServer();
-                S3Client s3 = S3Client.builder()
+                S3AsyncClient s3 = S3AsyncClient.builder()
                         .endpointOverride(server.endpoint())
                         .region(Region.of(S3TestServer.REGION))
                         .forcePathStyle(true)
@@ -47,16 +48,17 @@ class MultipartCrashIT {
             waitForUploadRecord(uploads);
             first.destroyForcibly(); // SIGKILL, half way through the parts
             first.waitFor();
-            assertThat(s3.listMultipartUploads(b -> b.bucket("crash")).uploads()).hasSize(1);
+            assertThat(s3.listMultipartUploads(b -> b.bucket("crash")).join().uploads()).hasSize(1);
 
             CliRun second = CliRun.run(env, "sync", src.toString(), "s3://crash/d/");
             assertThat(second.exitCode).as(second.toString()).isZero();
 
-            assertThat(s3.listMultipartUploads(b -> b.bucket("crash")).uploads()).isEmpty();
+            assertThat(s3.listMultipartUploads(b -> b.bucket("crash")).join().uploads()).isEmpty();
             try (Stream<Path> left = Files.list(uploads)) {
                 assertThat(left).isEmpty();
             }
-            assertThat(s3.getObjectAsBytes(b -> b.bucket("crash").key("d/big.bin")).asByteArray()).isEqualTo(bytes);
+            assertThat(s3.getObject(b -> b.bucket("crash").key("d/big.bin"), AsyncResponseTransformer.toBytes()).join()
+                    .asByteArray()).isEqualTo(bytes);
         }
     }
 

@@ -33,7 +33,9 @@ class SyncS3FaultIT {
             Files.createDirectories(file.getParent());
             Files.write(file, bytes);
         }
-        try (S3TestServer server = S3TestServer.newServer()) {
+        // In memory: s3proxy's file store can leave a half-written file behind when stopped mid-write, which breaks
+        // its own listings afterwards (a quirk of the test server, not of S3).
+        try (S3TestServer server = S3TestServer.builder().inMemory().start()) {
             server.createBucket("fault");
             Map<String, String> env = new HashMap<>(server.environment());
             env.put("FERRY_HOME", folder.resolve("home").toString());
@@ -43,7 +45,7 @@ class SyncS3FaultIT {
             // A paced run in its own process, so the server can be stopped while it is part way through.
             Process first = ChildFerry.start(env, log, "sync", src.toString(), destination, "--bwlimit", "1MB/s",
                     "-j", "4", "--json");
-            waitForAnyObject(server);
+            waitForObjects(env, destination);
             server.stop();
             assertThat(first.waitFor(120, TimeUnit.SECONDS)).as("the run ended on its own").isTrue();
             String output = Files.readString(log);
@@ -63,20 +65,15 @@ class SyncS3FaultIT {
         }
     }
 
-    /** Waits (bounded) until the server holds at least one object of the run. */
-    private static void waitForAnyObject(S3TestServer server) throws Exception {
-        Path bucket = server.objectFile("fault", "data");
+    /** Waits (bounded) until the run has written a few objects. */
+    private static void waitForObjects(Map<String, String> env, String destination) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (System.nanoTime() < deadline) {
-            if (Files.isDirectory(bucket)) {
-                try (var files = Files.walk(bucket)) {
-                    if (files.filter(Files::isRegularFile).count() >= 5) {
-                        return;
-                    }
-                }
+            CliRun ls = CliRun.run(env, "ls", destination);
+            if (ls.out.lines().count() >= 5) {
+                return;
             }
-            Thread.onSpinWait();
-            Thread.sleep(20); // polling the server's folder for the condition, bounded by the deadline above
+            Thread.sleep(50); // polling for the condition, bounded by the deadline
         }
         throw new AssertionError("the first run wrote nothing within 60 s");
     }

@@ -68,14 +68,14 @@ public final class S3TestServer implements AutoCloseable {
     private int port;
     private S3Proxy proxy;
 
-    private S3TestServer(Path folder, boolean ownsFolder, int port, boolean honourIfNoneMatch) {
+    private S3TestServer(Path folder, boolean ownsFolder, int port, boolean honourIfNoneMatch, boolean inMemory) {
         this.folder = folder;
         this.ownsFolder = ownsFolder;
         this.port = port;
         this.honourIfNoneMatch = honourIfNoneMatch;
         Properties properties = new Properties();
         properties.setProperty("jclouds.filesystem.basedir", folder.toString());
-        this.context = ContextBuilder.newBuilder("filesystem-nio2")
+        this.context = ContextBuilder.newBuilder(inMemory ? "transient-nio2" : "filesystem-nio2")
                 .credentials("ferry", "ferry")
                 .overrides(properties)
                 .build(BlobStoreContext.class);
@@ -96,8 +96,18 @@ public final class S3TestServer implements AutoCloseable {
         private Path folder;
         private int port;
         private boolean honourIfNoneMatch = true;
+        private boolean inMemory;
 
         private Builder() {}
+
+        /**
+         * Keep objects in memory ({@code transient-nio2}) rather than in files: keys that no file name can hold (such
+         * as {@code a/../b}) become possible, and {@link #objectFile} is unavailable.
+         */
+        public Builder inMemory() {
+            this.inMemory = true;
+            return this;
+        }
 
         /** Where objects are stored (created if absent, kept at close); default: a temporary folder. */
         public Builder folder(Path folder) {
@@ -128,7 +138,7 @@ public final class S3TestServer implements AutoCloseable {
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot create the S3 test server's folder", e);
             }
-            S3TestServer server = new S3TestServer(where, temporary, port, honourIfNoneMatch);
+            S3TestServer server = new S3TestServer(where, temporary, port, honourIfNoneMatch, inMemory);
             try {
                 server.start();
             } catch (RuntimeException e) {
