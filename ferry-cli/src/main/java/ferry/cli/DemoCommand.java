@@ -1,9 +1,17 @@
 package ferry.cli;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import ferry.dataset.DatasetCatalog;
 import ferry.dataset.Manifest;
 import ferry.dataset.VerifyReport;
 import ferry.store.Location;
+import ferry.train.JobDescription;
+import ferry.train.JobRunner;
+import ferry.train.JobStore;
+import ferry.train.TinyTrainer;
+import ferry.train.TrainingRequest;
 import ferry.transfer.CopyReport;
 import ferry.transfer.Copier;
 import java.awt.image.BufferedImage;
@@ -13,6 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import javax.imageio.ImageIO;
@@ -23,7 +32,8 @@ import picocli.CommandLine.ParentCommand;
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = {"Run Ferry end to end on a generated CIFAR-10-like dataset, with nothing but a JDK:",
                 "generate small images on 'on-premises' disk, copy them into the store, record a dataset version,"
-                        + " verify it, and print how long each step took."})
+                        + " verify it, train on it with a built-in trainer (File and FileSystem channels), and print"
+                        + " how long each step and training phase took."})
 final class DemoCommand implements Callable<Integer> {
     static final String[] CLASSES = {"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
             "truck"};
@@ -90,14 +100,84 @@ final class DemoCommand implements Callable<Integer> {
             return Ferry.FAILED;
         }
 
+        // Train on the same images twice with the built-in trainer: staged from the store first (File), and read in
+        // place from the on-premises folder (FileSystem), to show what waiting for data costs.
+        List<JobDescription> trained = new ArrayList<>();
+        for (String mode : new String[] {"File", "FileSystem"}) {
+            t = System.nanoTime();
+            JobDescription job = train(mode, storeData.resolve("train/"), onPrem.resolve("train"));
+            trained.add(job);
+            steps.add(new Step("train " + mode, since(t), job.name() + ": " + job.status() + ", model "
+                    + job.modelArtifacts()));
+            ferry.out.println("  trained " + steps.getLast().detail());
+            if (!job.status().equals(JobDescription.COMPLETED)) {
+                ferry.err.println("ferry: demo training job " + job.name() + " ended " + job.status() + ": "
+                        + job.failureReason() + "; see: ferry jobs logs " + job.name());
+                return Ferry.FAILED;
+            }
+        }
+
         ferry.out.println();
         ferry.out.printf("%-16s %9s%n", "step", "seconds");
         for (Step step : steps) {
             ferry.out.printf("%-16s %9.2f%n", step.name(), step.seconds());
         }
         ferry.out.println();
-        ferry.out.println("Next: ferry dataset show " + manifest.ref() + "   ferry ls " + storeData);
+        ferry.out.printf("%-16s %9s %11s   (seconds per training phase)%n", "phase", "File", "FileSystem");
+        for (String phase : JobDescription.PHASES) {
+            ferry.out.printf("%-16s %9.2f %11.2f%n", phase, trained.get(0).phaseSeconds().get(phase),
+                    trained.get(1).phaseSeconds().get(phase));
+        }
+        ferry.out.printf("%-16s %9.2f %11.2f   (waiting for data before training)%n", "before training",
+                beforeTraining(trained.get(0)), beforeTraining(trained.get(1)));
+        ferry.out.println();
+        ferry.out.println("Next: ferry dataset show " + manifest.ref() + "   ferry ls " + storeData
+                + "   ferry jobs describe " + trained.getFirst().name());
         return Ferry.OK;
+    }
+
+    private static double beforeTraining(JobDescription job) {
+        return job.phaseSeconds().get("Starting") + job.phaseSeconds().get("Downloading");
+    }
+
+    /**
+     * Runs the built-in trainer ({@link TinyTrainer}, with this JDK) as a training job on the demo images: a File
+     * channel staged from the store, or a FileSystem channel on the on-premises folder. Replaces the previous demo's
+     * job of the same name.
+     */
+    private JobDescription train(String mode, Location staged, Path inPlace) throws IOException, InterruptedException {
+        String name = "ferry-demo-" + mode.toLowerCase(Locale.ROOT);
+        JobStore jobs = TrainCommand.jobs(ferry);
+        try {
+            jobs.delete(name);
+        } catch (JobStore.NoSuchJobException e) {
+            // the first demo on this machine
+        }
+        ObjectNode request = JsonNodeFactory.instance.objectNode();
+        request.put("TrainingJobName", name);
+        ArrayNode command = request.putObject("AlgorithmSpecification").put("TrainingInputMode", "File")
+                .putArray("Command");
+        TinyTrainer.command().forEach(command::add);
+        request.putObject("HyperParameters").put("epochs", "3").put("learning-rate", "0.5");
+        ObjectNode channel = request.putArray("InputDataConfig").addObject().put("ChannelName", "train");
+        if (mode.equals("File")) {
+            channel.putObject("DataSource").putObject("S3DataSource").put("S3Uri", staged.toString())
+                    .put("S3DataType", "S3Prefix");
+        } else {
+            channel.putObject("DataSource").putObject("FileSystemDataSource").put("DirectoryPath", inPlace.toString())
+                    .put("FileSystemAccessMode", "ro");
+        }
+        request.putObject("OutputDataConfig").put("S3OutputPath",
+                ferry.storeLocation().resolve("demo/output/").toString());
+        request.putObject("StoppingCondition").put("MaxRuntimeInSeconds", 3600);
+        TrainingRequest parsed = TrainCommand.parser(ferry).parse(request.toString(), false, "the demo's " + name,
+                ferry.home());
+        return new JobRunner(jobs, ferry.stores(), ferry.environment, ferry.clock, TrainCommand.options(ferry),
+                line -> {
+                    if (!line.startsWith("[ferry ")) {
+                        ferry.out.println("    | " + line);
+                    }
+                }).run(parsed);
     }
 
     private static double since(long start) {

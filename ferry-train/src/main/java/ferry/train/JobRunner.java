@@ -1,0 +1,694 @@
+package ferry.train;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import ferry.store.Location;
+import ferry.store.ObjectInfo;
+import ferry.store.ObjectOutput;
+import ferry.store.ObjectStore;
+import ferry.store.Stores;
+import ferry.store.WriteOptions;
+import ferry.train.channel.ChannelException;
+import ferry.train.channel.ChannelPlan;
+import ferry.train.channel.ChannelSpec;
+import ferry.train.channel.ChannelStats;
+import ferry.train.channel.FileChannel;
+import ferry.train.channel.FileSystemChannel;
+import ferry.train.channel.FileSystemSource;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.ToLongFunction;
+
+/**
+ * Runs one training job on this machine, as SageMaker runs it on one instance: checks every location first
+ * (preflight), lays out the job folder, stages File channels and restores checkpoints (Downloading), runs the
+ * command with the SageMaker environment until it exits or is stopped (Training), then uploads checkpoints,
+ * {@code model.tar.gz} and {@code output.tar.gz} (Uploading). Every change is written to the job's description,
+ * every line of output to its log.
+ *
+ * <p>MaxRuntimeInSeconds counts from the start of the process. When it passes, or {@code ferry jobs stop} asks,
+ * the process group gets SIGTERM, then SIGKILL after the grace period; what the process saved is uploaded and the
+ * job ends Stopped (secondary status MaxRuntimeExceeded or Stopped). In a simulated multi-host job only the first
+ * host uploads the model and output data.
+ */
+public final class JobRunner {
+    private static final ObjectMapper JSON = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
+
+    /**
+     * How jobs run; every setting has a default ({@link #DEFAULT}).
+     *
+     * @param hosts the simulated hosts ({@code algo-1 ...}), or {@code null} for InstanceCount hosts
+     * @param currentHost the host this run plays, or {@code null} for the first
+     * @param gracePeriod between SIGTERM and SIGKILL (SageMaker gives 120 s)
+     * @param pollInterval how often a stop request is looked for while the process runs
+     * @param checkpointInterval how often changed checkpoints are uploaded while the process runs
+     * @param isolation whether to try a private mount namespace
+     * @param concurrency objects staged or uploaded at once
+     * @param usableSpace free bytes of the file system holding a path (injected so tests can play a full disk)
+     */
+    public record Options(
+            List<String> hosts,
+            String currentHost,
+            Duration gracePeriod,
+            Duration pollInterval,
+            Duration checkpointInterval,
+            Isolation.Mode isolation,
+            int concurrency,
+            ToLongFunction<Path> usableSpace) {
+        public static final Options DEFAULT = new Options(null, null, Duration.ofSeconds(120), Duration.ofSeconds(1),
+                Duration.ofSeconds(10), Isolation.Mode.AUTO, 32, JobRunner::usableSpace);
+
+        public Options {
+            Objects.requireNonNull(gracePeriod, "gracePeriod is null");
+            Objects.requireNonNull(pollInterval, "pollInterval is null");
+            Objects.requireNonNull(checkpointInterval, "checkpointInterval is null");
+            Objects.requireNonNull(isolation, "isolation is null");
+            Objects.requireNonNull(usableSpace, "usableSpace is null");
+            if (gracePeriod.isNegative()) {
+                throw new IllegalArgumentException("the grace period must not be negative, was " + gracePeriod);
+            }
+            if (pollInterval.toMillis() < 1 || checkpointInterval.toMillis() < 1) {
+                throw new IllegalArgumentException("poll and checkpoint intervals must be at least 1 ms");
+            }
+            if (concurrency < 1 || concurrency > 1024) {
+                throw new IllegalArgumentException("concurrency must be between 1 and 1024, was " + concurrency);
+            }
+            if (hosts != null) {
+                hosts = List.copyOf(hosts);
+                if (hosts.isEmpty() || new LinkedHashSet<>(hosts).size() != hosts.size()
+                        || hosts.stream().anyMatch(h -> !h.matches("[A-Za-z0-9.\\-_]+"))) {
+                    throw new IllegalArgumentException("--hosts must name distinct hosts, such as algo-1,algo-2;"
+                            + " was " + hosts);
+                }
+            }
+            if (currentHost != null && hosts != null && !hosts.contains(currentHost)) {
+                throw new IllegalArgumentException("--current-host " + currentHost + " is not one of --hosts "
+                        + String.join(",", hosts));
+            }
+        }
+
+        public Options withHosts(List<String> hosts, String currentHost) {
+            return new Options(hosts, currentHost, gracePeriod, pollInterval, checkpointInterval, isolation,
+                    concurrency, usableSpace);
+        }
+
+        public Options withGracePeriod(Duration gracePeriod) {
+            return new Options(hosts, currentHost, gracePeriod, pollInterval, checkpointInterval, isolation,
+                    concurrency, usableSpace);
+        }
+
+        public Options withIntervals(Duration pollInterval, Duration checkpointInterval) {
+            return new Options(hosts, currentHost, gracePeriod, pollInterval, checkpointInterval, isolation,
+                    concurrency, usableSpace);
+        }
+
+        public Options withIsolation(Isolation.Mode isolation) {
+            return new Options(hosts, currentHost, gracePeriod, pollInterval, checkpointInterval, isolation,
+                    concurrency, usableSpace);
+        }
+
+        public Options withConcurrency(int concurrency) {
+            return new Options(hosts, currentHost, gracePeriod, pollInterval, checkpointInterval, isolation,
+                    concurrency, usableSpace);
+        }
+
+        public Options withUsableSpace(ToLongFunction<Path> usableSpace) {
+            return new Options(hosts, currentHost, gracePeriod, pollInterval, checkpointInterval, isolation,
+                    concurrency, usableSpace);
+        }
+    }
+
+    private final JobStore jobs;
+    private final Stores stores;
+    private final Map<String, String> environment;
+    private final Clock clock;
+    private final Options options;
+    private final Consumer<String> output;
+
+    /**
+     * @param environment the variables the process inherits (normally the caller's own)
+     * @param output hears every line of the job's log as it is written
+     */
+    public JobRunner(JobStore jobs, Stores stores, Map<String, String> environment, Clock clock, Options options,
+            Consumer<String> output) {
+        this.jobs = Objects.requireNonNull(jobs, "jobs is null");
+        this.stores = Objects.requireNonNull(stores, "stores is null");
+        this.environment = Map.copyOf(environment);
+        this.clock = Objects.requireNonNull(clock, "clock is null");
+        this.options = Objects.requireNonNull(options, "options is null");
+        this.output = Objects.requireNonNull(output, "output is null");
+    }
+
+    /** What preflight found: each File channel's plan and the checkpoints to restore. */
+    private record Plan(Map<String, ChannelPlan> channels, List<ObjectInfo> checkpoints, CheckpointSync sync) {}
+
+    /**
+     * Runs the job to its end and returns its final description.
+     *
+     * @throws PreflightException when a location, folder or the disk is not ready (no job folder is created)
+     * @throws IllegalArgumentException when a job of that name exists, or the hosts are inconsistent
+     */
+    public JobDescription run(TrainingRequest request) throws IOException, InterruptedException {
+        Instant created = clock.instant();
+        List<String> hosts = options.hosts() != null ? options.hosts() : defaultHosts(request.instanceCount());
+        String currentHost = options.currentHost() != null ? options.currentHost() : hosts.getFirst();
+        String id = JobStore.folderName(request.name(), hosts, currentHost);
+        if (jobs.exists(id)) {
+            throw JobStore.alreadyExists(id);
+        }
+        Plan plan = preflight(request, hosts.indexOf(currentHost), hosts.size(), id);
+
+        JobTree tree = jobs.create(id);
+        tree.layOut();
+        Files.write(tree.request(), JSON.writeValueAsBytes(request.document()));
+        JobStore.writeRunnerPid(tree);
+        JobDescription description = JobDescription.start(request, created, tree.root().toString(), hosts,
+                currentHost);
+        description.write(tree.description());
+        try (JobLog log = new JobLog(tree.log(), clock, output)) {
+            return new Run(request, tree, description, log, hosts, currentHost, plan).run();
+        }
+    }
+
+    private static List<String> defaultHosts(int count) {
+        List<String> hosts = new ArrayList<>();
+        for (int i = 1; i <= count; i++) {
+            hosts.add("algo-" + i);
+        }
+        return hosts;
+    }
+
+    /** Checks everything the job will need before anything is staged, collecting every problem. */
+    private Plan preflight(TrainingRequest request, int hostIndex, int hostCount, String id)
+            throws IOException, InterruptedException {
+        List<String> problems = new ArrayList<>();
+        String program = request.command().getFirst();
+        if (findExecutable(program, request.workingDirectory(), Isolation.withPath(environment).get("PATH")) == null) {
+            problems.add("AlgorithmSpecification.Command: '" + program + "' is not an executable program"
+                    + (program.contains("/") ? " (relative paths start in " + request.workingDirectory() + ")"
+                            : " on PATH")
+                    + ": install it or give its full path");
+        }
+        Map<String, ChannelPlan> plans = new LinkedHashMap<>();
+        for (ChannelSpec channel : request.channels()) {
+            try {
+                if (channel.source() instanceof FileSystemSource fileSystem) {
+                    FileSystemChannel.check(channel.name(), fileSystem);
+                } else {
+                    plans.put(channel.name(), ChannelPlan.of(channel, stores, hostIndex, hostCount,
+                            options.concurrency()));
+                }
+            } catch (ChannelException e) {
+                problems.add(e.getMessage());
+            } catch (IOException | IllegalArgumentException e) {
+                problems.add("channel '" + channel.name() + "': " + e.getMessage());
+            }
+        }
+        checkWritable(request.outputPath(), "OutputDataConfig.S3OutputPath", problems);
+        List<ObjectInfo> checkpoints = List.of();
+        CheckpointSync sync = null;
+        if (request.checkpoint() != null) {
+            try {
+                sync = new CheckpointSync(stores, request.checkpoint().uri(),
+                        jobs.tree(id).hostPath(request.checkpoint().localPath()), options.concurrency());
+                checkpoints = sync.list();
+            } catch (IOException | IllegalArgumentException e) {
+                problems.add("CheckpointConfig.S3Uri: " + e.getMessage());
+            }
+        }
+        long needed = plans.values().stream().mapToLong(ChannelPlan::bytes).sum()
+                + checkpoints.stream().mapToLong(ObjectInfo::size).sum();
+        Path disk = existingAncestor(jobs.root());
+        long available = options.usableSpace().applyAsLong(disk);
+        if (needed > available) {
+            StringBuilder detail = new StringBuilder();
+            plans.values().forEach(p -> detail.append(detail.isEmpty() ? "" : ", ").append("channel '")
+                    .append(p.channel()).append("' needs ").append(p.bytes()).append(" bytes"));
+            if (!checkpoints.isEmpty()) {
+                detail.append(detail.isEmpty() ? "" : ", ").append("checkpoints need ")
+                        .append(checkpoints.stream().mapToLong(ObjectInfo::size).sum()).append(" bytes");
+            }
+            problems.add("not enough disk to stage the File channels: " + detail + "; " + needed + " bytes in all,"
+                    + " but only " + available + " bytes are available in " + disk + ": free space, point"
+                    + " FERRY_HOME at a larger disk, or use a FileSystemDataSource to read the data in place");
+        }
+        if (!problems.isEmpty()) {
+            throw new PreflightException(request.name(), problems);
+        }
+        return new Plan(plans, checkpoints, sync);
+    }
+
+    private void checkWritable(Location location, String field, List<String> problems) {
+        try {
+            ObjectStore store = stores.forLocation(location);
+            store.list(location).hasNext(); // the store answers: endpoint, credentials and bucket are right
+            if (location.isLocal()) {
+                Path existing = existingAncestor(location.toPath());
+                if (!Files.isDirectory(existing) || !Files.isWritable(existing)) {
+                    problems.add(field + ": cannot write below " + existing + ": check its owner and mode");
+                }
+            }
+        } catch (IOException | IllegalArgumentException e) {
+            problems.add(field + ": " + e.getMessage());
+        }
+    }
+
+    private static Path existingAncestor(Path path) {
+        Path existing = path.toAbsolutePath();
+        while (existing != null && !Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        return existing == null ? Path.of("/") : existing;
+    }
+
+    static long usableSpace(Path path) {
+        try {
+            return Files.getFileStore(path).getUsableSpace();
+        } catch (IOException e) {
+            return Long.MAX_VALUE; // cannot tell: let the copy itself report a full disk
+        }
+    }
+
+    /** The program's path: as given when it holds a '/', else the first match on PATH; {@code null} if none. */
+    static Path findExecutable(String program, Path workingDirectory, String path) {
+        if (program.contains("/")) {
+            Path file = workingDirectory.resolve(program);
+            return Files.isRegularFile(file) && Files.isExecutable(file) ? file : null;
+        }
+        for (String folder : (path == null ? "" : path).split(":")) {
+            if (!folder.isEmpty()) {
+                Path file = Path.of(folder).resolve(program);
+                if (Files.isRegularFile(file) && Files.isExecutable(file)) {
+                    return file;
+                }
+            }
+        }
+        return null;
+    }
+
+    /** One run of one job: the state that lives as long as the job. */
+    private final class Run {
+        private final TrainingRequest request;
+        private final JobTree tree;
+        private final JobDescription description;
+        private final JobLog log;
+        private final List<String> hosts;
+        private final String currentHost;
+        private final Plan plan;
+
+        Run(TrainingRequest request, JobTree tree, JobDescription description, JobLog log, List<String> hosts,
+                String currentHost, Plan plan) {
+            this.request = request;
+            this.tree = tree;
+            this.description = description;
+            this.log = log;
+            this.hosts = hosts;
+            this.currentHost = currentHost;
+            this.plan = plan;
+        }
+
+        JobDescription run() throws IOException, InterruptedException {
+            log.note("training job " + request.name() + " on host " + currentHost + " of " + String.join(",", hosts)
+                    + "; job folder " + tree.root());
+            if (!request.ignored().isEmpty()) {
+                log.note("accepted without local meaning: " + String.join(", ", request.ignored()));
+            }
+            if (options.hosts() != null && request.instanceCount() != hosts.size()) {
+                log.note("ResourceConfig.InstanceCount is " + request.instanceCount() + ", but " + hosts.size()
+                        + " host(s) were given with --hosts: using the hosts given");
+            }
+            Isolation isolation = Isolation.probe(options.isolation(), tree.root());
+            log.note(isolation.note());
+            description.ferryField("Isolation", isolation.note());
+            TrainingEnvironment env = new TrainingEnvironment(request, hosts, currentHost,
+                    isolation.visibleRoot(tree), Runtime.getRuntime().availableProcessors(), countGpus());
+            Files.write(tree.inputConfig().resolve("hyperparameters.json"),
+                    JSON.writeValueAsBytes(env.hyperParameters()));
+            Files.write(tree.inputConfig().resolve("inputdataconfig.json"),
+                    JSON.writeValueAsBytes(env.inputDataConfig()));
+            Files.write(tree.inputConfig().resolve("resourceconfig.json"),
+                    JSON.writeValueAsBytes(env.resourceConfig()));
+
+            transition("Downloading", plan.channels().isEmpty() && plan.checkpoints().isEmpty()
+                    ? "No File channels or checkpoints to download" : "Downloading input data");
+            try {
+                download();
+            } catch (IOException e) {
+                log.note("staging failed: " + e.getMessage());
+                return finish(JobDescription.FAILED, JobDescription.FAILED, "Training job failed while downloading"
+                        + " its input", "ClientError: " + e.getMessage());
+            }
+
+            List<String> command = new ArrayList<>(request.command());
+            command.addAll(env.userArgs());
+            List<Isolation.Bind> binds = new ArrayList<>();
+            for (ChannelSpec channel : request.channels()) {
+                if (channel.source() instanceof FileSystemSource fileSystem) {
+                    binds.add(new Isolation.Bind(fileSystem.directory(), tree.channel(channel.name()),
+                            fileSystem.readWrite()));
+                }
+            }
+            List<String> argv = isolation.wrap(tree, binds, command);
+            description.ferryField("Command", command);
+            transition("Training", "Training in progress: " + String.join(" ", command));
+            Outcome outcome = train(argv, env.variables());
+
+            transition("Uploading", "Uploading the generated model and output data");
+            String failure = null;
+            try {
+                upload(outcome);
+            } catch (IOException e) {
+                log.note("upload failed: " + e.getMessage());
+                failure = "ClientError: " + e.getMessage();
+            }
+            if (failure == null && outcome.stopCause() != null) {
+                return outcome.stopCause().equals("MaxRuntimeExceeded")
+                        ? finish(JobDescription.STOPPED, "MaxRuntimeExceeded",
+                                "Training job runtime exceeded MaxRuntimeInSeconds provided", null)
+                        : finish(JobDescription.STOPPED, JobDescription.STOPPED, "Training job stopped", null);
+            }
+            if (failure == null && outcome.exitCode() != 0) {
+                failure = failureReason(outcome.exitCode());
+            }
+            if (failure != null) {
+                return finish(JobDescription.FAILED, JobDescription.FAILED, "Training job failed. Reason: "
+                        + failure, failure);
+            }
+            return finish(JobDescription.COMPLETED, JobDescription.COMPLETED, "Training job completed", null);
+        }
+
+        private void download() throws IOException, InterruptedException {
+            for (ChannelSpec channel : request.channels()) {
+                ChannelPlan channelPlan = plan.channels().get(channel.name());
+                if (channelPlan == null) {
+                    continue;
+                }
+                String source = ((ferry.train.channel.S3Source) channel.source()).uri().toString();
+                log.note("channel " + channel.name() + ": staging " + channelPlan.objects().size() + " file(s), "
+                        + channelPlan.bytes() + " bytes from " + source
+                        + (channelPlan.sharedItems() < channelPlan.totalItems()
+                                ? " (" + channelPlan.sharedItems() + " of " + channelPlan.totalItems()
+                                        + " items for " + currentHost + ", ShardedByS3Key)"
+                                : ""));
+                ChannelStats stats = FileChannel.stage(channelPlan, source, tree.channel(channel.name()), stores,
+                        options.concurrency(), clock);
+                description.addChannel(stats);
+                description.write(tree.description());
+                log.note(String.format(Locale.ROOT, "channel %s: staged %d file(s), %d bytes in %.2f s",
+                        channel.name(), stats.files(), stats.bytes(), stats.elapsed().toMillis() / 1000.0));
+            }
+            if (plan.sync() != null) {
+                CheckpointSync.Counts restored = plan.sync().restore(plan.checkpoints());
+                description.ferryField("CheckpointsRestored", Map.of("Files", restored.files(), "Bytes",
+                        restored.bytes()));
+                log.note("restored " + restored.files() + " checkpoint file(s), " + restored.bytes() + " bytes from "
+                        + plan.sync().uri() + " into " + plan.sync().folder());
+            }
+        }
+
+        private record Outcome(int exitCode, String stopCause) {}
+
+        private Outcome train(List<String> argv, Map<String, String> variables)
+                throws IOException, InterruptedException {
+            ProcessBuilder builder = new ProcessBuilder(argv).directory(request.workingDirectory().toFile())
+                    .redirectErrorStream(true);
+            Map<String, String> processEnv = builder.environment();
+            processEnv.clear();
+            processEnv.putAll(Isolation.withPath(environment));
+            request.environment().forEach((name, value) -> {
+                if (variables.containsKey(name)) {
+                    log.note("Environment." + name + " is set by Ferry as SageMaker sets it; the request's value is"
+                            + " not used");
+                } else {
+                    processEnv.put(name, value);
+                }
+            });
+            processEnv.putAll(variables);
+
+            List<CompletableFuture<ChannelStats>> fileSystemStats = new ArrayList<>();
+            for (ChannelSpec channel : request.channels()) {
+                if (channel.source() instanceof FileSystemSource source) {
+                    fileSystemStats.add(CompletableFuture.supplyAsync(() -> {
+                        try {
+                            return FileSystemChannel.stats(channel.name(), source);
+                        } catch (IOException e) {
+                            return new ChannelStats(channel.name(), "FileSystem", source.directory().toString(), 0,
+                                    0, Duration.ZERO);
+                        }
+                    }, Thread::startVirtualThread));
+                }
+            }
+
+            Process process;
+            try {
+                process = builder.start();
+            } catch (IOException e) {
+                log.note("cannot start " + argv.getFirst() + ": " + e.getMessage());
+                return new Outcome(127, null);
+            }
+            JobStore.writePid(tree.processPid(), process.toHandle());
+            description.ferryField("ProcessId", process.pid());
+            description.write(tree.description());
+            Thread reader = Thread.ofPlatform().daemon().name("ferry-job-output").start(() -> copyOutput(process));
+            Thread hook = Thread.ofPlatform().unstarted(() -> interrupted(process));
+            Runtime.getRuntime().addShutdownHook(hook);
+            String stopCause;
+            try {
+                stopCause = supervise(process);
+            } finally {
+                // Whatever the script left behind in its process group goes with it, as with a container.
+                Signals.group(process.pid(), "KILL");
+                reader.join(Duration.ofSeconds(10));
+                try {
+                    Runtime.getRuntime().removeShutdownHook(hook);
+                } catch (IllegalStateException e) {
+                    // the JVM is shutting down: the hook is running
+                }
+            }
+            int exitCode = process.exitValue();
+            log.note("the process exited with code " + exitCode + (exitCode > 128 && exitCode < 160
+                    ? " (signal " + (exitCode - 128) + ")" : ""));
+            description.ferryField("ExitCode", exitCode);
+            for (CompletableFuture<ChannelStats> stats : fileSystemStats) {
+                description.addChannel(stats.join());
+            }
+            return new Outcome(exitCode, stopCause);
+        }
+
+        /** Waits for the process, enforcing the run-time limit and stop requests and uploading checkpoints. */
+        private String supervise(Process process) throws InterruptedException {
+            Instant deadline = clock.instant().plus(request.maxRuntime());
+            Instant nextCheckpoint = clock.instant().plus(options.checkpointInterval());
+            Instant killAt = null;
+            boolean killed = false;
+            String stopCause = null;
+            while (true) {
+                Instant now = clock.instant();
+                Instant wake = earliest(now.plus(options.pollInterval()), stopCause == null ? deadline : null,
+                        plan.sync() != null ? nextCheckpoint : null, killed ? null : killAt);
+                long millis = Math.max(1, Duration.between(now, wake).toMillis());
+                if (process.waitFor(millis, TimeUnit.MILLISECONDS)) {
+                    // jobs stop signals the process group itself, which may end before the request is seen here
+                    return stopCause == null && Files.exists(tree.stopRequest()) ? "Stopped" : stopCause;
+                }
+                now = clock.instant();
+                if (stopCause == null) {
+                    if (Files.exists(tree.stopRequest())) {
+                        stopCause = "Stopped";
+                        log.note("stop requested: SIGTERM to the process group, SIGKILL in "
+                                + options.gracePeriod().toSeconds() + " s if it is still running");
+                    } else if (!now.isBefore(deadline)) {
+                        stopCause = "MaxRuntimeExceeded";
+                        log.note("MaxRuntimeInSeconds (" + request.maxRuntime().toSeconds() + ") reached: SIGTERM to"
+                                + " the process group, SIGKILL in " + options.gracePeriod().toSeconds() + " s if it"
+                                + " is still running");
+                    }
+                    if (stopCause != null) {
+                        Signals.group(process.pid(), "TERM");
+                        killAt = now.plus(options.gracePeriod());
+                    }
+                } else if (!killed && !now.isBefore(killAt)) {
+                    log.note("the grace period is over: SIGKILL to the process group");
+                    Signals.group(process.pid(), "KILL");
+                    killed = true;
+                }
+                if (plan.sync() != null && !now.isBefore(nextCheckpoint)) {
+                    uploadCheckpoints();
+                    nextCheckpoint = clock.instant().plus(options.checkpointInterval());
+                }
+            }
+        }
+
+        private Instant earliest(Instant... instants) {
+            Instant earliest = null;
+            for (Instant instant : instants) {
+                if (instant != null && (earliest == null || instant.isBefore(earliest))) {
+                    earliest = instant;
+                }
+            }
+            return earliest;
+        }
+
+        private void copyOutput(Process process) {
+            var decoder = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPLACE)
+                    .onUnmappableCharacter(CodingErrorAction.REPLACE);
+            try (BufferedReader reader = new BufferedReader(new InputStreamReader(process.getInputStream(), decoder))) {
+                String line;
+                while ((line = reader.readLine()) != null) {
+                    log.process(line);
+                }
+            } catch (IOException e) {
+                log.note("reading the process's output failed: " + e.getMessage());
+            }
+        }
+
+        /** The JVM is going down (Ctrl-C on ferry train): stop the process group and record it. */
+        private void interrupted(Process process) {
+            if (!process.isAlive()) {
+                return;
+            }
+            log.note("ferry train was interrupted: stopping the process group");
+            Signals.group(process.pid(), "TERM");
+            try {
+                process.waitFor(Math.min(options.gracePeriod().toMillis(), 10_000), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            Signals.group(process.pid(), "KILL");
+            try {
+                description.finish(JobDescription.STOPPED, JobDescription.STOPPED,
+                        "Training job stopped: ferry train was interrupted", null, clock.instant());
+                description.write(tree.description());
+            } catch (IOException e) {
+                // the JVM is exiting; the description stays InProgress and jobs ls shows the runner gone
+            }
+        }
+
+        private void uploadCheckpoints() {
+            try {
+                CheckpointSync.Counts counts = plan.sync().upload();
+                if (counts.files() > 0) {
+                    log.note("uploaded " + counts.files() + " changed checkpoint file(s), " + counts.bytes()
+                            + " bytes to " + plan.sync().uri());
+                }
+            } catch (IOException e) {
+                log.note("checkpoint upload failed (will retry): " + e.getMessage());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        private void upload(Outcome outcome) throws IOException, InterruptedException {
+            if (plan.sync() != null) {
+                CheckpointSync.Counts counts = plan.sync().upload();
+                log.note("uploaded " + counts.files() + " changed checkpoint file(s), " + counts.bytes()
+                        + " bytes to " + plan.sync().uri());
+            }
+            boolean failed = outcome.stopCause() == null && outcome.exitCode() != 0;
+            if (failed) {
+                log.note("the job failed: the model and output data are not uploaded");
+                return;
+            }
+            if (!currentHost.equals(hosts.getFirst())) {
+                log.note("host " + currentHost + " is not the first host (" + hosts.getFirst()
+                        + "): only the first host uploads the model and output data");
+                return;
+            }
+            Location base = request.outputPath().resolve(request.name() + "/output/");
+            Location model = base.resolve("model.tar.gz");
+            long modelBytes = pack(tree.model(), model);
+            description.modelArtifacts(model.toString());
+            Map<String, Object> artifacts = new LinkedHashMap<>();
+            artifacts.put("Model", model.toString());
+            log.note("uploaded " + model + " (" + modelBytes + " bytes of model files)");
+            if (hasFiles(tree.outputData())) {
+                Location data = base.resolve("output.tar.gz");
+                long dataBytes = pack(tree.outputData(), data);
+                artifacts.put("Output", data.toString());
+                log.note("uploaded " + data + " (" + dataBytes + " bytes of output data)");
+            }
+            description.ferryField("OutputArtifacts", artifacts);
+        }
+
+        private long pack(Path folder, Location target) throws IOException {
+            try (ObjectOutput out = stores.forLocation(target).createOrOverwrite(target, WriteOptions.DEFAULT)) {
+                long bytes = TarGz.write(folder, out);
+                out.commit();
+                return bytes;
+            } catch (IOException e) {
+                throw new IOException("cannot upload " + target + ": " + e.getMessage(), e);
+            }
+        }
+
+        private String failureReason(int exitCode) throws IOException {
+            if (Files.isRegularFile(tree.failure())) {
+                String text = Files.readString(tree.failure(), StandardCharsets.UTF_8).strip();
+                if (!text.isEmpty()) {
+                    return limit("AlgorithmError: " + text);
+                }
+            }
+            List<String> tail = log.tail();
+            List<String> last = tail.subList(Math.max(0, tail.size() - 5), tail.size());
+            return limit("AlgorithmError: the process exited with code " + exitCode
+                    + (last.isEmpty() ? " and printed nothing" : "; its last lines: " + String.join(" | ", last)));
+        }
+
+        private static String limit(String reason) {
+            return reason.length() <= 1024 ? reason : reason.substring(0, 1021) + "...";
+        }
+
+        private void transition(String status, String message) throws IOException {
+            description.transition(status, message, clock.instant());
+            description.write(tree.description());
+            log.note(status + ": " + message);
+        }
+
+        private JobDescription finish(String status, String secondary, String message, String failureReason)
+                throws IOException {
+            description.finish(status, secondary, message, failureReason, clock.instant());
+            Map<String, Double> phases = description.phaseSeconds();
+            StringBuilder line = new StringBuilder(status + " (" + secondary + ")");
+            phases.forEach((phase, seconds) -> line.append(String.format(Locale.ROOT, ", %s %.2f s", phase, seconds)));
+            // The log's last line comes before the final description: a follower stops once it sees the job ended.
+            log.note(line.toString());
+            description.write(tree.description());
+            return description;
+        }
+    }
+
+    private static boolean hasFiles(Path folder) throws IOException {
+        if (!Files.isDirectory(folder)) {
+            return false;
+        }
+        try (var stream = Files.list(folder)) {
+            return stream.findAny().isPresent();
+        }
+    }
+
+    private static int countGpus() {
+        try (var devices = Files.list(Path.of("/dev"))) {
+            return (int) devices.filter(p -> p.getFileName().toString().matches("nvidia[0-9]+")).count();
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+}

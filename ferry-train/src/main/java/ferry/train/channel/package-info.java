@@ -1,0 +1,7 @@
+/**
+ * Channels: how a job's input reaches its process. {@link ferry.train.channel.ChannelPlan} lists a source (S3Prefix,
+ * ManifestFile, AugmentedManifestFile, in any store) and deals this host its share
+ * ({@link ferry.train.channel.Sharding}: ShardedByS3Key); {@link ferry.train.channel.FileChannel} stages it (File
+ * mode); {@link ferry.train.channel.FileSystemChannel} checks a folder used in place (FileSystem mode).
+ */
+package ferry.train.channel;

@@ -1,0 +1,439 @@
+package ferry.train;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Whole jobs on local storage: real python3 processes, real namespaces, real signals. */
+class JobRunnerTest {
+    @TempDir
+    Path folder;
+
+    private TrainFixture fixture;
+    private Path data;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        fixture = new TrainFixture(folder);
+        data = folder.resolve("data/train");
+        for (int i = 0; i < 12; i++) {
+            Path file = data.resolve("class" + (i % 3) + "/" + i + ".txt");
+            Files.createDirectories(file.getParent());
+            Files.writeString(file, "sample " + i);
+        }
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        fixture.close();
+    }
+
+    @Test
+    void file_channel_gives_the_script_its_data_hyperparameters_and_environment_and_uploads_the_model()
+            throws Exception {
+        ObjectNode request = fixture.request("env-job", "train_env.py");
+        request.putObject("HyperParameters").put("epochs", "3").put("lr", "0.05").put("name", "\"resnet\"");
+        request.putObject("Environment").put("FROM_REQUEST", "yes");
+        TrainFixture.fileChannel(request, "train", data.toString() + "/").put("ContentType", "text/plain");
+
+        JobDescription job = fixture.run(request);
+
+        assertThat(job.status()).as(fixture.output.toString()).isEqualTo("Completed");
+        assertThat(TrainFixture.statuses(job))
+                .containsExactly("Starting", "Downloading", "Training", "Uploading", "Completed");
+        JsonNode model = fixture.modelFile("env-job", "model.json");
+        assertThat(model.get("epochs").asInt()).isEqualTo(3);
+        assertThat(model.get("lr").asDouble()).isEqualTo(0.05);
+        assertThat(model.get("name").asText()).isEqualTo("resnet");
+        assertThat(model.get("files")).hasSize(12);
+        assertThat(model.get("files").get("class1/4.txt").asText()).isEqualTo("sample 4");
+        assertThat(model.get("cwd").asText()).isEqualTo(fixture.work.toString());
+
+        JsonNode env = model.get("env");
+        assertThat(env.get("SM_CHANNEL_TRAIN").asText()).isEqualTo("/opt/ml/input/data/train");
+        assertThat(env.get("SM_MODEL_DIR").asText()).isEqualTo("/opt/ml/model");
+        assertThat(env.get("SM_OUTPUT_DATA_DIR").asText()).isEqualTo("/opt/ml/output/data");
+        assertThat(env.get("SM_INPUT_CONFIG_DIR").asText()).isEqualTo("/opt/ml/input/config");
+        assertThat(env.get("SM_CHANNELS").asText()).isEqualTo("[\"train\"]");
+        assertThat(env.get("SM_HPS").asText()).isEqualTo("{\"epochs\":3,\"lr\":0.05,\"name\":\"resnet\"}");
+        assertThat(env.get("SM_HP_EPOCHS").asText()).isEqualTo("3");
+        assertThat(env.get("SM_HP_NAME").asText()).isEqualTo("resnet");
+        assertThat(env.get("SM_USER_ARGS").asText())
+                .isEqualTo("[\"--epochs\",\"3\",\"--lr\",\"0.05\",\"--name\",\"resnet\"]");
+        assertThat(env.get("SM_CURRENT_HOST").asText()).isEqualTo("algo-1");
+        assertThat(env.get("SM_HOSTS").asText()).isEqualTo("[\"algo-1\"]");
+        assertThat(env.get("SM_NUM_GPUS").asText()).isEqualTo("0");
+        assertThat(env.get("TRAINING_JOB_NAME").asText()).isEqualTo("env-job");
+        assertThat(env.get("FROM_REQUEST").asText()).isEqualTo("yes");
+        JsonNode training = TrainFixture.JSON.readTree(env.get("SM_TRAINING_ENV").asText());
+        assertThat(training.get("channel_input_dirs").get("train").asText()).isEqualTo("/opt/ml/input/data/train");
+        assertThat(training.get("hps").get("epochs").asInt()).isEqualTo(3);
+        assertThat(training.get("input_data_config").get("train").get("ContentType").asText())
+                .isEqualTo("text/plain");
+        assertThat(training.get("resource_config").get("current_host").asText()).isEqualTo("algo-1");
+
+        JobTree tree = fixture.jobs.tree("env-job");
+        JsonNode hyperparameters = TrainFixture.JSON.readTree(tree.inputConfig().resolve("hyperparameters.json")
+                .toFile());
+        assertThat(hyperparameters.get("epochs").isTextual()).isTrue();
+        JsonNode resources = TrainFixture.JSON.readTree(tree.inputConfig().resolve("resourceconfig.json").toFile());
+        assertThat(resources.get("current_group_name").asText()).isEqualTo("homogeneousCluster");
+        assertThat(resources.get("instance_groups").get(0).get("hosts").get(0).asText()).isEqualTo("algo-1");
+
+        Path outputData = fixture.untar(folder.resolve("output/env-job/output/output.tar.gz"));
+        assertThat(outputData.resolve("metrics.json")).hasContent("{\"accuracy\": 0.5}");
+        Path unpacked = fixture.untar(folder.resolve("output/env-job/output/model.tar.gz"));
+        assertThat(Files.readAllBytes(unpacked.resolve("sub/weights.bin"))).hasSize(1024);
+
+        JsonNode described = job.json();
+        assertThat(described.get("ModelArtifacts").get("S3ModelArtifacts").asText())
+                .isEqualTo("file://" + folder.resolve("output/env-job/output/model.tar.gz"));
+        assertThat(described.get("TrainingTimeInSeconds").asLong()).isPositive();
+        assertThat(described.get("BillableTimeInSeconds").asLong())
+                .isEqualTo(described.get("TrainingTimeInSeconds").asLong());
+        for (JsonNode transition : described.get("SecondaryStatusTransitions")) {
+            Instant start = Instant.parse(transition.get("StartTime").asText());
+            assertThat(Instant.parse(transition.get("EndTime").asText())).isAfterOrEqualTo(start);
+            assertThat(transition.get("StatusMessage").asText()).isNotBlank();
+        }
+        JsonNode channel = described.get("Ferry").get("Channels").get(0);
+        assertThat(channel.get("ChannelName").asText()).isEqualTo("train");
+        assertThat(channel.get("FilesDelivered").asLong()).isEqualTo(12);
+        assertThat(channel.get("BytesDelivered").asLong()).isEqualTo(12 * "sample 1".length() + 2);
+        assertThat(described.get("Ferry").get("PhaseSeconds").get("Downloading").asDouble()).isGreaterThan(0);
+        assertThat(described.get("Ferry").get("SecondsBeforeTraining").asDouble()).isGreaterThan(0);
+
+        String log = fixture.log("env-job");
+        assertThat(log).contains("epoch 3/3: 12 files, lr 0.05").contains("saved model")
+                .contains("bound at /opt/ml").contains("channel train: staged 12 file(s)");
+        assertThat(JobDescription.read(tree.description()).status()).isEqualTo("Completed");
+    }
+
+    @Test
+    void a_script_that_hard_codes_opt_ml_paths_finds_everything_there() throws Exception {
+        ObjectNode request = fixture.request("opt-ml-job", "train_optml.py");
+        request.putObject("HyperParameters").put("epochs", "2");
+        TrainFixture.fileChannel(request, "train", data.toString());
+
+        JobDescription job = fixture.run(request);
+
+        assertThat(job.status()).as(fixture.output.toString()).isEqualTo("Completed");
+        JsonNode model = fixture.modelFile("opt-ml-job", "model.json");
+        assertThat(model.get("hps").get("epochs").asText()).isEqualTo("2");
+        assertThat(model.get("files")).extracting(JsonNode::asText).containsExactly("class0", "class1", "class2");
+        assertThat(model.get("channels").get("train").get("TrainingInputMode").asText()).isEqualTo("File");
+        assertThat(model.get("resources").get("hosts").get(0).asText()).isEqualTo("algo-1");
+    }
+
+    @Test
+    void without_a_namespace_paths_point_into_the_job_folder_and_the_log_says_so() throws Exception {
+        fixture.options = fixture.options.withIsolation(Isolation.Mode.OFF);
+        ObjectNode request = fixture.request("no-namespace", "train_env.py");
+        TrainFixture.fileChannel(request, "train", data.toString());
+
+        JobDescription job = fixture.run(request);
+
+        assertThat(job.status()).isEqualTo("Completed");
+        JobTree tree = fixture.jobs.tree("no-namespace");
+        JsonNode env = fixture.modelFile("no-namespace", "model.json").get("env");
+        assertThat(env.get("SM_CHANNEL_TRAIN").asText()).isEqualTo(tree.channel("train").toString());
+        assertThat(env.get("SM_MODEL_DIR").asText()).isEqualTo(tree.model().toString());
+        assertThat(fixture.log("no-namespace")).contains("not using a private mount namespace")
+                .contains("scripts that hard-code /opt/ml will not find it");
+        assertThat(job.json().get("Ferry").get("Isolation").asText()).contains("not using a private mount namespace");
+    }
+
+    @Test
+    void a_filesystem_channel_is_read_in_place_and_is_read_only() throws Exception {
+        ObjectNode request = fixture.request("fs-ro", "write_channel.py");
+        TrainFixture.fileSystemChannel(request, "train", data, "ro");
+
+        JobDescription job = fixture.run(request);
+
+        assertThat(job.status()).as(fixture.output.toString()).isEqualTo("Completed");
+        JsonNode model = fixture.modelFile("fs-ro", "model.json");
+        assertThat(model.get("files")).extracting(JsonNode::asText).containsExactly("class0", "class1", "class2");
+        assertThat(model.get("write").asText()).isEqualTo("refused: Read-only file system");
+        assertThat(data.resolve("written-by-job.txt")).doesNotExist();
+        assertThat(fixture.jobs.tree("fs-ro").channel("train")).isEmptyDirectory(); // used in place, not copied
+        JsonNode channel = job.json().get("Ferry").get("Channels").get(0);
+        assertThat(channel.get("InputMode").asText()).isEqualTo("FileSystem");
+        assertThat(channel.get("FilesDelivered").asLong()).isEqualTo(12);
+        assertThat(fixture.log("fs-ro")).contains("FileSystemDataSource.FileSystemType")
+                .contains("FileSystemDataSource.FileSystemId");
+    }
+
+    @Test
+    void a_filesystem_channel_in_rw_mode_takes_writes() throws Exception {
+        ObjectNode request = fixture.request("fs-rw", "write_channel.py");
+        TrainFixture.fileSystemChannel(request, "train", data, "rw");
+
+        JobDescription job = fixture.run(request);
+
+        assertThat(job.status()).isEqualTo("Completed");
+        assertThat(fixture.modelFile("fs-rw", "model.json").get("write").asText()).isEqualTo("written");
+        assertThat(data.resolve("written-by-job.txt")).hasContent("hello");
+    }
+
+    @Test
+    void without_a_namespace_a_filesystem_channel_is_a_symbolic_link() throws Exception {
+        fixture.options = fixture.options.withIsolation(Isolation.Mode.OFF);
+        ObjectNode request = fixture.request("fs-link", "write_channel.py");
+        TrainFixture.fileSystemChannel(request, "train", data, "ro");
+
+        JobDescription job = fixture.run(request);
+
+        assertThat(job.status()).isEqualTo("Completed");
+        JsonNode model = fixture.modelFile("fs-link", "model.json");
+        assertThat(model.get("is_link").asBoolean()).isTrue();
+        assertThat(Files.readSymbolicLink(fixture.jobs.tree("fs-link").channel("train"))).isEqualTo(data);
+        assertThat(fixture.log("fs-link")).contains("read-only FileSystem channels are not enforced");
+    }
+
+    @Test
+    void a_failing_script_fails_the_job_with_the_reason_it_wrote_to_output_failure() throws Exception {
+        ObjectNode request = fixture.request("failing", "fail.py");
+
+        JobDescription job = fixture.run(request);
+
+        assertThat(job.status()).isEqualTo("Failed");
+        assertThat(job.secondaryStatus()).isEqualTo("Failed");
+        assertThat(job.failureReason())
+                .isEqualTo("AlgorithmError: ValueError: learning rate must be positive, was -1");
+        assertThat(TrainFixture.statuses(job))
+                .containsExactly("Starting", "Downloading", "Training", "Uploading", "Failed");
+        assertThat(job.modelArtifacts()).isNull();
+        assertThat(folder.resolve("output/failing/output/model.tar.gz")).doesNotExist();
+        assertThat(job.json().get("Ferry").get("ExitCode").asInt()).isEqualTo(2);
+        assertThat(fixture.log("failing")).contains("loading data").contains("exited with code 2");
+    }
+
+    @Test
+    void a_script_that_fails_without_a_reason_gets_its_last_log_lines_as_the_reason() throws Exception {
+        JobDescription job = fixture.run(fixture.request("failing-silently", "fail_silently.py"));
+
+        assertThat(job.status()).isEqualTo("Failed");
+        assertThat(job.failureReason()).startsWith("AlgorithmError: the process exited with code 3")
+                .contains("RuntimeError: CUDA out of memory (pretend)");
+    }
+
+    @Test
+    void a_script_that_outlives_max_runtime_gets_sigterm_saves_its_model_and_the_job_is_stopped() throws Exception {
+        ObjectNode request = fixture.request("too-long", "long_running.py");
+        request.putObject("StoppingCondition").put("MaxRuntimeInSeconds", 1);
+
+        JobDescription job = fixture.run(request);
+
+        assertThat(job.status()).as(fixture.output.toString()).isEqualTo("Stopped");
+        assertThat(job.secondaryStatus()).isEqualTo("MaxRuntimeExceeded");
+        assertThat(TrainFixture.statuses(job))
+                .containsExactly("Starting", "Downloading", "Training", "Uploading", "MaxRuntimeExceeded");
+        assertThat(fixture.log("too-long")).contains("got SIGTERM, saved the model")
+                .contains("MaxRuntimeInSeconds (1) reached");
+        Path model = fixture.untar(folder.resolve("output/too-long/output/model.tar.gz"));
+        assertThat(model.resolve("model.txt")).hasContent("saved on SIGTERM");
+        assertThat(job.json().get("SecondaryStatusTransitions").get(4).get("StatusMessage").asText())
+                .isEqualTo("Training job runtime exceeded MaxRuntimeInSeconds provided");
+    }
+
+    @Test
+    void a_script_that_ignores_sigterm_is_killed_after_the_grace_period() throws Exception {
+        fixture.options = fixture.options.withGracePeriod(Duration.ofMillis(300));
+        ObjectNode request = fixture.request("stubborn", "long_running.py");
+        request.putObject("HyperParameters").put("on-term", "ignore");
+        request.putObject("StoppingCondition").put("MaxRuntimeInSeconds", 1);
+
+        JobDescription job = fixture.run(request);
+
+        assertThat(job.status()).isEqualTo("Stopped");
+        assertThat(job.secondaryStatus()).isEqualTo("MaxRuntimeExceeded");
+        assertThat(fixture.log("stubborn")).contains("the grace period is over: SIGKILL")
+                .doesNotContain("not stopped in time");
+        assertThat(job.json().get("Ferry").get("ExitCode").asInt()).isEqualTo(137);
+    }
+
+    @Test
+    void jobs_stop_stops_a_running_job_which_still_uploads_what_it_saved() throws Exception {
+        TrainFixture.Background running = fixture.start(fixture.request("to-stop", "long_running.py"), "READY");
+        JobStore.Job during = fixture.jobs.get("to-stop");
+        assertThat(during.running()).isTrue();
+        assertThat(during.description().secondaryStatus()).isEqualTo("Training");
+        assertThat(fixture.jobs.list()).extracting(JobStore.Job::id).containsExactly("to-stop");
+
+        assertThat(fixture.jobs.stop("to-stop")).isTrue();
+        JobDescription job = running.await();
+
+        assertThat(job.status()).isEqualTo("Stopped");
+        assertThat(job.secondaryStatus()).isEqualTo("Stopped");
+        assertThat(fixture.untar(folder.resolve("output/to-stop/output/model.tar.gz")).resolve("model.txt"))
+                .hasContent("saved on SIGTERM");
+        assertThat(fixture.jobs.get("to-stop").running()).isFalse();
+        assertThat(fixture.jobs.stop("to-stop")).as("already ended").isFalse();
+    }
+
+    @Test
+    void checkpoints_are_uploaded_while_the_job_runs_and_restored_by_the_next_run() throws Exception {
+        Path store = folder.resolve("checkpoint-store");
+        for (String name : List.of("first-run", "second-run")) {
+            ObjectNode request = fixture.request(name, "checkpoint.py");
+            request.putObject("HyperParameters").put("uploaded", store.resolve("state.json").toString());
+            request.putObject("CheckpointConfig").put("S3Uri", store.toString());
+
+            JobDescription job = fixture.run(request);
+
+            assertThat(job.status()).as(fixture.output.toString()).isEqualTo("Completed");
+        }
+        JsonNode first = fixture.modelFile("first-run", "model.json");
+        assertThat(first.get("resumed_after").asInt()).isZero();
+        assertThat(first.get("uploaded_while_running").asBoolean()).isTrue();
+        JsonNode second = fixture.modelFile("second-run", "model.json");
+        assertThat(second.get("resumed_after").asInt()).isEqualTo(1);
+        assertThat(second.get("uploaded_while_running").asBoolean()).isTrue();
+        assertThat(fixture.log("second-run")).contains("restored 1 checkpoint file(s)");
+        assertThat(TrainFixture.JSON.readTree(store.resolve("state.json").toFile()).get("runs").asInt()).isEqualTo(2);
+    }
+
+    @Test
+    void sharded_by_s3_key_gives_two_simulated_hosts_every_object_exactly_once() throws Exception {
+        Map<String, JsonNode> shares = new java.util.TreeMap<>();
+        for (String host : List.of("algo-1", "algo-2")) {
+            fixture.options = fixture.options.withHosts(List.of("algo-1", "algo-2"), host);
+            ObjectNode request = fixture.request("sharded", "list_files.py");
+            request.putObject("ResourceConfig").put("InstanceCount", 2).put("InstanceType", "ml.p3.2xlarge");
+            ((ObjectNode) TrainFixture.fileChannel(request, "train", data.toString()).get("DataSource")
+                    .get("S3DataSource")).put("S3DataDistributionType", "ShardedByS3Key");
+            TrainFixture.fileChannel(request, "eval", data.resolve("class0").toString());
+
+            JobDescription job = fixture.run(request);
+
+            assertThat(job.status()).as(fixture.output.toString()).isEqualTo("Completed");
+            assertThat(fixture.jobs.tree("sharded@" + host).root()).exists();
+            Path files = fixture.jobs.tree("sharded@" + host).model().resolve("files.json");
+            shares.put(host, TrainFixture.JSON.readTree(files.toFile()));
+        }
+        List<String> one = fieldNames(shares.get("algo-1").get("train"));
+        List<String> two = fieldNames(shares.get("algo-2").get("train"));
+        assertThat(one).hasSize(6).doesNotContainAnyElementsOf(two);
+        assertThat(two).hasSize(6);
+        List<String> all = new java.util.ArrayList<>(one);
+        all.addAll(two);
+        try (var walk = Files.walk(data)) {
+            assertThat(all).containsExactlyInAnyOrderElementsOf(walk.filter(Files::isRegularFile)
+                    .map(p -> data.relativize(p).toString()).toList());
+        }
+        // sorted keys dealt i mod n: class0/0.txt, class0/3.txt, class0/6.txt, class0/9.txt, class1/1.txt, ...
+        assertThat(one).contains("class0/0.txt", "class0/6.txt", "class1/1.txt");
+        assertThat(two).contains("class0/3.txt", "class0/9.txt", "class1/10.txt");
+        // a FullyReplicated channel reaches every host whole
+        assertThat(fieldNames(shares.get("algo-1").get("eval"))).hasSize(4);
+        assertThat(fieldNames(shares.get("algo-2").get("eval"))).hasSize(4);
+        assertThat(folder.resolve("output/sharded/output/model.tar.gz")).exists();
+        assertThat(fixture.log("sharded@algo-2")).contains("only the first host uploads")
+                .contains("(6 of 12 items for algo-2, ShardedByS3Key)");
+    }
+
+    private static List<String> fieldNames(JsonNode node) {
+        List<String> names = new java.util.ArrayList<>();
+        node.fieldNames().forEachRemaining(names::add);
+        return names;
+    }
+
+    @Test
+    void a_job_name_can_be_used_once() throws Exception {
+        assertThat(fixture.run(fixture.request("once", "train_optml.py")).status()).isEqualTo("Failed");
+
+        assertThatThrownBy(() -> fixture.run(fixture.request("once", "train_optml.py")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("a training job named 'once' already exists")
+                .hasMessageContaining("ferry jobs rm once");
+        fixture.jobs.delete("once");
+        assertThat(fixture.jobs.list()).isEmpty();
+    }
+
+    @Test
+    void preflight_names_every_problem_and_creates_no_job() throws Exception {
+        fixture.options = fixture.options.withUsableSpace(path -> 10);
+        ObjectNode request = fixture.request("preflight", "no_such_script.py");
+        ((com.fasterxml.jackson.databind.node.ArrayNode) request.get("AlgorithmSpecification").get("Command"))
+                .set(0, TrainFixture.JSON.getNodeFactory().textNode("pyhton3"));
+        TrainFixture.fileChannel(request, "train", data.toString());
+        TrainFixture.fileChannel(request, "empty", folder.resolve("nothing-here").toString() + "/");
+        TrainFixture.fileSystemChannel(request, "nfs", folder.resolve("not-mounted"), "ro");
+        ObjectNode manifest = TrainFixture.fileChannel(request, "listed", folder.resolve("absent.manifest").toString());
+        ((ObjectNode) manifest.get("DataSource").get("S3DataSource")).put("S3DataType", "ManifestFile");
+
+        assertThatThrownBy(() -> fixture.run(request))
+                .isInstanceOf(PreflightException.class)
+                .hasMessageContaining("job 'preflight' cannot start: 5 problems")
+                .hasMessageContaining("AlgorithmSpecification.Command: 'pyhton3' is not an executable program on"
+                        + " PATH")
+                .hasMessageContaining("channel 'empty': no objects under file://" + folder.resolve("nothing-here"))
+                .hasMessageContaining("channel 'nfs': DirectoryPath " + folder.resolve("not-mounted")
+                        + " does not exist")
+                .hasMessageContaining("channel 'listed': the manifest file://" + folder.resolve("absent.manifest")
+                        + " does not exist")
+                .hasMessageContaining("not enough disk to stage the File channels: channel 'train' needs 98 bytes")
+                .hasMessageContaining("only 10 bytes are available");
+        assertThat(fixture.jobs.list()).isEmpty();
+        assertThat(fixture.jobs.root().resolve("preflight")).doesNotExist();
+    }
+
+    @Test
+    void a_manifest_key_that_escapes_the_channel_folder_is_refused_before_staging() throws Exception {
+        Path manifest = folder.resolve("evil.manifest");
+        Files.writeString(manifest, "[{\"prefix\": \"" + data.toUri() + "\"}, \"class0/0.txt\","
+                + " \"../../outside.txt\"]");
+        Files.writeString(folder.resolve("data/outside.txt"), "secret");
+        ObjectNode request = fixture.request("evil", "list_files.py");
+        ObjectNode channel = TrainFixture.fileChannel(request, "train", manifest.toString());
+        ((ObjectNode) channel.get("DataSource").get("S3DataSource")).put("S3DataType", "ManifestFile");
+
+        assertThatThrownBy(() -> fixture.run(request))
+                .isInstanceOf(PreflightException.class)
+                .hasMessageContaining("channel 'train': refusing object key '../../outside.txt'");
+    }
+
+    @Test
+    void a_manifest_file_and_an_augmented_manifest_deliver_what_they_list() throws Exception {
+        Path manifest = folder.resolve("train.manifest");
+        Files.writeString(manifest, "[{\"prefix\": \"file://" + data + "/\"}, \"class0/0.txt\", \"class2/5.txt\"]");
+        Path augmented = folder.resolve("labels.jsonl");
+        Files.writeString(augmented, """
+                {"source-ref": "file://%s/class0/3.txt", "class": 0, "extra": "dropped"}
+                {"source-ref": "file://%s/class1/4.txt", "class": 1, "extra": "dropped"}
+                """.formatted(data, data));
+        ObjectNode request = fixture.request("manifests", "list_files.py");
+        ((ObjectNode) TrainFixture.fileChannel(request, "train", manifest.toString()).get("DataSource")
+                .get("S3DataSource")).put("S3DataType", "ManifestFile");
+        ObjectNode source = (ObjectNode) TrainFixture.fileChannel(request, "labelled", augmented.toString())
+                .get("DataSource").get("S3DataSource");
+        source.put("S3DataType", "AugmentedManifestFile");
+        source.putArray("AttributeNames").add("source-ref").add("class");
+
+        JobDescription job = fixture.run(request);
+
+        assertThat(job.status()).as(fixture.output.toString()).isEqualTo("Completed");
+        JsonNode files = TrainFixture.JSON.readTree(fixture.jobs.tree("manifests").model().resolve("files.json")
+                .toFile());
+        assertThat(fieldNames(files.get("train"))).containsExactlyInAnyOrder("class0/0.txt", "class2/5.txt");
+        JsonNode labelled = files.get("labelled");
+        String prefix = data.toString().substring(1);
+        assertThat(fieldNames(labelled)).containsExactlyInAnyOrder("labels.jsonl", prefix + "/class0/3.txt",
+                prefix + "/class1/4.txt");
+        assertThat(labelled.get("labels.jsonl").asText()).isEqualTo(
+                ("{\"source-ref\":\"file://%s/class0/3.txt\",\"class\":0}\n"
+                        + "{\"source-ref\":\"file://%s/class1/4.txt\",\"class\":1}\n").formatted(data, data));
+    }
+}
