@@ -32,6 +32,9 @@ final class ObjectCopy {
             // The CRC32C the object carries (S3 metadata that Ferry wrote) arrives with its first bytes; the
             // destination then refuses to commit bytes that do not match it.
             String expected = source.crc32c() != null ? source.crc32c() : in.info().crc32c();
+            if (expected == null && source.location().isLocal() && !target.isLocal() && source.size() >= ANNOUNCE) {
+                expected = localCrc32c(from, source.location());
+            }
             try (ObjectOutput out = to.createOrOverwrite(target, new WriteOptions(expected, source.size()))) {
                 paced(in, limiter).transferTo(out);
                 written = out.commit();
@@ -52,6 +55,20 @@ final class ObjectCopy {
             }
         }
         return written;
+    }
+
+    /**
+     * Local files this big or bigger get their CRC32C read before they are sent to an object store: a store needs it
+     * before a large upload starts (S3 takes metadata only then), and a second read of a local file, mostly from
+     * the page cache, costs far less than rewriting the object on the server to add it afterwards.
+     */
+    static final long ANNOUNCE = 5L << 20;
+
+    private static String localCrc32c(ObjectStore store, Location location) throws IOException {
+        try (ChecksumInputStream in = new ChecksumInputStream(store.openStream(location), false)) {
+            in.transferTo(java.io.OutputStream.nullOutputStream());
+            return in.crc32c();
+        }
     }
 
     private static InputStream paced(InputStream in, RateLimiter limiter) {

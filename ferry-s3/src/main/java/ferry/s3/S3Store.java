@@ -59,6 +59,12 @@ final class S3Store implements ObjectStore {
     /** User metadata naming the write that made an object, so that a retried write can recognize its own. */
     static final String WRITE_ID_METADATA = "ferry-write-id";
 
+    /**
+     * The largest object sent as one streamed PutObject when its size and CRC32C are known up front (as rclone's
+     * default upload cutoff, 200 MiB); larger ones, and those of unknown size or checksum, go as multipart uploads.
+     */
+    static final long STREAMED_PUT_LIMIT = 200L << 20;
+
     /** The largest object CopyObject copies in one request; larger ones are copied part by part. */
     static final long MAX_SINGLE_COPY = 5L << 30;
 
@@ -359,7 +365,7 @@ final class S3Store implements ObjectStore {
         Objects.requireNonNull(options, "options is null");
         conditionalWrites.requireSupport(location);
         abortOrphanedUploads();
-        return new S3Output(this, location, options, true);
+        return newOutput(location, options, true);
     }
 
     @Override
@@ -367,7 +373,13 @@ final class S3Store implements ObjectStore {
         requireObjectName(location, "write");
         Objects.requireNonNull(options, "options is null");
         abortOrphanedUploads();
-        return new S3Output(this, location, options, false);
+        return newOutput(location, options, false);
+    }
+
+    private ObjectOutput newOutput(Location location, WriteOptions options, boolean exclusive) {
+        return S3StreamedPut.suits(options, config.partSize())
+                ? new S3StreamedPut(this, location, options, exclusive)
+                : new S3Output(this, location, options, exclusive);
     }
 
     @Override
