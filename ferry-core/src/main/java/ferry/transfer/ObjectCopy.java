@@ -36,7 +36,7 @@ final class ObjectCopy {
                 expected = localCrc32c(from, source.location());
             }
             try (ObjectOutput out = to.createOrOverwrite(target, new WriteOptions(expected, source.size()))) {
-                paced(in, limiter).transferTo(out);
+                transfer(paced(in, limiter), out, source.size());
                 written = out.commit();
             }
         }
@@ -68,6 +68,15 @@ final class ObjectCopy {
         try (ChecksumInputStream in = new ChecksumInputStream(store.openStream(location), false)) {
             in.transferTo(java.io.OutputStream.nullOutputStream());
             return in.crc32c();
+        }
+    }
+
+    /** Copies with a buffer fitted to the object: large reads and writes for large objects, little memory for small. */
+    private static void transfer(InputStream in, java.io.OutputStream out, long size) throws IOException {
+        byte[] buffer = new byte[(int) Math.clamp(size + 1, 8 * 1024, 512 * 1024)];
+        int n;
+        while ((n = in.read(buffer)) >= 0) {
+            out.write(buffer, 0, n);
         }
     }
 

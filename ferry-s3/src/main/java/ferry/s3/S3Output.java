@@ -280,7 +280,10 @@ final class S3Output extends ObjectOutput {
                             b -> b.bucket(location.bucket())
                                     .key(location.path())
                                     .contentLength((long) count)
-                                    .metadata(metadata(actual))
+                                    // Only an exclusive create needs its write id, to recognize its own object after a
+                                    // lost answer; leaving it out elsewhere spares the server a metadata entry.
+                                    .metadata(exclusive ? metadata(actual)
+                                            : Map.of(S3Store.CRC32C_METADATA, actual))
                                     .ifNoneMatch(exclusive ? "*" : null),
                             AsyncRequestBody.fromByteBufferUnsafe(ByteBuffer.wrap(bytes, 0, count))),
                     location, "write");

@@ -11,7 +11,6 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.util.Map;
 import java.util.Objects;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.zip.CRC32C;
@@ -53,9 +52,7 @@ final class S3StreamedPut extends ObjectOutput {
         this.tailStart = Math.max(0, expectedSize - TAIL);
         this.tail = new byte[(int) (expectedSize - tailStart)];
         BlockingOutputStreamAsyncRequestBody request = AsyncRequestBody.forBlockingOutputStream(expectedSize);
-        Map<String, String> metadata = Map.of(S3Store.WRITE_ID_METADATA, UUID.randomUUID().toString(),
-                S3Store.CRC32C_METADATA,
-                options.crc32c());
+        Map<String, String> metadata = Map.of(S3Store.CRC32C_METADATA, options.crc32c());
         this.response = store.client().putObject(b -> b.bucket(location.bucket())
                 .key(location.path())
                 .contentLength(expectedSize)
