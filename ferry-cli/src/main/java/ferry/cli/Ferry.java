@@ -1,7 +1,6 @@
 package ferry.cli;
 
 import ferry.store.Location;
-import ferry.store.StoreException;
 import ferry.store.Stores;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -131,10 +130,5 @@ public final class Ferry {
             String version = Ferry.class.getPackage().getImplementationVersion();
             return new String[] {"ferry " + (version == null ? "development build" : version)};
         }
-    }
-
-    /** For messages: keeps StoreException's message, which already names the location. */
-    static String describe(Throwable e) {
-        return e instanceof StoreException || e.getMessage() != null ? e.getMessage() : e.toString();
     }
 }
