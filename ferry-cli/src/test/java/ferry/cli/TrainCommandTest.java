@@ -266,7 +266,7 @@ class TrainCommandTest {
         assertThat(demo.exitCode).as(demo.toString()).isZero();
         assertThat(demo.out).contains("trained ferry-demo-file: Completed").contains("trained ferry-demo-filesystem:"
                 + " Completed").contains("epoch 3/3").containsPattern("phase +File +FileSystem")
-                .containsPattern("Downloading +[0-9.]+ +0[.,]00").contains("(waiting for data before training)");
+                .containsPattern("Downloading +[0-9.]+ +[0-9.]+").contains("(waiting for data before training)");
         JsonNode d;
         try {
             d = JSON.readTree(ferry("jobs", "describe", "ferry-demo-filesystem", "--json").out);
