@@ -45,6 +45,7 @@ class MultipartCrashIT {
             server.createBucket("crash");
             Map<String, String> env = new HashMap<>(server.environment());
             env.put("FERRY_HOME", folder.resolve("home").toString());
+            env.put("FERRY_S3_UPLOAD_CUTOFF", "5MiB"); // so this 40 MiB file goes as a multipart upload
             Path uploads = folder.resolve("home/uploads");
 
             Process first = ChildFerry.start(env, folder.resolve("first.log"), "sync", src.toString(), "s3://crash/d/",

@@ -60,8 +60,9 @@ final class S3Store implements ObjectStore {
     static final String WRITE_ID_METADATA = "ferry-write-id";
 
     /**
-     * The largest object sent as one streamed PutObject when its size and CRC32C are known up front (as rclone's
-     * default upload cutoff, 200 MiB); larger ones, and those of unknown size or checksum, go as multipart uploads.
+     * The default largest object sent as one streamed PutObject when its size and CRC32C are known up front (as
+     * rclone's default upload cutoff, 200 MiB; {@code FERRY_S3_UPLOAD_CUTOFF} changes it); larger ones, and those
+     * of unknown size or checksum, go as multipart uploads.
      */
     static final long STREAMED_PUT_LIMIT = 200L << 20;
 
@@ -78,21 +79,24 @@ final class S3Store implements ObjectStore {
     private final ConditionalWrites conditionalWrites;
     private final long singleCopyLimit;
     private final UploadJournal uploads;
+    private final long streamedPutLimit;
     private final AtomicBoolean orphansAborted = new AtomicBoolean();
     private final Set<String> existingBuckets = ConcurrentHashMap.newKeySet();
 
     S3Store(S3Config config) {
-        this(config, MAX_SINGLE_COPY, null);
+        this(config, MAX_SINGLE_COPY, null, STREAMED_PUT_LIMIT);
     }
 
     /**
      * @param singleCopyLimit lets a test take the part-by-part copy path without writing 5 GiB
      * @param uploads where multipart uploads under way are recorded, or {@code null} not to record them
+     * @param streamedPutLimit the largest object of known size and CRC32C sent as one streamed PUT
      */
-    S3Store(S3Config config, long singleCopyLimit, UploadJournal uploads) {
+    S3Store(S3Config config, long singleCopyLimit, UploadJournal uploads, long streamedPutLimit) {
         this.config = Objects.requireNonNull(config, "config is null");
         this.singleCopyLimit = singleCopyLimit;
         this.uploads = uploads;
+        this.streamedPutLimit = streamedPutLimit;
         this.eventLoops = newEventLoops();
         this.client = newClient(config, eventLoops);
         this.errors = new S3Errors(config);
@@ -377,7 +381,7 @@ final class S3Store implements ObjectStore {
     }
 
     private ObjectOutput newOutput(Location location, WriteOptions options, boolean exclusive) {
-        return S3StreamedPut.suits(options, config.partSize())
+        return S3StreamedPut.suits(options, config.partSize(), streamedPutLimit)
                 ? new S3StreamedPut(this, location, options, exclusive)
                 : new S3Output(this, location, options, exclusive);
     }

@@ -62,9 +62,8 @@ final class S3StreamedPut extends ObjectOutput {
     }
 
     /** Whether an object can go this way: its size and CRC32C are known up front and it fits one request. */
-    static boolean suits(WriteOptions options, long partSize) {
-        return options.crc32c() != null && options.sizeHint() > partSize
-                && options.sizeHint() <= S3Store.STREAMED_PUT_LIMIT;
+    static boolean suits(WriteOptions options, long partSize, long limit) {
+        return options.crc32c() != null && options.sizeHint() > partSize && options.sizeHint() <= limit;
     }
 
     @Override
