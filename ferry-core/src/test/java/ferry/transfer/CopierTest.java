@@ -100,7 +100,9 @@ class CopierTest {
             write("src/fits.bin", "x".repeat(100_000));
             write("src/too-big.bin", "y".repeat(3_000_000));
 
-            CopyReport report = copier.copy(Location.of(folder.resolve("src")), Location.of(small.resolve("dst")),
+            // One object at a time, so the file that fits is written before the one that fills the disk.
+            Copier oneByOne = new Copier(stores, new Copier.Options(1), Clock.systemUTC());
+            CopyReport report = oneByOne.copy(Location.of(folder.resolve("src")), Location.of(small.resolve("dst")),
                     TransferListener.NONE);
 
             assertThat(report.failures()).singleElement().satisfies(failure -> {
