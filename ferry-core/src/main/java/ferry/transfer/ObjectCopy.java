@@ -15,8 +15,14 @@ import java.io.InputStream;
 import java.io.InterruptedIOException;
 
 /** Copies one object: streamed, paced, written atomically, and checked at both ends. */
-final class ObjectCopy {
+public final class ObjectCopy {
     private ObjectCopy() {}
+
+    /** Copies one object, unpaced and without a read-back; the checks are those of the full method below. */
+    public static ObjectInfo copy(ObjectStore from, ObjectInfo source, ObjectStore to, Location target)
+            throws IOException {
+        return copy(from, source, to, target, RateLimiter.UNLIMITED, false);
+    }
 
     /**
      * Copies {@code source} to {@code target}. The destination is told the CRC32C the source recorded (when it

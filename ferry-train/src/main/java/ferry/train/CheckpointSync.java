@@ -2,12 +2,12 @@ package ferry.train;
 
 import ferry.store.Location;
 import ferry.store.ObjectInfo;
-import ferry.store.ObjectInputStream;
 import ferry.store.ObjectListing;
 import ferry.store.ObjectOutput;
 import ferry.store.ObjectStore;
 import ferry.store.Stores;
 import ferry.store.WriteOptions;
+import ferry.transfer.ObjectCopy;
 import ferry.transfer.Parallel;
 import ferry.transfer.SafeKeys;
 import java.io.IOException;
@@ -78,14 +78,9 @@ final class CheckpointSync {
                     String key = uri.relativize(object.location());
                     try {
                         Path file = safeKeys.resolve(key);
-                        try (ObjectInputStream in = stores.forLocation(object.location())
-                                        .openStream(object.location());
-                                ObjectOutput out = local.createOrOverwrite(root.resolve(key), new WriteOptions(
-                                        object.crc32c() != null ? object.crc32c() : in.info().crc32c(),
-                                        object.size()))) {
-                            bytes.addAndGet(in.transferTo(out));
-                            out.commit();
-                        }
+                        // Checked against the CRC32C the checkpoint carries; a changed size is an error too.
+                        bytes.addAndGet(ObjectCopy.copy(stores.forLocation(object.location()), object, local,
+                                root.resolve(key)).size());
                         uploaded.put(key, signature(file));
                     } catch (IOException | RuntimeException e) {
                         failures.add(key + ": " + e.getMessage());
