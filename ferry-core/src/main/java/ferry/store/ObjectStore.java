@@ -31,6 +31,14 @@ public interface ObjectStore extends Closeable {
     ObjectListing list(Location prefix) throws IOException;
 
     /**
+     * Lists one level of the folder {@code folder} (a location ending in {@code /}, or a bucket root): the objects
+     * directly in it and the folders below it, as a mount's {@code readdir} needs. Placeholders and temporary files
+     * are skipped as in {@link #list}. A folder with nothing under it is empty, not an error (S3 has no folders);
+     * a missing bucket is an error. The whole level is held in memory.
+     */
+    FolderListing listFolder(Location folder) throws IOException;
+
+    /**
      * Opens the whole object for sequential reading with as few requests as the store allows.
      *
      * @throws ObjectNotFoundException if there is no object there

@@ -48,6 +48,24 @@ public final class MemoryStore implements ObjectStore {
     }
 
     @Override
+    public FolderListing listFolder(Location folder) throws IOException {
+        java.util.List<ObjectInfo> files = new java.util.ArrayList<>();
+        java.util.SortedSet<String> folders = new java.util.TreeSet<>();
+        ObjectListing all = list(folder);
+        while (all.hasNext()) {
+            ObjectInfo info = all.next();
+            String key = folder.relativize(info.location());
+            int slash = key.indexOf('/');
+            if (slash < 0) {
+                files.add(info);
+            } else {
+                folders.add(key.substring(0, slash));
+            }
+        }
+        return new FolderListing(files, java.util.List.copyOf(folders));
+    }
+
+    @Override
     public ObjectInputStream openStream(Location location) throws IOException {
         return openStream(location, 0, Long.MAX_VALUE);
     }

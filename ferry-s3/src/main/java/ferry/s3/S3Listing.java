@@ -1,13 +1,17 @@
 package ferry.s3;
 
+import ferry.store.FolderListing;
 import ferry.store.Location;
 import ferry.store.ObjectInfo;
 import ferry.store.ObjectListing;
 import java.io.IOException;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.concurrent.CompletableFuture;
+import software.amazon.awssdk.services.s3.model.CommonPrefix;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
 import software.amazon.awssdk.services.s3.model.S3Object;
@@ -39,6 +43,43 @@ final class S3Listing implements ObjectListing {
         accept(store.await(store.client().listObjectsV2(request(null)), prefix, "list"));
     }
 
+    /** One level of a folder: ListObjectsV2 with the delimiter {@code /}, all pages. */
+    static FolderListing folder(S3Store store, Location folder) throws IOException {
+        Location bucketRoot = Location.of("s3://" + folder.bucket() + "/");
+        List<ObjectInfo> objects = new ArrayList<>();
+        List<String> folders = new ArrayList<>();
+        String token = null;
+        do {
+            ListObjectsV2Request request = ListObjectsV2Request.builder()
+                    .bucket(folder.bucket())
+                    .prefix(folder.path())
+                    .delimiter("/")
+                    .continuationToken(token)
+                    .build();
+            ListObjectsV2Response response = store.await(store.client().listObjectsV2(request), folder, "list");
+            for (S3Object object : response.contents()) {
+                String key = object.key();
+                if (!key.endsWith("/") && !key.startsWith(ConditionalWrites.PROBE_PREFIX)) {
+                    objects.add(info(bucketRoot, object));
+                }
+            }
+            for (CommonPrefix common : response.commonPrefixes()) {
+                String name = common.prefix().substring(folder.path().length());
+                if (name.length() > 1) { // "/" alone would be an empty folder name
+                    folders.add(name.substring(0, name.length() - 1));
+                }
+            }
+            token = Boolean.TRUE.equals(response.isTruncated()) ? response.nextContinuationToken() : null;
+        } while (token != null);
+        return new FolderListing(objects, folders);
+    }
+
+    private static ObjectInfo info(Location bucketRoot, S3Object object) {
+        return new ObjectInfo(bucketRoot.resolve(object.key()), object.size(),
+                object.lastModified() == null ? Instant.EPOCH : object.lastModified(),
+                S3Store.etag(object.eTag()), null);
+    }
+
     private ListObjectsV2Request request(String continuationToken) {
         return ListObjectsV2Request.builder()
                 .bucket(prefix.bucket())
@@ -66,9 +107,7 @@ final class S3Listing implements ObjectListing {
                 if (key.endsWith("/") || key.startsWith(ConditionalWrites.PROBE_PREFIX)) {
                     continue;
                 }
-                next = new ObjectInfo(bucketRoot.resolve(key), object.size(),
-                        object.lastModified() == null ? Instant.EPOCH : object.lastModified(),
-                        S3Store.etag(object.eTag()), null);
+                next = info(bucketRoot, object);
             } else if (nextPage != null) {
                 accept(store.await(nextPage, prefix, "list"));
             } else {

@@ -1,5 +1,6 @@
 package ferry.s3;
 
+import ferry.store.FolderListing;
 import ferry.store.Location;
 import ferry.store.ObjectInfo;
 import ferry.store.ObjectInputStream;
@@ -279,6 +280,15 @@ final class S3Store implements ObjectStore {
     public ObjectListing list(Location prefix) throws IOException {
         requireS3(prefix);
         return new S3Listing(this, prefix);
+    }
+
+    @Override
+    public FolderListing listFolder(Location folder) throws IOException {
+        requireS3(folder);
+        if (!folder.isDirectory()) {
+            throw new IllegalArgumentException("not a folder (add a trailing /): " + folder);
+        }
+        return S3Listing.folder(this, folder);
     }
 
     @Override

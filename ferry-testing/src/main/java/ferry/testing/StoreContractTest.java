@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ferry.checksum.Crc32c;
 import ferry.store.ChecksumMismatchException;
+import ferry.store.FolderListing;
 import ferry.store.Location;
 import ferry.store.ObjectExistsException;
 import ferry.store.ObjectInfo;
@@ -300,5 +301,29 @@ public abstract class StoreContractTest {
         store().delete(location);
         assertThatThrownBy(() -> store().stat(location)).isInstanceOf(ObjectNotFoundException.class);
         store().delete(location);
+    }
+
+    @Test
+    void list_folder_returns_one_level_with_objects_and_subfolders_in_key_order() throws IOException {
+        for (String key : List.of("d/b.txt", "d/a.txt", "d/sub/x", "d/sub/deeper/y", "d/a-z/z", "d/ä.txt", "e/other")) {
+            put(root().resolve(key), key.getBytes(UTF_8));
+        }
+
+        FolderListing level = store().listFolder(root().resolve("d/"));
+
+        assertThat(level.objects()).extracting(o -> root().relativize(o.location()))
+                .containsExactly("d/a.txt", "d/b.txt", "d/ä.txt");
+        assertThat(level.objects()).extracting(ObjectInfo::size).containsExactly(7L, 7L, 8L);
+        assertThat(level.objects()).allSatisfy(o -> assertThat(o.etag()).isNotEmpty());
+        assertThat(level.folders()).containsExactly("a-z", "sub");
+        assertThat(store().listFolder(root().resolve("d/sub/")).folders()).containsExactly("deeper");
+        assertThat(store().listFolder(root()).folders()).containsExactly("d", "e");
+    }
+
+    @Test
+    void list_folder_of_a_missing_folder_is_empty() throws IOException {
+        FolderListing level = store().listFolder(root().resolve("nothing-here/"));
+        assertThat(level.objects()).isEmpty();
+        assertThat(level.folders()).isEmpty();
     }
 }

@@ -1,5 +1,6 @@
 package ferry.store.local;
 
+import ferry.store.FolderListing;
 import ferry.store.Location;
 import ferry.store.ObjectInfo;
 import ferry.store.ObjectInputStream;
@@ -12,6 +13,7 @@ import ferry.store.WriteOptions;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -19,6 +21,8 @@ import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Objects as files on a local or network file system (NFS, Lustre): a key is a relative path, a prefix ending in
@@ -73,6 +77,41 @@ public final class LocalStore implements ObjectStore {
     @Override
     public ObjectListing list(Location prefix) throws IOException {
         return new LocalListing(prefix);
+    }
+
+    @Override
+    public FolderListing listFolder(Location folder) throws IOException {
+        if (!folder.isDirectory()) {
+            throw new IllegalArgumentException("not a folder (add a trailing /): " + folder);
+        }
+        List<ObjectInfo> objects = new ArrayList<>();
+        List<String> folders = new ArrayList<>();
+        try (DirectoryStream<Path> children = Files.newDirectoryStream(folder.toPath())) {
+            for (Path child : children) {
+                String name = child.getFileName().toString();
+                if (name.endsWith(TEMP_SUFFIX)) {
+                    continue;
+                }
+                BasicFileAttributes attributes;
+                try {
+                    attributes = Files.readAttributes(child, BasicFileAttributes.class);
+                } catch (NoSuchFileException e) {
+                    continue; // deleted while we listed
+                }
+                if (attributes.isDirectory() && !Files.isSymbolicLink(child)) {
+                    folders.add(name);
+                } else if (attributes.isRegularFile()) {
+                    objects.add(info(folder.resolve(name), attributes));
+                }
+            }
+        } catch (NoSuchFileException | NotDirectoryException e) {
+            // An absent folder is empty, as on S3.
+        } catch (IOException e) {
+            throw failure(folder, "list", e);
+        }
+        objects.sort((a, b) -> LocalListing.compareUtf8(a.location().name(), b.location().name()));
+        folders.sort(LocalListing::compareUtf8);
+        return new FolderListing(objects, folders);
     }
 
     @Override
