@@ -1,0 +1,704 @@
+package ferry.cache;
+
+import ferry.cache.CacheLayout.ChunkFile;
+import ferry.cache.CacheLayout.Description;
+import ferry.cache.CacheLayout.Scan;
+import ferry.cache.ChunkFormat.CorruptChunkException;
+import ferry.cache.Ledger.Counter;
+import ferry.time.Ticker;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The on-disk chunk cache behind the FastFile mount: chunks of objects, fetched with ranged GETs, kept in a folder
+ * under a byte budget, shared by every process that opens the same folder and kept across restarts.
+ *
+ * <h2>Layout</h2>
+ * <pre>
+ * dir/ledger                              bytes held against the budget, flushed hit/miss counters (locked record)
+ * dir/chunks/ab/&lt;sha256&gt;/&lt;index&gt;          a chunk: its bytes, then length, CRC32C and magic (16-byte trailer)
+ * dir/chunks/ab/&lt;sha256&gt;/object           {"objectId", "location", "size"} as JSON, from {@link #describe}
+ * dir/chunks/ab/&lt;sha256&gt;/.&lt;name&gt;.&lt;pid&gt;.&lt;random&gt;.&lt;bytes&gt;.ferry-tmp   a file being written
+ * </pre>
+ * {@code <sha256>} is the SHA-256 hex of the chunk key's object id, {@code ab} its first two digits, {@code <index>}
+ * the chunk index in decimal. Chunks are written to a temporary file in their folder and renamed, so a chunk's name
+ * only ever holds a whole chunk; temporary files of processes that are gone are deleted by the next scan.
+ *
+ * <h2>Budget and eviction</h2>
+ * Every put reserves its bytes in the ledger, under a lock shared with the other processes, before writing, and
+ * creates its temporary file while holding it (named with its final size, so a rescan counts it). When a put would go
+ * over the budget the folder is rescanned, so other processes' chunks count, and least recently used chunks are
+ * deleted down to 90% of the budget, so eviction is rare. Recency is this process's own stamp for chunks it used, and
+ * the file's modification time otherwise: a chunk's time is set when a process first uses it and about once a minute
+ * after, so processes see each other's use.
+ *
+ * <h2>Reads</h2>
+ * Reads take no lock: an index lookup, then a positional read from a pooled open channel. The first read of a chunk
+ * in a process checks its whole content against its CRC32C; a bad chunk is logged, deleted and reported as a miss.
+ */
+public final class ChunkCache implements Closeable {
+    private static final System.Logger LOG = System.getLogger(ChunkCache.class.getName());
+    static final int DEFAULT_OPEN_CHANNELS = 128;
+    static final long TOUCH_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
+    /** A use this close to the last recorded one is not written again, sparing a shared cache line on hot chunks. */
+    private static final long STAMP_RESOLUTION_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    private static final int READ_ATTEMPTS = 3;
+    private static final ThreadLocal<ChunkFormat.Verifier> VERIFIERS =
+            ThreadLocal.withInitial(ChunkFormat.Verifier::new);
+
+    private final CacheLayout layout;
+    private final long budget;
+    private final long lowWater;
+    private final Ledger ledger;
+    private final Ticker ticker;
+    /** Wall-clock nanoseconds at {@link #anchorTick}: turns ticker readings into times files can carry. */
+    private final long anchorWallNanos;
+    private final long anchorTick;
+    private final ConcurrentHashMap<ChunkKey, CachedChunk> index = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Description> described = new ConcurrentHashMap<>();
+    private final ChannelPool pool;
+    private final LongAdder[] counters = new LongAdder[Counter.COUNT];
+    /** The counters as last written to the ledger; guarded by its own monitor. */
+    private final long[] flushed = new long[Counter.COUNT];
+    private final Set<String> loggedFailures = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
+
+    private ChunkCache(CacheLayout layout, long budget, Ledger ledger, int openChannels, Ticker ticker, Clock clock) {
+        this.layout = layout;
+        this.budget = budget;
+        this.lowWater = budget - budget / 10;
+        this.ledger = ledger;
+        this.ticker = ticker;
+        this.anchorTick = ticker.nanoTime();
+        Instant now = clock.instant();
+        this.anchorWallNanos = TimeUnit.SECONDS.toNanos(now.getEpochSecond()) + now.getNano();
+        this.pool = new ChannelPool(openChannels);
+        for (int i = 0; i < counters.length; i++) {
+            counters[i] = new LongAdder();
+        }
+    }
+
+    /**
+     * Opens (creating if needed) a cache folder with a byte budget. Existing chunks are kept and indexed (the cache
+     * survives restarts), and evicted at once if they exceed the budget; temp files left by dead processes are
+     * deleted.
+     *
+     * @throws IllegalArgumentException if the budget is not positive
+     * @throws IOException if the folder cannot be created or used, naming it and what to do
+     */
+    public static ChunkCache open(Path dir, long budgetBytes) throws IOException {
+        return open(dir, budgetBytes, DEFAULT_OPEN_CHANNELS, Ticker.SYSTEM, Clock.systemUTC());
+    }
+
+    static ChunkCache open(Path dir, long budgetBytes, int openChannels, Ticker ticker, Clock clock)
+            throws IOException {
+        Objects.requireNonNull(dir, "dir is null");
+        Objects.requireNonNull(ticker, "ticker is null");
+        Objects.requireNonNull(clock, "clock is null");
+        if (budgetBytes <= 0) {
+            throw new IllegalArgumentException("the budget of cache folder " + dir + " must be positive, got "
+                    + budgetBytes + " bytes; give it a size such as 10 GiB");
+        }
+        CacheLayout layout = CacheLayout.create(dir);
+        Ledger ledger = Ledger.open(layout.ledgerFile());
+        ChunkCache cache = new ChunkCache(layout, budgetBytes, ledger, openChannels, ticker, clock);
+        try {
+            ledger.locked(state -> {
+                state.usedBytes = cache.rescan(budgetBytes, cache.lowWater);
+                return null;
+            });
+        } catch (IOException | RuntimeException e) {
+            ledger.close();
+            throw e;
+        }
+        return cache;
+    }
+
+    /**
+     * Copies bytes [offset, offset+dst.remaining()) of the cached chunk into dst (may be a direct buffer), returning
+     * the number of bytes copied (less only at the chunk's end, 0 at or past it), or -1 on a miss. On a miss dst is
+     * left as it was. The first use of a chunk in this process checks its whole content against its CRC32C; a bad
+     * chunk is logged, deleted and reported as a miss. A chunk deleted by another process while open here still reads.
+     */
+    public int read(ChunkKey key, long offset, ByteBuffer dst) {
+        if (offset < 0) {
+            throw new IllegalArgumentException("negative offset " + offset + " in chunk " + key);
+        }
+        for (int attempt = 0; attempt < READ_ATTEMPTS && !closed; attempt++) {
+            CachedChunk chunk = index.get(key);
+            if (chunk == null && (chunk = discover(key)) == null) {
+                break;
+            }
+            FileChannel channel = chunk.channel();
+            if (channel == null && (channel = openChannel(chunk)) == null) {
+                continue;
+            }
+            try {
+                if (!chunk.verified && !verify(chunk, channel)) {
+                    break;
+                }
+                int copied = copy(chunk, channel, offset, dst);
+                used(chunk);
+                counters[Counter.HITS.ordinal()].increment();
+                return copied;
+            } catch (ClosedByInterruptException e) {
+                // This thread was interrupted, which closed the channel for every reader; they open it again.
+                chunk.closeChannel(channel);
+                break;
+            } catch (ClosedChannelException e) {
+                // The pool or an eviction closed it while this thread read: look the chunk up again.
+            } catch (IOException e) {
+                readFailed(chunk, e);
+                break;
+            }
+        }
+        counters[Counter.MISSES.ordinal()].increment();
+        return -1;
+    }
+
+    /** True if the chunk is cached (no checksum check; a chunk another process just evicted may still say true). */
+    public boolean contains(ChunkKey key) {
+        return !closed && (index.containsKey(key) || discover(key) != null);
+    }
+
+    /**
+     * Stores a chunk atomically (temp file in the same folder + rename, written with its CRC32C); the caller gives the
+     * CRC32C it computed of bytes, whose remaining bytes are the chunk (their position is not consumed). Returns false
+     * (and logs once per failure kind, never throws for I/O) if it could not be stored, e.g. disk full: the mount then
+     * serves the bytes uncached. Never leaves a partial chunk under its final name. Evicts least-recently-used chunks
+     * when the budget would be exceeded.
+     */
+    public boolean put(ChunkKey key, ByteBuffer bytes, int crc32c) {
+        Objects.requireNonNull(key, "key is null");
+        Objects.requireNonNull(bytes, "bytes is null");
+        if (closed) {
+            return false;
+        }
+        ByteBuffer data = bytes.duplicate();
+        int length = data.remaining();
+        long fileBytes = (long) length + ChunkFormat.TRAILER_BYTES;
+        if (fileBytes > budget) {
+            return storeFailed("too large", "cannot cache chunk " + key.index() + " of " + key.objectId() + ": its "
+                    + fileBytes + " bytes exceed the whole budget of " + budget + " bytes of " + layout.dir
+                    + "; raise the cache budget", null);
+        }
+        Path folder = layout.folderOf(key.objectId());
+        String name = CacheLayout.chunkName(key.index());
+        Path temp;
+        try {
+            temp = reserve(key.objectId(), folder, name, fileBytes);
+        } catch (IOException e) {
+            return storeFailed(key, e);
+        }
+        try {
+            // No fsync: a chunk torn by a power cut fails its CRC32C on first use and is fetched again, so forcing
+            // every chunk to disk would cost throughput and buy nothing.
+            try (FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+                ByteBuffer[] parts = {data, ChunkFormat.trailer(length, crc32c)};
+                while (parts[1].hasRemaining()) {
+                    out.write(parts);
+                }
+            }
+            commit(temp, folder.resolve(name));
+        } catch (IOException e) {
+            abandon(temp, fileBytes, e);
+            return storeFailed(key, e);
+        }
+        long tick = ticker.nanoTime();
+        CachedChunk replaced = index.put(key, CachedChunk.written(key, folder, length, wallNanos(tick), tick));
+        if (replaced != null) {
+            replaced.remove();
+        }
+        return true;
+    }
+
+    /**
+     * Records which object a chunk's objectId belongs to, so status can group by it: location is the object's URI
+     * string (e.g. "s3://bucket/prefix/a.jpg"). Call once per object before its first put. Written atomically as a
+     * small file next to the object's chunks; cheap if already written by this instance. A failure is logged once.
+     */
+    public void describe(String objectId, String location, long objectSize) {
+        Objects.requireNonNull(objectId, "objectId is null");
+        Objects.requireNonNull(location, "location is null");
+        Description description = new Description(objectId, location, objectSize);
+        if (closed || description.equals(described.get(objectId))) {
+            return;
+        }
+        Path folder = layout.folderOf(objectId);
+        try {
+            ledger.locked(state -> {
+                Files.createDirectories(folder);
+                CacheLayout.writeDescription(folder, description);
+                return null;
+            });
+            described.put(objectId, description);
+        } catch (IOException e) {
+            logOnce("describe " + kindOf(e), "cannot record the location of " + objectId + " in " + folder + ": "
+                    + reasonOf(e) + "; `ferry cache status` will show its chunks without a location", e);
+        }
+    }
+
+    /**
+     * Drops every cached chunk of objectId (e.g. its bytes failed the whole-object checksum).
+     *
+     * @throws UncheckedIOException if its files cannot be deleted, naming the folder
+     */
+    public void invalidate(String objectId) {
+        Objects.requireNonNull(objectId, "objectId is null");
+        Path folder = layout.folderOf(objectId);
+        try {
+            ledger.locked(state -> {
+                state.addUsed(-layout.deleteObjectFolder(folder));
+                return null;
+            });
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot drop the cached chunks of " + objectId + " in " + folder + ": "
+                    + reasonOf(e) + "; delete that folder or run `ferry cache clear`", e);
+        } finally {
+            // After the files, so a concurrent read cannot find a file again that is about to go.
+            for (CachedChunk chunk : index.values()) {
+                if (chunk.key.objectId().equals(objectId)) {
+                    forget(chunk);
+                }
+            }
+        }
+    }
+
+    /**
+     * Counters and contents: bytes used, budget, chunk count, hits, misses, evictions, corrupt chunks dropped, store
+     * failures, and bytes per object location. Scans the folder.
+     */
+    public CacheStatus status() throws IOException {
+        Scan scan = layout.scan(false);
+        SortedMap<String, Long> byLocation = new TreeMap<>();
+        long used = 0;
+        long count = 0;
+        long undescribed = 0;
+        for (CacheLayout.Folder folder : scan.folders()) {
+            long bytes = folder.chunkBytes();
+            if (folder.chunks().isEmpty()) {
+                continue;
+            }
+            used += bytes;
+            count += folder.chunks().size();
+            Description description = CacheLayout.readDescription(folder.path());
+            if (description == null) {
+                undescribed += bytes;
+            } else {
+                byLocation.merge(description.location(), bytes, Long::sum);
+            }
+        }
+        long[] session = new long[Counter.COUNT];
+        long[] allTime;
+        synchronized (flushed) {
+            for (int i = 0; i < session.length; i++) {
+                session[i] = counters[i].sum();
+            }
+            allTime = ledger.locked(state -> {
+                long[] sums = new long[Counter.COUNT];
+                for (int i = 0; i < sums.length; i++) {
+                    sums[i] = state.counters[i] + session[i] - flushed[i];
+                }
+                return sums;
+            });
+        }
+        return new CacheStatus(layout.dir, budget, used, count, counters(session), counters(allTime), byLocation,
+                undescribed);
+    }
+
+    /**
+     * Persists this process's counters into the folder, added to what other processes wrote, so `ferry cache status`
+     * run later shows a hit ratio. The mount calls it periodically; {@link #close} calls it. A failure is logged.
+     */
+    public void flushStats() {
+        synchronized (flushed) {
+            long[] now = new long[Counter.COUNT];
+            for (int i = 0; i < now.length; i++) {
+                now[i] = counters[i].sum();
+            }
+            try {
+                ledger.locked(state -> {
+                    for (int i = 0; i < now.length; i++) {
+                        state.counters[i] += now[i] - flushed[i];
+                    }
+                    return null;
+                });
+                System.arraycopy(now, 0, flushed, 0, now.length);
+            } catch (IOException e) {
+                logOnce("flush " + kindOf(e), "cannot save the cache counters in " + layout.ledgerFile() + ": "
+                        + reasonOf(e) + "; `ferry cache status` will miss this process's hits and misses", e);
+            }
+        }
+    }
+
+    /** Deletes every chunk (ferry cache clear); chunks other processes are writing at this moment may remain. */
+    public void clear() throws IOException {
+        ledger.locked(state -> {
+            Scan scan = layout.scan(true);
+            for (CacheLayout.Folder folder : scan.folders()) {
+                layout.deleteObjectFolder(folder.path());
+            }
+            index.values().forEach(this::forget);
+            state.usedBytes = layout.scan(false).bytes();
+            return null;
+        });
+    }
+
+    /** Saves the counters and closes every open chunk file. Reads after this miss and puts return false. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        flushStats();
+        closed = true;
+        pool.closeAll();
+        index.values().forEach(CachedChunk::closeChannel);
+        index.clear();
+        try {
+            ledger.close();
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "cannot close cache ledger " + layout.ledgerFile(), e);
+        }
+    }
+
+    // ---- reads
+
+    /** A chunk file this process has not seen yet: written by another process, or before a restart. */
+    private CachedChunk discover(ChunkKey key) {
+        Path folder = layout.folderOf(key.objectId());
+        BasicFileAttributes attributes;
+        try {
+            attributes = Files.readAttributes(folder.resolve(CacheLayout.chunkName(key.index())),
+                    BasicFileAttributes.class);
+        } catch (IOException e) {
+            return null;
+        }
+        if (!attributes.isRegularFile()) {
+            return null;
+        }
+        CachedChunk found = CachedChunk.found(key, folder, attributes.lastModifiedTime().to(TimeUnit.NANOSECONDS));
+        CachedChunk raced = index.putIfAbsent(key, found);
+        return raced != null ? raced : found;
+    }
+
+    private FileChannel openChannel(CachedChunk chunk) {
+        FileChannel opened;
+        try {
+            opened = FileChannel.open(chunk.file(), StandardOpenOption.READ);
+        } catch (NoSuchFileException e) {
+            forget(chunk);
+            return null;
+        } catch (IOException e) {
+            readFailed(chunk, e);
+            return null;
+        }
+        FileChannel channel = chunk.install(opened);
+        if (channel != opened) {
+            try {
+                opened.close();
+            } catch (IOException ignored) {
+                // Never used.
+            }
+            return channel;
+        }
+        if (chunk.isRemoved() || closed) {
+            chunk.closeChannel(opened);
+            return null;
+        }
+        pool.add(chunk);
+        return opened;
+    }
+
+    private boolean verify(CachedChunk chunk, FileChannel channel) throws IOException {
+        try {
+            chunk.length = ChunkFormat.verify(channel, VERIFIERS.get());
+            chunk.verified = true;
+            return true;
+        } catch (CorruptChunkException e) {
+            dropCorrupt(chunk, e.getMessage());
+            return false;
+        }
+    }
+
+    private static int copy(CachedChunk chunk, FileChannel channel, long offset, ByteBuffer dst) throws IOException {
+        int length = chunk.length;
+        if (offset >= length) {
+            return 0;
+        }
+        int start = dst.position();
+        int limit = dst.limit();
+        int count = (int) Math.min(dst.remaining(), length - offset);
+        dst.limit(start + count);
+        try {
+            long position = offset;
+            while (dst.hasRemaining()) {
+                int read = channel.read(dst, position);
+                if (read < 0) {
+                    throw new IOException("chunk file " + chunk.file() + " ended before its recorded length "
+                            + length);
+                }
+                position += read;
+            }
+        } catch (IOException e) {
+            dst.position(start);
+            throw e;
+        } finally {
+            dst.limit(limit);
+        }
+        return count;
+    }
+
+    /** Records a use: a stamp for this process's eviction and, now and then, the file's time for other processes. */
+    private void used(CachedChunk chunk) {
+        long tick = ticker.nanoTime();
+        long stamp = wallNanos(tick);
+        if (stamp - chunk.lastUsed > STAMP_RESOLUTION_NANOS) {
+            chunk.lastUsed = stamp;
+        }
+        if (!chunk.referenced) {
+            chunk.referenced = true;
+        }
+        if (!chunk.touched || tick - chunk.touchedAt >= TOUCH_INTERVAL_NANOS) {
+            chunk.touched = true;
+            chunk.touchedAt = tick;
+            try {
+                Files.setLastModifiedTime(chunk.file(), FileTime.from(stamp, TimeUnit.NANOSECONDS));
+            } catch (IOException e) {
+                // Gone or read-only: other processes then judge its recency by an older time, which is harmless.
+            }
+        }
+    }
+
+    private void dropCorrupt(CachedChunk chunk, String reason) {
+        index.remove(chunk.key, chunk);
+        if (!chunk.remove()) {
+            return; // Another thread found it first.
+        }
+        counters[Counter.CORRUPT.ordinal()].increment();
+        Path file = chunk.file();
+        LOG.log(System.Logger.Level.WARNING, "dropping corrupt cache chunk " + file + " (chunk " + chunk.key.index()
+                + " of " + chunk.key.objectId() + "): it " + reason + "; it will be fetched again");
+        try {
+            ledger.locked(state -> {
+                long size = sizeIfExists(file);
+                if (Files.deleteIfExists(file)) {
+                    state.addUsed(-size);
+                }
+                return null;
+            });
+        } catch (IOException e) {
+            logOnce("delete " + kindOf(e), "cannot delete corrupt cache chunk " + file + ": " + reasonOf(e)
+                    + "; delete it by hand or run `ferry cache clear`", e);
+        }
+    }
+
+    private void readFailed(CachedChunk chunk, IOException e) {
+        forget(chunk);
+        logOnce("read " + kindOf(e), "cannot read cache chunk " + chunk.file() + ": " + reasonOf(e)
+                + "; serving it from the source instead", e);
+    }
+
+    private void forget(CachedChunk chunk) {
+        index.remove(chunk.key, chunk);
+        chunk.remove();
+    }
+
+    // ---- puts, under the ledger lock
+
+    /**
+     * Reserves a chunk's bytes in the ledger, evicting if needed, and creates its empty temporary file, all under the
+     * lock: from then on a rescan by any process counts the chunk at its final size.
+     */
+    private Path reserve(String objectId, Path folder, String name, long fileBytes) throws IOException {
+        return ledger.locked(state -> {
+            if (state.usedBytes == Ledger.UNKNOWN) {
+                state.usedBytes = rescan(Long.MAX_VALUE, Long.MAX_VALUE);
+            }
+            if (state.usedBytes + fileBytes > budget) {
+                // The ledger may count more than is there (a crashed writer); only a scan of the folder tells.
+                state.usedBytes = rescan(budget - fileBytes, lowWater - fileBytes);
+                if (state.usedBytes + fileBytes > budget) {
+                    throw new IOException("chunks being written by other processes fill the budget of " + budget
+                            + " bytes");
+                }
+            }
+            if (!Files.isDirectory(folder)) {
+                Files.createDirectories(folder);
+                Description description = described.get(objectId);
+                if (description != null) {
+                    // Eviction removed the folder with its description; the object is still the one described.
+                    CacheLayout.writeDescription(folder, description);
+                }
+            }
+            Path temp = folder.resolve(CacheLayout.tempName(name, fileBytes));
+            Files.createFile(temp);
+            state.usedBytes += fileBytes;
+            return temp;
+        });
+    }
+
+    /** Renames a written chunk into place; a chunk it replaces (another process's copy) is no longer counted. */
+    private void commit(Path temp, Path target) throws IOException {
+        ledger.locked(state -> {
+            long replaced = sizeIfExists(target);
+            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            state.addUsed(-replaced);
+            return null;
+        });
+    }
+
+    private void abandon(Path temp, long fileBytes, IOException cause) {
+        try {
+            ledger.locked(state -> {
+                if (Files.deleteIfExists(temp)) {
+                    state.addUsed(-fileBytes);
+                }
+                return null;
+            });
+        } catch (IOException e) {
+            cause.addSuppressed(e);
+        }
+    }
+
+    /**
+     * Counts the folder afresh and forgets chunks that are gone; if it holds more than {@code limit} bytes, deletes
+     * least recently used chunks until at most {@code target} are held. Called with the ledger locked; returns the
+     * bytes held.
+     */
+    private long rescan(long limit, long target) throws IOException {
+        Scan scan = layout.scan(true);
+        long held = scan.bytes();
+        Map<Path, CachedChunk> known = new HashMap<>();
+        for (CachedChunk chunk : index.values()) {
+            known.put(chunk.file(), chunk);
+        }
+        record Candidate(ChunkFile file, CachedChunk chunk, long stamp) {}
+        List<Candidate> candidates = new ArrayList<>();
+        Set<Path> present = new HashSet<>();
+        for (ChunkFile file : scan.chunkFiles()) {
+            Path path = file.path();
+            present.add(path);
+            CachedChunk chunk = known.get(path);
+            long stamp = chunk == null ? file.modifiedNanos() : Math.max(file.modifiedNanos(), chunk.lastUsed);
+            candidates.add(new Candidate(file, chunk, stamp));
+        }
+        known.forEach((path, chunk) -> {
+            if (!present.contains(path)) {
+                forget(chunk); // Deleted by another process; a later read looks at the disk again.
+            }
+        });
+        if (held <= limit) {
+            return held;
+        }
+        candidates.sort(Comparator.comparingLong(Candidate::stamp)
+                .thenComparing(candidate -> candidate.file().path()));
+        Set<Path> emptied = new LinkedHashSet<>();
+        for (Candidate candidate : candidates) {
+            if (held <= target) {
+                break;
+            }
+            Path path = candidate.file().path();
+            try {
+                Files.deleteIfExists(path);
+            } catch (IOException e) {
+                logOnce("evict " + kindOf(e), "cannot evict cache chunk " + path + ": " + reasonOf(e), e);
+                continue;
+            }
+            held -= candidate.file().bytes();
+            counters[Counter.EVICTIONS.ordinal()].increment();
+            if (candidate.chunk() != null) {
+                forget(candidate.chunk());
+            }
+            emptied.add(candidate.file().folder());
+        }
+        for (Path folder : emptied) {
+            layout.removeIfEmpty(folder);
+        }
+        return held;
+    }
+
+    // ---- helpers
+
+    private long wallNanos(long tick) {
+        return anchorWallNanos + (tick - anchorTick);
+    }
+
+    private static long sizeIfExists(Path file) throws IOException {
+        try {
+            return Files.size(file);
+        } catch (NoSuchFileException e) {
+            return 0;
+        }
+    }
+
+    private boolean storeFailed(ChunkKey key, IOException e) {
+        return storeFailed(kindOf(e), "cannot cache chunk " + key.index() + " of " + key.objectId() + " in "
+                + layout.dir + ": " + reasonOf(e) + "; the mount serves it uncached", e);
+    }
+
+    private boolean storeFailed(String kind, String message, Exception cause) {
+        counters[Counter.STORE_FAILURES.ordinal()].increment();
+        logOnce("store " + kind, message, cause);
+        return false;
+    }
+
+    /** Logs the first failure of each kind; later ones only count, so a full disk does not flood the log. */
+    private void logOnce(String kind, String message, Exception cause) {
+        if (loggedFailures.add(kind)) {
+            LOG.log(System.Logger.Level.WARNING, message + " (later failures of this kind are not logged)", cause);
+        }
+    }
+
+    private static String kindOf(IOException e) {
+        String text = String.valueOf(e.getMessage());
+        if (text.contains("No space left")) {
+            return "no space";
+        }
+        return e instanceof AccessDeniedException ? "permission" : e.getClass().getSimpleName();
+    }
+
+    private static String reasonOf(IOException e) {
+        return switch (kindOf(e)) {
+            case "no space" -> "no space left on device (free space or lower the cache budget)";
+            case "permission" -> "permission denied on " + ((AccessDeniedException) e).getFile()
+                    + " (check the cache folder's owner and mode)";
+            default -> e.toString();
+        };
+    }
+
+    private static CacheStatus.Counters counters(long[] values) {
+        return new CacheStatus.Counters(values[Counter.HITS.ordinal()], values[Counter.MISSES.ordinal()],
+                values[Counter.EVICTIONS.ordinal()], values[Counter.CORRUPT.ordinal()],
+                values[Counter.STORE_FAILURES.ordinal()]);
+    }
+}

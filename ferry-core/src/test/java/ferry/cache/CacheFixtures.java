@@ -1,0 +1,114 @@
+package ferry.cache;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Random;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import java.util.stream.Stream;
+import java.util.zip.CRC32C;
+
+/** Chunk contents, the documented file layout, and captured log records, for the cache tests. */
+final class CacheFixtures {
+    private CacheFixtures() {}
+
+    /** Bytes that depend only on the key, so any reader can tell whether it got the right ones. */
+    static byte[] content(ChunkKey key, int length) {
+        byte[] bytes = new byte[length];
+        new Random(key.hashCode() * 31L + length).nextBytes(bytes);
+        return bytes;
+    }
+
+    static int crc(byte[] bytes) {
+        CRC32C crc = new CRC32C();
+        crc.update(bytes);
+        return (int) crc.getValue();
+    }
+
+    static boolean put(ChunkCache cache, ChunkKey key, byte[] bytes) {
+        return cache.put(key, ByteBuffer.wrap(bytes), crc(bytes));
+    }
+
+    /** The whole chunk as read from the cache, or null on a miss. */
+    static byte[] read(ChunkCache cache, ChunkKey key, int length) {
+        ByteBuffer buffer = ByteBuffer.allocate(length);
+        int read = cache.read(key, 0, buffer);
+        return read < 0 ? null : Arrays.copyOf(buffer.array(), read);
+    }
+
+    /** Where the class Javadoc says a chunk lives: chunks/&lt;2 hex&gt;/&lt;sha256 of objectId&gt;/&lt;index&gt;. */
+    static Path chunkFile(Path dir, ChunkKey key) {
+        return objectFolder(dir, key.objectId()).resolve(Long.toString(key.index()));
+    }
+
+    static Path objectFolder(Path dir, String objectId) {
+        try {
+            String hash = HexFormat.of().formatHex(
+                    MessageDigest.getInstance("SHA-256").digest(objectId.getBytes(StandardCharsets.UTF_8)));
+            return dir.resolve("chunks").resolve(hash.substring(0, 2)).resolve(hash);
+        } catch (NoSuchAlgorithmException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Every regular file under the chunks folder. */
+    static List<Path> files(Path dir) throws IOException {
+        try (Stream<Path> walk = Files.walk(dir.resolve("chunks"))) {
+            return walk.filter(Files::isRegularFile).sorted().toList();
+        }
+    }
+
+    /** Bytes of chunk files (named by a number) on disk: what the budget limits. */
+    static long chunkBytes(Path dir) throws IOException {
+        long sum = 0;
+        for (Path file : files(dir)) {
+            if (file.getFileName().toString().matches("[0-9]+")) {
+                try {
+                    sum += Files.size(file);
+                } catch (java.nio.file.NoSuchFileException e) {
+                    // Evicted while counting.
+                }
+            }
+        }
+        return sum;
+    }
+
+    /** Collects what the cache logs while open; close it to stop. */
+    static final class Logs extends Handler implements AutoCloseable {
+        private final Logger logger = Logger.getLogger(ChunkCache.class.getName());
+        final List<LogRecord> records = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        Logs() {
+            logger.addHandler(this);
+        }
+
+        List<String> warnings() {
+            return records.stream()
+                    .filter(r -> r.getLevel() == java.util.logging.Level.WARNING)
+                    .map(LogRecord::getMessage)
+                    .toList();
+        }
+
+        @Override
+        public void publish(LogRecord record) {
+            records.add(record);
+        }
+
+        @Override
+        public void flush() {}
+
+        @Override
+        public void close() {
+            logger.removeHandler(this);
+        }
+    }
+}
