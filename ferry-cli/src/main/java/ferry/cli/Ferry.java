@@ -19,7 +19,8 @@ import picocli.CommandLine.Option;
         versionProvider = Ferry.Version.class,
         description = "Move ML training data between on-premises storage and object stores, as versioned datasets.",
         subcommands = {CpCommand.class, SyncCommand.class, TaskCommand.class, AgentCommand.class, LsCommand.class,
-                DatasetCommand.class, DemoCommand.class, TrainCommand.class, JobsCommand.class})
+                DatasetCommand.class, MountCommand.class, CacheCommand.class, DemoCommand.class, TrainCommand.class,
+                JobsCommand.class})
 public final class Ferry {
     /** Exit codes: success, a failed transfer or verification, a usage error. */
     static final int OK = 0;

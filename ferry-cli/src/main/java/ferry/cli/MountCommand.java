@@ -1,0 +1,106 @@
+package ferry.cli;
+
+import ferry.cache.ChunkCache;
+import ferry.dataset.DatasetCatalog;
+import ferry.dataset.DatasetRef;
+import ferry.dataset.Manifest;
+import ferry.mount.Mount;
+import ferry.mount.MountOptions;
+import ferry.store.Location;
+import ferry.store.ObjectStore;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+/** {@code ferry mount}: serves a prefix or a dataset version as a read-only folder until interrupted. */
+@Command(name = "mount", mixinStandardHelpOptions = true,
+        description = {"Mount a prefix or a dataset version read-only (FastFile): files stream on demand through a"
+                + " local chunk cache. Runs until Ctrl-C or SIGTERM, then unmounts.",
+                "  ferry mount s3://ml-data/cifar/ /mnt/cifar",
+                "  ferry mount --dataset cifar@v3 /mnt/cifar"})
+final class MountCommand implements Callable<Integer> {
+    @ParentCommand
+    Ferry ferry;
+
+    @Option(names = "--dataset", paramLabel = "NAME[@vN]",
+            description = "Mount a dataset version: listings and sizes come from its manifest, and every object is"
+                    + " checked against its CRC32C.")
+    String dataset;
+
+    @Parameters(paramLabel = "[LOCATION] MOUNTPOINT", arity = "1..2",
+            description = "The prefix to mount (unless --dataset), then the folder to mount it at.")
+    java.util.List<String> arguments;
+
+    @Option(names = "--cache-size", paramLabel = "SIZE", defaultValue = "10GiB",
+            converter = Sizes.Bytes.class, description = "The cache's byte budget (default: ${DEFAULT-VALUE}).")
+    long cacheSize;
+
+    @Option(names = "--cache-dir", paramLabel = "DIR", description = "The cache's folder (default: $FERRY_HOME/cache).")
+    Path cacheDir;
+
+    @Option(names = "--metadata-ttl", paramLabel = "AGE", defaultValue = "60s",
+            description = "How long a prefix mount trusts a folder listing (default: ${DEFAULT-VALUE}).")
+    String metadataTtl;
+
+    @Option(names = "--chunk-size", paramLabel = "SIZE", defaultValue = "1MiB", converter = Sizes.Bytes.class,
+            description = "Bytes per ranged GET and per cache entry (default: ${DEFAULT-VALUE}).")
+    long chunkSize;
+
+    @Override
+    public Integer call() throws IOException, InterruptedException {
+        Path mountPoint = Path.of(arguments.getLast());
+        String location = arguments.size() == 2 ? arguments.getFirst() : null;
+        if (dataset != null && location != null) {
+            throw new IllegalArgumentException("give either --dataset or a LOCATION to mount, not both");
+        }
+        if (dataset == null && location == null) {
+            throw new IllegalArgumentException("what should be mounted? give a LOCATION before the mount point,"
+                    + " or --dataset NAME[@vN]");
+        }
+        MountOptions options = MountOptions.DEFAULTS
+                .withChunkSize(Math.toIntExact(chunkSize))
+                .withMetadataTtl(Sizes.parseDuration(metadataTtl));
+        ChunkCache cache = ChunkCache.open(cacheDir != null ? cacheDir : ferry.home().resolve("cache"), cacheSize);
+        Mount mount;
+        String what;
+        try {
+            if (dataset != null) {
+                DatasetCatalog catalog = new DatasetCatalog(ferry.stores(), ferry.storeLocation(), ferry.clock, 16);
+                Manifest manifest = catalog.load(DatasetRef.parse(dataset));
+                ObjectStore store = ferry.stores().forLocation(Location.of(manifest.base()));
+                mount = Mount.dataset(store, manifest, mountPoint, cache, options, ferry.environment);
+                what = manifest.ref() + " (" + manifest.base() + ")";
+            } else {
+                Location prefix = Location.of(location).asDirectory();
+                mount = Mount.prefix(ferry.stores().forLocation(prefix), prefix, mountPoint, cache, options,
+                        ferry.environment);
+                what = prefix.toString();
+            }
+        } catch (IOException | RuntimeException e) {
+            cache.close();
+            throw e;
+        }
+        CountDownLatch unmounted = new CountDownLatch(1);
+        java.util.concurrent.ScheduledExecutorService stats = java.util.concurrent.Executors
+                .newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("ferry-cache-stats").factory());
+        stats.scheduleWithFixedDelay(cache::flushStats, 10, 10, java.util.concurrent.TimeUnit.SECONDS);
+        Thread unmount = new Thread(() -> {
+            stats.shutdownNow();
+            mount.close();
+            cache.flushStats();
+            cache.close();
+            unmounted.countDown();
+        }, "ferry-unmount");
+        Runtime.getRuntime().addShutdownHook(unmount);
+        ferry.out.printf("mounted %s at %s (cache %s, budget %s); Ctrl-C unmounts%n", what, mount.mountPoint(),
+                cacheDir != null ? cacheDir : ferry.home().resolve("cache"), Units.bytes(cacheSize));
+        ferry.out.flush();
+        unmounted.await();
+        return Ferry.OK;
+    }
+}

@@ -1,0 +1,328 @@
+package ferry.mount;
+
+import ferry.cache.ChunkCache;
+import ferry.cache.ChunkKey;
+import ferry.checksum.Crc32c;
+import ferry.store.ChecksumMismatchException;
+import ferry.store.Location;
+import ferry.store.ObjectInfo;
+import ferry.store.ObjectInputStream;
+import ferry.store.ObjectNotFoundException;
+import ferry.store.ObjectStore;
+import ferry.store.StoreException;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.lang.System.Logger.Level;
+import java.nio.ByteBuffer;
+import java.util.BitSet;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.zip.CRC32C;
+
+/**
+ * Reads objects in fixed-size chunks: from the open file's recent chunks, else the {@link ChunkCache}, else one
+ * ranged GET per chunk that every concurrent reader of that chunk shares. Sequential readers get growing
+ * read-ahead; random readers get none.
+ *
+ * <p>Every fetched chunk is checked to come from the version that was listed (its ETag and size), so a file
+ * never mixes the bytes of two versions. An object of one chunk is checked against its CRC32C before any byte is
+ * served; a larger one when its last missing chunk arrives, by combining the chunks' CRC32Cs (a mismatch then
+ * drops its cached chunks and fails every later read of it).
+ */
+final class ChunkReader implements Closeable {
+    private static final System.Logger LOG = System.getLogger(ChunkReader.class.getName());
+    private static final int ATTEMPTS = 3;
+
+    private final ObjectStore store;
+    private final ChunkCache cache;
+    private final int chunkSize;
+    private final int maxWindow;
+    private final Semaphore readAheadPermits;
+    private final ExecutorService fetchers = Executors.newThreadPerTaskExecutor(
+            Thread.ofVirtual().name("ferry-fetch-", 0).factory());
+    private final ConcurrentHashMap<ChunkKey, CompletableFuture<byte[]>> inFlight = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, WholeObjectCheck> checks = new ConcurrentHashMap<>();
+    private final Set<String> described = ConcurrentHashMap.newKeySet();
+    private final Set<String> corrupt = ConcurrentHashMap.newKeySet();
+
+    /**
+     * @param chunkSize bytes per ranged GET and per cache entry
+     * @param maxWindow the most chunks one sequential reader fetches ahead
+     * @param maxReadAhead the most read-ahead fetches in flight for the whole mount
+     */
+    ChunkReader(ObjectStore store, ChunkCache cache, int chunkSize, int maxWindow, int maxReadAhead) {
+        if (chunkSize <= 0 || maxWindow < 0 || maxReadAhead < 0) {
+            throw new IllegalArgumentException("chunk size, window and read-ahead must be positive");
+        }
+        this.store = store;
+        this.cache = cache;
+        this.chunkSize = chunkSize;
+        this.maxWindow = maxWindow;
+        this.readAheadPermits = new Semaphore(maxReadAhead);
+    }
+
+    int chunkSize() {
+        return chunkSize;
+    }
+
+    OpenObject open(ObjectInfo object, String path) {
+        String id = object.location() + "\n" + object.etag() + "\n" + chunkSize;
+        return new OpenObject(object, id, path, chunkSize, maxWindow);
+    }
+
+    /**
+     * Copies bytes from {@code offset} into {@code dst} until it is full or the object ends.
+     *
+     * @return the number of bytes copied; 0 at or past the end
+     */
+    int read(OpenObject file, ByteBuffer dst, long offset) throws IOException {
+        long size = file.object.size();
+        if (offset >= size || !dst.hasRemaining()) {
+            return 0;
+        }
+        if (corrupt.contains(file.id)) {
+            throw new StoreException(file.object.location(), file.object.location() + " failed its CRC32C check"
+                    + " earlier: its bytes are not what was written; check the object in the store (ferry dataset"
+                    + " verify) and mount again");
+        }
+        int length = (int) Math.min(dst.remaining(), size - offset);
+        int start = dst.position();
+        int end = start + length;
+        int limit = dst.limit();
+        try {
+            while (dst.position() < end) {
+                long position = offset + (dst.position() - start);
+                long index = position / chunkSize;
+                int within = (int) (position - index * chunkSize);
+                int n = (int) Math.min(end - dst.position(), chunkLength(size, index) - within);
+                dst.limit(dst.position() + n);
+                copy(file, index, within, dst);
+                dst.limit(limit);
+            }
+        } finally {
+            dst.limit(limit);
+        }
+        long ahead = file.readAhead(offset, length, chunkSize, maxWindow);
+        for (long i = ahead >>> 32, last = ahead & 0xffffffffL; i <= last; i++) {
+            fetchAhead(file, i);
+        }
+        return length;
+    }
+
+    /** Fills {@code dst} (up to its limit) from one chunk. */
+    private void copy(OpenObject file, long index, int within, ByteBuffer dst) throws IOException {
+        CompletableFuture<byte[]> recent = file.recent(index);
+        if (recent == null) {
+            int wanted = dst.remaining();
+            int copied = cache.read(new ChunkKey(file.id, index), within, dst);
+            if (copied == wanted) {
+                return;
+            }
+            within += Math.max(copied, 0);
+            recent = fetch(file, index);
+            file.remember(index, recent);
+        }
+        byte[] bytes = await(recent, file);
+        dst.put(bytes, within, dst.remaining());
+    }
+
+    private void fetchAhead(OpenObject file, long index) {
+        if (file.recent(index) != null || cache.contains(new ChunkKey(file.id, index))) {
+            return;
+        }
+        if (!readAheadPermits.tryAcquire()) {
+            file.unschedule(index);
+            return;
+        }
+        CompletableFuture<byte[]> chunk = fetch(file, index);
+        chunk.whenComplete((bytes, failure) -> readAheadPermits.release());
+        file.remember(index, chunk);
+    }
+
+    /** The one fetch of a chunk that every reader shares; it also stores the chunk in the cache. */
+    private CompletableFuture<byte[]> fetch(OpenObject file, long index) {
+        ChunkKey key = new ChunkKey(file.id, index);
+        CompletableFuture<byte[]> running = inFlight.get(key);
+        if (running != null) {
+            return running;
+        }
+        CompletableFuture<byte[]> mine = new CompletableFuture<>();
+        running = inFlight.putIfAbsent(key, mine);
+        if (running != null) {
+            return running;
+        }
+        fetchers.execute(() -> {
+            try {
+                byte[] bytes = download(file, index);
+                mine.complete(bytes);
+                cache.put(key, ByteBuffer.wrap(bytes), crc(bytes));
+            } catch (Throwable e) {
+                mine.completeExceptionally(e);
+            } finally {
+                inFlight.remove(key, mine);
+            }
+        });
+        return mine;
+    }
+
+    /**
+     * Fetches every chunk of {@code object} not yet cached, at most {@code perObject} at once (a large object must
+     * not hold all its chunks in memory); returns how many bytes it fetched.
+     */
+    long preload(ObjectInfo object, int perObject) throws IOException {
+        OpenObject file = open(object, object.location().toString());
+        long fetched = 0;
+        java.util.ArrayDeque<CompletableFuture<byte[]>> window = new java.util.ArrayDeque<>();
+        for (int i = 0; i < file.chunks; i++) {
+            if (cache.contains(new ChunkKey(file.id, i))) {
+                continue;
+            }
+            if (window.size() == perObject) {
+                await(window.poll(), file);
+            }
+            window.add(fetch(file, i));
+            fetched += chunkLength(object.size(), i);
+        }
+        while (!window.isEmpty()) {
+            await(window.poll(), file);
+        }
+        return fetched;
+    }
+
+    private byte[] download(OpenObject file, long index) throws IOException, InterruptedException {
+        Location location = file.object.location();
+        int length = chunkLength(file.object.size(), index);
+        IOException last = null;
+        for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
+            try (ObjectInputStream in = store.openStream(location, index * chunkSize, length)) {
+                ObjectInfo now = in.info();
+                if (!now.etag().equals(file.object.etag()) || now.size() != file.object.size()) {
+                    throw new ObjectChangedException(location, file.object.etag(), now.etag());
+                }
+                if (file.expectedCrc < 0 && now.crc32c() != null) {
+                    file.expectedCrc = Long.parseLong(now.crc32c(), 16);
+                }
+                byte[] bytes = in.readNBytes(length);
+                if (bytes.length != length) {
+                    throw new StoreException(location, "read " + bytes.length + " of " + length + " bytes at "
+                            + index * chunkSize + " of " + location + ": the object is shorter than listed");
+                }
+                check(file, index, bytes);
+                return bytes;
+            } catch (ObjectChangedException | ObjectNotFoundException | ChecksumMismatchException e) {
+                throw e;
+            } catch (InterruptedIOException e) {
+                throw e;
+            } catch (IOException e) {
+                last = e;
+                if (attempt < ATTEMPTS) {
+                    Thread.sleep(100L << (2 * attempt - 2)); // 100 ms, then 400 ms
+                }
+            }
+        }
+        throw last;
+    }
+
+    /** Checks what can be checked of a chunk now; see the class comment. */
+    private void check(OpenObject file, long index, byte[] bytes) throws ChecksumMismatchException {
+        if (file.expectedCrc < 0) {
+            return; // the store keeps no CRC32C for this object: its ETag and size were checked
+        }
+        int expected = (int) file.expectedCrc;
+        if (file.chunks == 1) {
+            int actual = crc(bytes);
+            if (actual != expected) {
+                throw mismatch(file, actual);
+            }
+            return;
+        }
+        WholeObjectCheck whole = checks.computeIfAbsent(file.id, id -> new WholeObjectCheck(file.chunks));
+        Integer combined = whole.add(index, crc(bytes), chunkSize, file.object.size());
+        if (combined != null) {
+            checks.remove(file.id, whole);
+            if (combined != expected) {
+                corrupt.add(file.id);
+                cache.invalidate(file.id);
+                throw mismatch(file, combined);
+            }
+        }
+    }
+
+    private ChecksumMismatchException mismatch(OpenObject file, int actual) {
+        ChecksumMismatchException e = new ChecksumMismatchException(file.object.location(), "CRC32C",
+                Crc32c.hex(file.expectedCrc), Crc32c.hex(actual));
+        LOG.log(Level.ERROR, "{0} ({1}): corrupt in the store or in transit; check it with ferry dataset verify",
+                e.getMessage(), file.path);
+        return e;
+    }
+
+    /** The CRC32Cs of one object's chunks, until all are in and can be combined into the whole-object CRC32C. */
+    private static final class WholeObjectCheck {
+        private final int[] crcs;
+        private final BitSet seen;
+        private int missing;
+
+        WholeObjectCheck(int chunks) {
+            this.crcs = new int[chunks];
+            this.seen = new BitSet(chunks);
+            this.missing = chunks;
+        }
+
+        /** Adds a chunk's CRC32C; returns the whole object's once every chunk has been seen, else null. */
+        synchronized Integer add(long index, int crc, int chunkSize, long size) {
+            int i = (int) index;
+            if (seen.get(i)) {
+                return null;
+            }
+            seen.set(i);
+            crcs[i] = crc;
+            if (--missing > 0) {
+                return null;
+            }
+            int whole = crcs[0];
+            for (int c = 1; c < crcs.length; c++) {
+                whole = Crc32c.combine(whole, crcs[c], Math.min(chunkSize, size - (long) c * chunkSize));
+            }
+            return whole;
+        }
+    }
+
+    private int chunkLength(long size, long index) {
+        return (int) Math.min(chunkSize, size - index * chunkSize);
+    }
+
+    private static int crc(byte[] bytes) {
+        CRC32C crc = new CRC32C();
+        crc.update(bytes);
+        return (int) crc.getValue();
+    }
+
+    private byte[] await(CompletableFuture<?> chunk, OpenObject file) throws IOException {
+        try {
+            return (byte[]) chunk.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while reading " + file.object.location());
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof ObjectChangedException) {
+                LOG.log(Level.ERROR, cause.getMessage());
+            }
+            if (cause instanceof IOException io) {
+                throw io;
+            }
+            throw new IOException("cannot read " + file.object.location() + ": " + cause, cause);
+        }
+    }
+
+    @Override
+    public void close() {
+        fetchers.shutdownNow();
+    }
+}

@@ -1,0 +1,288 @@
+package ferry.mount;
+
+import ferry.store.ChecksumMismatchException;
+import ferry.store.ObjectNotFoundException;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.ByteBuffer;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.cryptomator.jfuse.api.DirFiller;
+import org.cryptomator.jfuse.api.Errno;
+import org.cryptomator.jfuse.api.FileInfo;
+import org.cryptomator.jfuse.api.FuseConfig;
+import org.cryptomator.jfuse.api.FuseConnInfo;
+import org.cryptomator.jfuse.api.FuseOperations;
+import org.cryptomator.jfuse.api.Stat;
+import org.cryptomator.jfuse.api.Statvfs;
+
+/**
+ * The FUSE side of a mount: a read-only POSIX tree whose answers come from a {@link Namespace} and whose reads go
+ * through a {@link ChunkReader}. Every call returns an errno rather than throw into native code: a failed read is
+ * {@code EIO} with a log line naming the object, and the mount stays up.
+ */
+final class FerryFileSystem implements FuseOperations {
+    private static final System.Logger LOG = System.getLogger(FerryFileSystem.class.getName());
+    private static final int FILE_MODE = Stat.S_IFREG | 0444;
+    private static final int FOLDER_MODE = Stat.S_IFDIR | 0555;
+
+    private final Namespace namespace;
+    private final ChunkReader reader;
+    private final Errno errno;
+    private final int uid;
+    private final int gid;
+    private final Instant mountedAt = Instant.now();
+    private final ConcurrentHashMap<Long, OpenObject> open = new ConcurrentHashMap<>();
+    private final AtomicLong handles = new AtomicLong();
+
+    FerryFileSystem(Namespace namespace, ChunkReader reader, Errno errno, int uid, int gid) {
+        this.namespace = namespace;
+        this.reader = reader;
+        this.errno = errno;
+        this.uid = uid;
+        this.gid = gid;
+    }
+
+    @Override
+    public Errno errno() {
+        return errno;
+    }
+
+    @Override
+    public Set<Operation> supportedOperations() {
+        return EnumSet.of(Operation.INIT, Operation.GET_ATTR, Operation.OPEN_DIR, Operation.READ_DIR,
+                Operation.RELEASE_DIR, Operation.OPEN, Operation.READ, Operation.RELEASE, Operation.STATFS,
+                Operation.ACCESS, Operation.CREATE, Operation.WRITE, Operation.MKDIR, Operation.RMDIR,
+                Operation.UNLINK, Operation.RENAME, Operation.TRUNCATE, Operation.CHMOD, Operation.CHOWN,
+                Operation.UTIMENS, Operation.SYMLINK, Operation.SET_XATTR, Operation.REMOVE_XATTR);
+    }
+
+    @Override
+    public void init(FuseConnInfo conn, FuseConfig config) {
+        if ((conn.capable() & FuseConnInfo.FUSE_CAP_READDIRPLUS) != 0) {
+            // ls -l gets every child's attributes with the listing instead of one lookup per file
+            conn.setWant(conn.want() | FuseConnInfo.FUSE_CAP_READDIRPLUS);
+        }
+    }
+
+    @Override
+    public int getattr(String path, Stat stat, FileInfo fi) {
+        try {
+            Node node = namespace.lookup(path);
+            if (node == null) {
+                return -errno.enoent();
+            }
+            fill(stat, node);
+            return 0;
+        } catch (IOException | RuntimeException e) {
+            return failed("stat", path, e);
+        }
+    }
+
+    private void fill(Stat stat, Node node) {
+        stat.setUid(uid);
+        stat.setGid(gid);
+        if (node.isFolder()) {
+            stat.setMode(FOLDER_MODE);
+            stat.setNLink((short) 2);
+            stat.setSize(4096);
+            stat.mTime().set(mountedAt);
+            stat.cTime().set(mountedAt);
+            stat.aTime().set(mountedAt);
+        } else {
+            Instant modified = node.object().lastModified();
+            stat.setMode(FILE_MODE);
+            stat.setNLink((short) 1);
+            stat.setSize(node.object().size());
+            stat.mTime().set(modified);
+            stat.cTime().set(modified);
+            stat.aTime().set(modified);
+        }
+    }
+
+    @Override
+    public int access(String path, int mask) {
+        if ((mask & 2) != 0) { // W_OK
+            return -errno.erofs();
+        }
+        try {
+            return namespace.lookup(path) == null ? -errno.enoent() : 0;
+        } catch (IOException | RuntimeException e) {
+            return failed("stat", path, e);
+        }
+    }
+
+    @Override
+    public int opendir(String path, FileInfo fi) {
+        try {
+            return namespace.children(path) == null ? -errno.enotdir() : 0;
+        } catch (IOException | RuntimeException e) {
+            return failed("list", path, e);
+        }
+    }
+
+    @Override
+    public int readdir(String path, DirFiller filler, long offset, FileInfo fi, int flags) {
+        try {
+            List<Node> children = namespace.children(path);
+            if (children == null) {
+                return -errno.enotdir();
+            }
+            boolean plus = (flags & FUSE_READDIR_PLUS) != 0;
+            int fillFlags = plus ? DirFiller.FUSE_FILL_DIR_PLUS : 0;
+            filler.fill(".", stat -> {}, 0, 0);
+            filler.fill("..", stat -> {}, 0, 0);
+            for (Node child : children) {
+                if (filler.fill(child.name(), plus ? stat -> fill(stat, child) : stat -> {}, 0, fillFlags) != 0) {
+                    return -errno.enomem();
+                }
+            }
+            return 0;
+        } catch (IOException | RuntimeException e) {
+            return failed("list", path, e);
+        }
+    }
+
+    @Override
+    public int open(String path, FileInfo fi) {
+        Set<StandardOpenOption> flags = fi.getOpenFlags();
+        if (flags.contains(StandardOpenOption.WRITE) || flags.contains(StandardOpenOption.TRUNCATE_EXISTING)) {
+            return -errno.erofs();
+        }
+        try {
+            Node node = namespace.lookup(path);
+            if (node == null) {
+                return -errno.enoent();
+            }
+            if (node.isFolder()) {
+                return -errno.eisdir();
+            }
+            long handle = handles.incrementAndGet();
+            open.put(handle, reader.open(node.object(), path));
+            fi.setFh(handle);
+            return 0;
+        } catch (IOException | RuntimeException e) {
+            return failed("open", path, e);
+        }
+    }
+
+    @Override
+    public int read(String path, ByteBuffer buf, long count, long offset, FileInfo fi) {
+        OpenObject file = open.get(fi.getFh());
+        if (file == null) {
+            return -errno.ebadf();
+        }
+        try {
+            return reader.read(file, buf, offset);
+        } catch (ObjectChangedException e) {
+            namespace.changed(path);
+            return failed("read", path, e);
+        } catch (IOException | RuntimeException e) {
+            return failed("read", path, e);
+        }
+    }
+
+    @Override
+    public int release(String path, FileInfo fi) {
+        open.remove(fi.getFh());
+        return 0;
+    }
+
+    @Override
+    public int statfs(String path, Statvfs statvfs) {
+        statvfs.setBsize(4096);
+        statvfs.setFrsize(4096);
+        statvfs.setBlocks((namespace.totalBytes() + 4095) / 4096);
+        statvfs.setBfree(0);
+        statvfs.setBavail(0);
+        statvfs.setNameMax(255);
+        return 0;
+    }
+
+    /** Logs a failure with the path and the object, and answers EIO (ENOENT for an object gone from the store). */
+    private int failed(String action, String path, Exception e) {
+        if (e instanceof ObjectNotFoundException) {
+            LOG.log(Level.WARNING, "cannot {0} {1}: {2}", action, path, e.getMessage());
+            return -errno.enoent();
+        }
+        if (e instanceof RuntimeException) {
+            LOG.log(Level.ERROR, "cannot " + action + " " + path, e); // a bug: keep the stack trace
+        } else if (!(e instanceof ChecksumMismatchException) && !(e instanceof ObjectChangedException)) {
+            LOG.log(Level.WARNING, "cannot {0} {1}: {2}", action, path, e.getMessage());
+        }
+        return -errno.eio();
+    }
+
+    // A read-only file system: every change is refused with EROFS.
+
+    @Override
+    public int create(String path, int mode, FileInfo fi) {
+        return -errno.erofs();
+    }
+
+    @Override
+    public int write(String path, ByteBuffer buf, long count, long offset, FileInfo fi) {
+        return -errno.erofs();
+    }
+
+    @Override
+    public int mkdir(String path, int mode) {
+        return -errno.erofs();
+    }
+
+    @Override
+    public int rmdir(String path) {
+        return -errno.erofs();
+    }
+
+    @Override
+    public int unlink(String path) {
+        return -errno.erofs();
+    }
+
+    @Override
+    public int rename(String oldPath, String newPath, int flags) {
+        return -errno.erofs();
+    }
+
+    @Override
+    public int truncate(String path, long size, FileInfo fi) {
+        return -errno.erofs();
+    }
+
+    @Override
+    public int chmod(String path, int mode, FileInfo fi) {
+        return -errno.erofs();
+    }
+
+    @Override
+    public int chown(String path, int uid, int gid, FileInfo fi) {
+        return -errno.erofs();
+    }
+
+    @Override
+    public int utimens(String path, org.cryptomator.jfuse.api.TimeSpec atime, org.cryptomator.jfuse.api.TimeSpec mtime,
+            FileInfo fi) {
+        return -errno.erofs();
+    }
+
+    @Override
+    public int symlink(String target, String linkName) {
+        return -errno.erofs();
+    }
+
+    @Override
+    public int setxattr(String path, String name, ByteBuffer value, int flags) {
+        return -errno.erofs();
+    }
+
+    @Override
+    public int removexattr(String path, String name) {
+        return -errno.erofs();
+    }
+}

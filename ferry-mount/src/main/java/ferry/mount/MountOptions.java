@@ -1,0 +1,35 @@
+package ferry.mount;
+
+import java.time.Duration;
+
+/**
+ * How a mount reads.
+ *
+ * @param chunkSize bytes per ranged GET and per cache entry
+ * @param readAheadChunks the most chunks one sequential reader fetches ahead
+ * @param readAheadFetches the most read-ahead fetches in flight for the whole mount
+ * @param metadataTtl how long a prefix mount trusts a folder listing (a dataset version is trusted for ever)
+ */
+public record MountOptions(int chunkSize, int readAheadChunks, int readAheadFetches, Duration metadataTtl) {
+    public static final MountOptions DEFAULTS = new MountOptions(1 << 20, 32, 16, Duration.ofSeconds(60));
+
+    public MountOptions {
+        if (chunkSize < 4096 || chunkSize > 64 << 20) {
+            throw new IllegalArgumentException("chunk size must be between 4 KiB and 64 MiB, not " + chunkSize);
+        }
+        if (readAheadChunks < 0 || readAheadFetches < 0) {
+            throw new IllegalArgumentException("read-ahead must not be negative");
+        }
+        if (metadataTtl.isNegative()) {
+            throw new IllegalArgumentException("metadata TTL must not be negative, not " + metadataTtl);
+        }
+    }
+
+    public MountOptions withMetadataTtl(Duration ttl) {
+        return new MountOptions(chunkSize, readAheadChunks, readAheadFetches, ttl);
+    }
+
+    public MountOptions withChunkSize(int bytes) {
+        return new MountOptions(bytes, readAheadChunks, readAheadFetches, metadataTtl);
+    }
+}

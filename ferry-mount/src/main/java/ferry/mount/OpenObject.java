@@ -1,0 +1,85 @@
+package ferry.mount;
+
+import ferry.store.ObjectInfo;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One open file: the object version it reads, the read-ahead state of its reader, and the chunks it fetched or
+ * is fetching (a few, by index), so that the next read of the same chunk needs neither the cache nor the store.
+ */
+final class OpenObject {
+    final ObjectInfo object;
+    /** The cache's name for this object version: location, version tag and chunk size. */
+    final String id;
+    final String path;
+    final int chunks;
+    /** The whole-object CRC32C, once known (from the listing, the manifest or the first response), else -1L. */
+    volatile long expectedCrc;
+
+    private final long[] recentIndex;
+    private final CompletableFuture<byte[]>[] recent;
+
+    // Read-ahead state: guarded by this object; only readers of this one file contend for it.
+    private long nextOffset;
+    private int window;
+    private long scheduledThrough = -1;
+
+    @SuppressWarnings("unchecked")
+    OpenObject(ObjectInfo object, String id, String path, int chunkSize, int maxWindow) {
+        this.object = object;
+        this.id = id;
+        this.path = path;
+        this.chunks = (int) ((object.size() + chunkSize - 1) / chunkSize);
+        this.expectedCrc = object.crc32c() == null ? -1L : Long.parseLong(object.crc32c(), 16);
+        int slots = Math.max(1, Math.min(chunks, maxWindow + 2));
+        this.recentIndex = new long[slots];
+        java.util.Arrays.fill(recentIndex, -1);
+        this.recent = new CompletableFuture[slots];
+    }
+
+    /** A chunk this file fetched recently, or {@code null}. */
+    synchronized CompletableFuture<byte[]> recent(long index) {
+        int slot = (int) (index % recent.length);
+        return recentIndex[slot] == index ? recent[slot] : null;
+    }
+
+    synchronized void remember(long index, CompletableFuture<byte[]> chunk) {
+        int slot = (int) (index % recent.length);
+        recentIndex[slot] = index;
+        recent[slot] = chunk;
+    }
+
+    /**
+     * Records a read and says which chunks to fetch ahead of it: a reader that continues where it stopped doubles
+     * its window (up to {@code maxWindow} chunks), any other read resets it, so random reads fetch nothing extra.
+     *
+     * @return the first chunk index to fetch ahead in the high 32 bits, the last in the low 32 bits (none when
+     *     first > last); packed so that the read path allocates nothing
+     */
+    synchronized long readAhead(long offset, int length, int chunkSize, int maxWindow) {
+        boolean sequential = Math.abs(offset - nextOffset) <= chunkSize;
+        nextOffset = offset + length;
+        if (!sequential) {
+            window = 0;
+            return NONE;
+        }
+        window = window == 0 ? 2 : Math.min(window * 2, maxWindow);
+        long current = (offset + length - 1) / chunkSize;
+        long from = Math.max(current + 1, scheduledThrough + 1);
+        long to = Math.min(chunks - 1L, current + window);
+        if (from > to) {
+            return NONE;
+        }
+        scheduledThrough = to;
+        return from << 32 | to;
+    }
+
+    static final long NONE = 1L << 32; // from 1 to 0
+
+    /** A read-ahead fetch that could not start: let the next read schedule it again. */
+    synchronized void unschedule(long index) {
+        if (index <= scheduledThrough) {
+            scheduledThrough = index - 1;
+        }
+    }
+}

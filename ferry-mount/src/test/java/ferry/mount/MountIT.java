@@ -1,0 +1,174 @@
+package ferry.mount;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ferry.cache.ChunkCache;
+import ferry.dataset.DatasetCatalog;
+import ferry.dataset.Manifest;
+import ferry.store.Location;
+import ferry.store.ObjectOutput;
+import ferry.store.ObjectStore;
+import ferry.store.Stores;
+import ferry.store.WriteOptions;
+import ferry.testing.S3TestServer;
+import ferry.transfer.TransferListener;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Real FUSE mounts of a prefix and of a dataset version, served from the in-process S3 server. */
+class MountIT {
+    private static final int CHUNK = 256 * 1024;
+
+    @TempDir
+    Path folder;
+
+    private S3TestServer server;
+    private Stores stores;
+    private ObjectStore s3;
+    private Location prefix;
+    private ChunkCache cache;
+    private Mount mount;
+
+    @BeforeEach
+    void setUp() throws IOException {
+        server = S3TestServer.newServer();
+        prefix = server.createBucket("mount").resolve("data/");
+        stores = Stores.fromEnvironment(server.environment());
+        s3 = stores.forLocation(prefix);
+        cache = ChunkCache.open(folder.resolve("cache"), 1L << 30);
+    }
+
+    @AfterEach
+    void tearDown() throws IOException {
+        if (mount != null) {
+            mount.close();
+        }
+        cache.close();
+        stores.close();
+        server.close();
+    }
+
+    private byte[] put(String key, byte[] bytes) throws IOException {
+        try (ObjectOutput out = s3.createOrOverwrite(prefix.resolve(key), WriteOptions.DEFAULT)) {
+            out.write(bytes);
+            out.commit();
+        }
+        return bytes;
+    }
+
+    private static byte[] random(int size, long seed) {
+        byte[] bytes = new byte[size];
+        new Random(seed).nextBytes(bytes);
+        return bytes;
+    }
+
+    private Path mountPrefix(Duration ttl) throws IOException {
+        mount = Mount.prefix(s3, prefix, folder.resolve("mnt"), cache,
+                MountOptions.DEFAULTS.withChunkSize(CHUNK).withMetadataTtl(ttl), Map.of());
+        return mount.mountPoint();
+    }
+
+    @Test
+    void a_prefix_mount_shows_the_tree_and_reads_every_byte() throws IOException {
+        byte[] small = put("cats/1.txt", "meow".getBytes(UTF_8));
+        byte[] large = put("large.bin", random(5 * CHUNK + 1234, 1));
+        put("cats/2.txt", new byte[0]);
+        put("dogs/deep/er/3.txt", "woof".getBytes(UTF_8));
+
+        Path root = mountPrefix(Duration.ofSeconds(60));
+
+        try (Stream<Path> children = Files.list(root)) {
+            assertThat(children.map(p -> p.getFileName().toString()).sorted())
+                    .containsExactly("cats", "dogs", "large.bin");
+        }
+        assertThat(Files.isDirectory(root.resolve("dogs/deep/er"))).isTrue();
+        assertThat(Files.readAllBytes(root.resolve("cats/1.txt"))).isEqualTo(small);
+        assertThat(Files.readAllBytes(root.resolve("cats/2.txt"))).isEmpty();
+        assertThat(Files.size(root.resolve("large.bin"))).isEqualTo(large.length);
+        assertThat(Files.readAllBytes(root.resolve("large.bin"))).isEqualTo(large);
+        assertThat(Files.readString(root.resolve("dogs/deep/er/3.txt"))).isEqualTo("woof");
+        assertThat(Files.exists(root.resolve("cats/missing.txt"))).isFalse();
+    }
+
+    @Test
+    void positional_reads_anywhere_return_the_right_bytes() throws IOException {
+        byte[] bytes = put("random.bin", random(7 * CHUNK + 99, 2));
+        Path file = mountPrefix(Duration.ofSeconds(60)).resolve("random.bin");
+
+        Random random = new Random(3);
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            for (int i = 0; i < 200; i++) {
+                int position = random.nextInt(bytes.length);
+                int length = 1 + random.nextInt(3 * CHUNK);
+                ByteBuffer buffer = ByteBuffer.allocate(length);
+                int n = channel.read(buffer, position);
+                int expected = Math.min(length, bytes.length - position);
+                // a read may return fewer bytes than asked; whatever it returns must be the object's bytes
+                assertThat(n).isPositive().isLessThanOrEqualTo(expected);
+                assertThat(Arrays.copyOf(buffer.array(), n))
+                        .isEqualTo(Arrays.copyOfRange(bytes, position, position + n));
+            }
+        }
+    }
+
+    @Test
+    void writes_fail_with_a_read_only_error_and_change_nothing() throws IOException {
+        put("a.txt", "a".getBytes(UTF_8));
+        Path root = mountPrefix(Duration.ofSeconds(60));
+
+        assertThatThrownBy(() -> Files.writeString(root.resolve("new.txt"), "x"))
+                .isInstanceOf(FileSystemException.class).hasMessageContaining("Read-only file system");
+        assertThatThrownBy(() -> Files.writeString(root.resolve("a.txt"), "x"))
+                .isInstanceOf(FileSystemException.class).hasMessageContaining("Read-only file system");
+        assertThatThrownBy(() -> Files.delete(root.resolve("a.txt")))
+                .isInstanceOf(FileSystemException.class).hasMessageContaining("Read-only file system");
+        assertThatThrownBy(() -> Files.createDirectory(root.resolve("d")))
+                .isInstanceOf(FileSystemException.class).hasMessageContaining("Read-only file system");
+        assertThat(Files.readString(root.resolve("a.txt"))).isEqualTo("a");
+    }
+
+    @Test
+    void a_dataset_mount_answers_listings_and_sizes_from_its_manifest_without_the_store() throws Exception {
+        for (int i = 0; i < 50; i++) {
+            put("images/class" + (i % 5) + "/" + i + ".jpg", ("image " + i).getBytes(UTF_8));
+        }
+        DatasetCatalog catalog = new DatasetCatalog(stores, server.createBucket("catalog"), Clock.systemUTC(), 4);
+        Manifest manifest = catalog.create("pics", prefix, false, DatasetCatalog.KnownChecksums.NONE,
+                TransferListener.NONE);
+        mount = Mount.dataset(s3, manifest, folder.resolve("mnt"), cache, MountOptions.DEFAULTS, Map.of());
+        Path root = mount.mountPoint();
+        assertThat(Files.readString(root.resolve("images/class1/1.jpg"))).isEqualTo("image 1");
+
+        server.stop(); // no listing or HEAD can be answered now
+
+        List<Path> files;
+        try (Stream<Path> walk = Files.walk(root)) {
+            files = walk.filter(Files::isRegularFile).toList();
+        }
+        assertThat(files).hasSize(50);
+        for (Manifest.Entry entry : manifest.entries()) {
+            Path file = root.resolve(entry.key());
+            assertThat(Files.size(file)).isEqualTo(entry.size());
+            assertThat(Files.getLastModifiedTime(file).toInstant()).isEqualTo(entry.lastModified());
+        }
+        assertThat(Files.readString(root.resolve("images/class1/1.jpg"))).isEqualTo("image 1"); // cached
+    }
+}
