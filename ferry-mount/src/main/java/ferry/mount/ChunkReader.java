@@ -49,7 +49,8 @@ final class ChunkReader implements Closeable {
     private final ConcurrentHashMap<ChunkKey, CompletableFuture<byte[]>> inFlight = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, WholeObjectCheck> checks = new ConcurrentHashMap<>();
     private final Set<String> described = ConcurrentHashMap.newKeySet();
-    private final Set<String> corrupt = ConcurrentHashMap.newKeySet();
+    /** Objects whose bytes failed the whole-object check, with the CRC32C they had: every later read fails. */
+    private final ConcurrentHashMap<String, Integer> corrupt = new ConcurrentHashMap<>();
 
     /**
      * @param chunkSize bytes per ranged GET and per cache entry
@@ -72,7 +73,7 @@ final class ChunkReader implements Closeable {
     }
 
     OpenObject open(ObjectInfo object, String path) {
-        String id = object.location() + "\n" + object.etag() + "\n" + chunkSize;
+        String id = object.location() + " etag=" + object.etag() + " chunk=" + chunkSize;
         return new OpenObject(object, id, path, chunkSize, maxWindow);
     }
 
@@ -86,10 +87,10 @@ final class ChunkReader implements Closeable {
         if (offset >= size || !dst.hasRemaining()) {
             return 0;
         }
-        if (corrupt.contains(file.id)) {
-            throw new StoreException(file.object.location(), file.object.location() + " failed its CRC32C check"
-                    + " earlier: its bytes are not what was written; check the object in the store (ferry dataset"
-                    + " verify) and mount again");
+        Integer corruptCrc = corrupt.get(file.id);
+        if (corruptCrc != null) {
+            throw new ChecksumMismatchException(file.object.location(), "CRC32C", Crc32c.hex(file.expectedCrc),
+                    Crc32c.hex(corruptCrc));
         }
         int length = (int) Math.min(dst.remaining(), size - offset);
         int start = dst.position();
@@ -118,7 +119,7 @@ final class ChunkReader implements Closeable {
     /** Fills {@code dst} (up to its limit) from one chunk. */
     private void copy(OpenObject file, long index, int within, ByteBuffer dst) throws IOException {
         CompletableFuture<byte[]> recent = file.recent(index);
-        if (recent == null) {
+        if (recent == null || recent.isCompletedExceptionally()) { // a failed fetch is tried again
             int wanted = dst.remaining();
             int copied = cache.read(new ChunkKey(file.id, index), within, dst);
             if (copied == wanted) {
@@ -161,11 +162,14 @@ final class ChunkReader implements Closeable {
             try {
                 byte[] bytes = download(file, index);
                 mine.complete(bytes);
+                if (described.add(file.id)) {
+                    cache.describe(file.id, file.object.location().toString(), file.object.size());
+                }
                 cache.put(key, ByteBuffer.wrap(bytes), crc(bytes));
-            } catch (Throwable e) {
-                mine.completeExceptionally(e);
-            } finally {
                 inFlight.remove(key, mine);
+            } catch (Throwable e) {
+                inFlight.remove(key, mine); // first, so that a reader woken by the failure can try again
+                mine.completeExceptionally(e);
             }
         });
         return mine;
@@ -247,7 +251,7 @@ final class ChunkReader implements Closeable {
         if (combined != null) {
             checks.remove(file.id, whole);
             if (combined != expected) {
-                corrupt.add(file.id);
+                corrupt.put(file.id, combined);
                 cache.invalidate(file.id);
                 throw mismatch(file, combined);
             }

@@ -57,8 +57,10 @@ final class OpenObject {
      *     first > last); packed so that the read path allocates nothing
      */
     synchronized long readAhead(long offset, int length, int chunkSize, int maxWindow) {
+        // The kernel may hand a sequential reader's requests to several threads, so they can arrive a little out
+        // of order: within one chunk of where the last one ended still counts as sequential.
         boolean sequential = Math.abs(offset - nextOffset) <= chunkSize;
-        nextOffset = offset + length;
+        nextOffset = sequential ? Math.max(nextOffset, offset + length) : offset + length;
         if (!sequential) {
             window = 0;
             return NONE;

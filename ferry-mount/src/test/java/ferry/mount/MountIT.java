@@ -171,4 +171,90 @@ class MountIT {
         }
         assertThat(Files.readString(root.resolve("images/class1/1.jpg"))).isEqualTo("image 1"); // cached
     }
+
+    @Test
+    void a_file_replaced_under_a_prefix_mount_fails_with_eio_instead_of_mixing_versions() throws IOException {
+        byte[] old = put("model.bin", random(6 * CHUNK, 20));
+        Path file = mountPrefix(Duration.ofSeconds(60)).resolve("model.bin");
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            ByteBuffer first = ByteBuffer.allocate(1000);
+            channel.read(first, 0);
+            assertThat(first.array()).isEqualTo(Arrays.copyOf(old, 1000));
+
+            put("model.bin", random(6 * CHUNK, 21)); // a new version: a new ETag
+
+            ByteBuffer later = ByteBuffer.allocate(1000);
+            assertThatThrownBy(() -> channel.read(later, 5L * CHUNK))
+                    .isInstanceOf(IOException.class).hasMessageContaining("Input/output error");
+        }
+    }
+
+    @Test
+    void with_the_server_down_reads_fail_with_eio_and_the_mount_recovers_when_it_returns() throws IOException {
+        byte[] bytes = put("later.bin", random(3 * CHUNK, 22));
+        Path root = mountPrefix(Duration.ofSeconds(60));
+        assertThat(Files.size(root.resolve("later.bin"))).isEqualTo(bytes.length); // listed while the server is up
+
+        server.stop();
+        assertThatThrownBy(() -> Files.readAllBytes(root.resolve("later.bin")))
+                .isInstanceOf(IOException.class).hasMessageContaining("Input/output error");
+        try (Stream<Path> children = Files.list(root)) { // the mount is alive: its listing is still served
+            assertThat(children).hasSize(1);
+        }
+
+        server.start();
+        assertThat(Files.readAllBytes(root.resolve("later.bin"))).isEqualTo(bytes);
+    }
+
+    @Test
+    void with_the_cache_disk_full_reads_still_work_uncached() throws Exception {
+        Path tiny = folder.resolve("tiny");
+        Files.createDirectories(tiny);
+        Process tmpfs = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", tiny.toString())
+                .inheritIO().start();
+        assertThat(tmpfs.waitFor()).as("mounting a 256 KiB tmpfs (needs root)").isZero();
+        try {
+            cache.close();
+            cache = ChunkCache.open(tiny.resolve("cache"), 1L << 30); // a budget far above what the disk holds
+            byte[] bytes = put("big.bin", random(8 * CHUNK, 23));
+            Path root = mountPrefix(Duration.ofSeconds(60));
+
+            assertThat(Files.readAllBytes(root.resolve("big.bin"))).isEqualTo(bytes);
+            assertThat(Files.readAllBytes(root.resolve("big.bin"))).isEqualTo(bytes);
+        } finally {
+            if (mount != null) {
+                mount.close();
+                mount = null;
+            }
+            cache.close();
+            new ProcessBuilder("umount", tiny.toString()).inheritIO().start().waitFor();
+        }
+    }
+
+    @Test
+    void a_dataset_object_corrupted_in_the_store_is_never_served() throws Exception {
+        byte[] bytes = put("weights/w.bin", random(100_000, 24));
+        DatasetCatalog catalog = new DatasetCatalog(stores, server.createBucket("catalog"), Clock.systemUTC(), 4);
+        Manifest manifest = catalog.create("weights", prefix, false, DatasetCatalog.KnownChecksums.NONE,
+                TransferListener.NONE);
+        Path stored = server.objectFile("mount", "data/weights/w.bin");
+        byte[] corrupt = Files.readAllBytes(stored);
+        corrupt[50_000] ^= 1;
+        Files.write(stored, corrupt);
+
+        mount = Mount.dataset(s3, manifest, folder.resolve("mnt"), cache, MountOptions.DEFAULTS, Map.of());
+
+        assertThat(Files.size(mount.mountPoint().resolve("weights/w.bin"))).isEqualTo(bytes.length);
+        assertThatThrownBy(() -> Files.readAllBytes(mount.mountPoint().resolve("weights/w.bin")))
+                .isInstanceOf(IOException.class).hasMessageContaining("Input/output error");
+    }
+
+    @Test
+    void a_mount_point_held_by_a_live_mount_is_refused() throws IOException {
+        put("a.txt", "a".getBytes(UTF_8));
+        Path root = mountPrefix(Duration.ofSeconds(60));
+        assertThatThrownBy(() -> Mount.prefix(s3, prefix, root, cache, MountOptions.DEFAULTS, Map.of()))
+                .isInstanceOf(IOException.class).hasMessageContaining("already mounted");
+        assertThat(Files.readString(root.resolve("a.txt"))).isEqualTo("a");
+    }
 }

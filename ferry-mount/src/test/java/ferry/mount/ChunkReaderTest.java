@@ -1,0 +1,261 @@
+package ferry.mount;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ferry.cache.ChunkCache;
+import ferry.checksum.Crc32c;
+import ferry.store.ChecksumMismatchException;
+import ferry.store.Location;
+import ferry.store.ObjectInfo;
+import ferry.store.local.LocalStore;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The read path without FUSE: chunks, sharing, read-ahead, version and checksum checks, the cache. */
+class ChunkReaderTest {
+    private static final int CHUNK = 64 * 1024;
+
+    @TempDir
+    Path folder;
+
+    private CountingStore store;
+    private ChunkCache cache;
+    private ChunkReader reader;
+
+    @BeforeEach
+    void setUp() throws IOException {
+        store = new CountingStore(new LocalStore());
+        cache = ChunkCache.open(folder.resolve("cache"), 1L << 30);
+        reader = new ChunkReader(store, cache, CHUNK, 8, 16);
+    }
+
+    @AfterEach
+    void tearDown() {
+        reader.close();
+        cache.close();
+    }
+
+    private ObjectInfo put(String name, byte[] bytes) throws IOException {
+        Path file = folder.resolve("objects").resolve(name);
+        Files.createDirectories(file.getParent());
+        Files.write(file, bytes);
+        ObjectInfo stat = new LocalStore().stat(Location.of(file));
+        return new ObjectInfo(stat.location(), stat.size(), stat.lastModified(), stat.etag(), Crc32c.of(bytes));
+    }
+
+    private static byte[] random(int size, long seed) {
+        byte[] bytes = new byte[size];
+        new Random(seed).nextBytes(bytes);
+        return bytes;
+    }
+
+    private byte[] read(OpenObject file, long offset, int length) throws IOException {
+        ByteBuffer buffer = ByteBuffer.allocateDirect(length);
+        int n = reader.read(file, buffer, offset);
+        byte[] bytes = new byte[n];
+        buffer.flip().get(bytes);
+        return bytes;
+    }
+
+    private byte[] readAll(OpenObject file, int requestSize) throws IOException {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (long offset = 0; ; ) {
+            byte[] part = read(file, offset, requestSize);
+            if (part.length == 0) {
+                return out.toByteArray();
+            }
+            out.write(part);
+            offset += part.length;
+        }
+    }
+
+    private static void waitUntil(java.util.function.BooleanSupplier condition, String what) throws Exception {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting until " + what);
+            }
+            Thread.sleep(5);
+        }
+    }
+
+    @Test
+    void sequential_reads_return_every_byte_and_fetch_ahead() throws Exception {
+        byte[] bytes = random(20 * CHUNK + 77, 1);
+        OpenObject file = reader.open(put("seq.bin", bytes), "/seq.bin");
+
+        assertThat(read(file, 0, 16 * 1024)).isEqualTo(Arrays.copyOf(bytes, 16 * 1024));
+        assertThat(read(file, 16 * 1024, 16 * 1024)).isEqualTo(Arrays.copyOfRange(bytes, 16 * 1024, 32 * 1024));
+        // a reader that continues where it stopped gets the next chunks fetched before it asks
+        waitUntil(() -> store.readPositions.contains(2L * CHUNK), "chunk 2 was fetched ahead");
+
+        OpenObject again = reader.open(file.object, "/seq.bin");
+        assertThat(readAll(again, 128 * 1024)).isEqualTo(bytes);
+        assertThat(new HashSet<>(store.readPositions)).hasSameSizeAs(store.readPositions); // no chunk fetched twice
+    }
+
+    @Test
+    void random_reads_fetch_only_the_chunks_they_touch() throws IOException {
+        byte[] bytes = random(64 * CHUNK, 2);
+        OpenObject file = reader.open(put("random.bin", bytes), "/random.bin");
+        Random random = new Random(3);
+        Set<Long> touched = new HashSet<>();
+        long previousEnd = 0;
+        for (int i = 0; i < 40; i++) {
+            int offset;
+            do { // random access: every read lands away from where the last one ended
+                offset = random.nextInt(bytes.length - 4096);
+                offset -= offset % 4096;
+            } while (Math.abs(offset - previousEnd) <= 2L * CHUNK);
+            previousEnd = offset + 4096;
+            assertThat(read(file, offset, 4096)).isEqualTo(Arrays.copyOfRange(bytes, offset, offset + 4096));
+            touched.add((long) offset / CHUNK * CHUNK);
+        }
+        assertThat(new HashSet<>(store.readPositions)).isEqualTo(touched);
+    }
+
+    @Test
+    void concurrent_readers_of_one_chunk_share_a_single_fetch() throws Exception {
+        byte[] bytes = random(CHUNK, 4);
+        ObjectInfo object = put("shared.bin", bytes);
+        store.gate = new CountDownLatch(1);
+        List<Thread> readers = new ArrayList<>();
+        List<byte[]> results = java.util.Collections.synchronizedList(new ArrayList<>());
+        for (int i = 0; i < 8; i++) {
+            OpenObject file = reader.open(object, "/shared.bin");
+            readers.add(Thread.ofPlatform().start(() -> {
+                try {
+                    results.add(read(file, 0, CHUNK));
+                } catch (IOException e) {
+                    throw new RuntimeException(e);
+                }
+            }));
+        }
+        waitUntil(() -> readers.stream().allMatch(t -> t.getState() == Thread.State.WAITING), "all readers wait");
+        store.gate.countDown();
+        for (Thread t : readers) {
+            t.join();
+        }
+        assertThat(results).hasSize(8).allSatisfy(r -> assertThat(r).isEqualTo(bytes));
+        assertThat(store.readPositions).containsExactly(0L);
+    }
+
+    @Test
+    void a_changed_object_fails_the_read_instead_of_mixing_versions() throws Exception {
+        ObjectInfo listed = put("changing.bin", random(4 * CHUNK, 5));
+        OpenObject file = reader.open(listed, "/changing.bin");
+        read(file, 0, 1024);
+        Thread.sleep(5); // a new modification time, hence a new version tag
+        put("changing.bin", random(4 * CHUNK, 6));
+
+        assertThatThrownBy(() -> read(file, 3L * CHUNK, 1024))
+                .isInstanceOf(ObjectChangedException.class)
+                .hasMessageContaining("changing.bin").hasMessageContaining("changed since it was listed");
+    }
+
+    @Test
+    void a_small_object_that_fails_its_checksum_is_never_served() throws IOException {
+        ObjectInfo good = put("small.bin", random(1000, 7));
+        ObjectInfo wrongCrc = new ObjectInfo(good.location(), good.size(), good.lastModified(), good.etag(),
+                "00000000");
+        OpenObject file = reader.open(wrongCrc, "/small.bin");
+
+        assertThatThrownBy(() -> read(file, 0, 1000)).isInstanceOf(ChecksumMismatchException.class)
+                .hasMessageContaining("small.bin");
+        assertThat(cache.status().chunkCount()).isZero();
+    }
+
+    @Test
+    void a_large_object_is_checked_whole_when_its_last_chunk_arrives_and_then_fails_every_read() throws Exception {
+        ObjectInfo good = put("large.bin", random(5 * CHUNK + 3, 8));
+        ObjectInfo wrongCrc = new ObjectInfo(good.location(), good.size(), good.lastModified(), good.etag(),
+                "00000000");
+        OpenObject file = reader.open(wrongCrc, "/large.bin");
+
+        assertThatThrownBy(() -> readAll(file, CHUNK)).isInstanceOf(ChecksumMismatchException.class);
+        assertThatThrownBy(() -> read(file, 0, 10)).isInstanceOf(ChecksumMismatchException.class)
+                .hasMessageContaining("large.bin");
+        waitUntil(() -> {
+            try {
+                return cache.status().chunkCount() == 0;
+            } catch (IOException e) {
+                throw new RuntimeException(e);
+            }
+        }, "the object's chunks are dropped from the cache");
+    }
+
+    @Test
+    void a_corrupt_cached_chunk_is_dropped_and_fetched_again() throws Exception {
+        byte[] bytes = random(3 * CHUNK, 9);
+        ObjectInfo object = put("cached.bin", bytes);
+        assertThat(readAll(reader.open(object, "/cached.bin"), CHUNK)).isEqualTo(bytes);
+        waitUntil(() -> {
+            try {
+                return cache.status().chunkCount() == 3;
+            } catch (IOException e) {
+                throw new RuntimeException(e);
+            }
+        }, "three chunks are cached");
+        reader.close();
+        cache.close();
+        List<Path> chunks;
+        try (Stream<Path> files = Files.walk(folder.resolve("cache/chunks"))) {
+            chunks = files.filter(Files::isRegularFile).filter(p -> p.getFileName().toString().matches("[0-9]+"))
+                    .sorted().toList();
+        }
+        assertThat(chunks).hasSize(3);
+        byte[] chunk = Files.readAllBytes(chunks.get(1));
+        chunk[100] ^= 0x40;
+        Files.write(chunks.get(1), chunk);
+        store.readPositions.clear();
+
+        // as after a restart: a new cache on the same folder, a new reader
+        cache = ChunkCache.open(folder.resolve("cache"), 1L << 30);
+        reader = new ChunkReader(store, cache, CHUNK, 0, 0);
+        assertThat(readAll(reader.open(object, "/cached.bin"), CHUNK)).isEqualTo(bytes);
+        assertThat(store.readPositions).hasSize(1); // only the bad chunk was fetched again
+    }
+
+    @Test
+    void an_object_larger_than_the_cache_streams_correctly_with_eviction() throws IOException {
+        cache.close();
+        cache = ChunkCache.open(folder.resolve("small-cache"), 4L * CHUNK);
+        reader.close();
+        reader = new ChunkReader(store, cache, CHUNK, 4, 4);
+        byte[] bytes = random(40 * CHUNK, 10);
+        OpenObject file = reader.open(put("huge.bin", bytes), "/huge.bin");
+
+        assertThat(readAll(file, 128 * 1024)).isEqualTo(bytes);
+        assertThat(cache.status().usedBytes()).isLessThanOrEqualTo(4L * CHUNK);
+        assertThat(readAll(reader.open(file.object, "/huge.bin"), 100_000)).isEqualTo(bytes);
+    }
+
+    @Test
+    void a_failing_store_is_retried_and_a_read_fails_only_when_it_keeps_failing() throws IOException {
+        byte[] bytes = random(2 * CHUNK, 11);
+        ObjectInfo object = put("flaky.bin", bytes);
+        store.failNextReads.set(2);
+        assertThat(read(reader.open(object, "/flaky.bin"), 0, 100)).isEqualTo(Arrays.copyOf(bytes, 100));
+
+        store.failNextReads.set(100);
+        OpenObject file = reader.open(object, "/flaky.bin");
+        assertThatThrownBy(() -> read(file, CHUNK, 100)).hasMessageContaining("injected failure");
+        store.failNextReads.set(0);
+        assertThat(read(file, CHUNK, 100)).isEqualTo(Arrays.copyOfRange(bytes, CHUNK, CHUNK + 100));
+    }
+}
