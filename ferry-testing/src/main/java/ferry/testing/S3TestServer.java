@@ -65,6 +65,8 @@ public final class S3TestServer implements AutoCloseable {
     private final BlobStoreContext context;
     private final BlobStore blobStore;
     private final Object conditionalWrites = new Object();
+    private final java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.atomic.LongAdder> requests =
+            new java.util.concurrent.ConcurrentHashMap<>();
     private int port;
     private S3Proxy proxy;
 
@@ -212,6 +214,15 @@ public final class S3TestServer implements AutoCloseable {
      * The variables a client needs to reach this server: endpoint, test credentials, region, instance metadata off
      * (nothing may reach beyond loopback) and the checksum settings s3proxy accepts.
      */
+    /**
+     * How many requests with this HTTP method ({@code GET}, {@code PUT}...) the server has received, so a test can
+     * tell what a client asked for; counted unless the server was built with {@link Builder#ignoreIfNoneMatch()}.
+     */
+    public long requests(String method) {
+        java.util.concurrent.atomic.LongAdder count = requests.get(method);
+        return count == null ? 0 : count.sum();
+    }
+
     public Map<String, String> environment() {
         Map<String, String> environment = new LinkedHashMap<>();
         environment.put("AWS_ENDPOINT_URL", endpoint().toString());
@@ -276,6 +287,7 @@ public final class S3TestServer implements AutoCloseable {
         @Override
         public void handle(String target, Request baseRequest, HttpServletRequest request, HttpServletResponse response)
                 throws IOException, ServletException {
+            requests.computeIfAbsent(request.getMethod(), m -> new java.util.concurrent.atomic.LongAdder()).increment();
             String[] bucketAndKey = conditionalWriteTarget(request);
             if (bucketAndKey == null) {
                 super.handle(target, baseRequest, request, response);

@@ -1,0 +1,112 @@
+package ferry.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ferry.testing.S3TestServer;
+import java.io.IOException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** ferry mount as a user runs it: SIGTERM unmounts; after kill -9 the next mount cleans up and reuses the cache. */
+class MountCrashIT {
+    @TempDir
+    Path folder;
+
+    @Test
+    void after_kill_9_the_next_mount_cleans_the_stale_mount_and_reuses_the_cache_without_serving_a_bad_chunk()
+            throws Exception {
+        byte[] bytes = new byte[6 << 20]; // six 1 MiB chunks
+        new Random(1).nextBytes(bytes);
+        Path src = folder.resolve("src");
+        Files.createDirectories(src.resolve("d"));
+        Files.write(src.resolve("d/model.bin"), bytes);
+        Path mnt = folder.resolve("mnt");
+        Path cache = folder.resolve("cache");
+        try (S3TestServer server = S3TestServer.newServer()) {
+            server.createBucket("fastfile");
+            Map<String, String> env = new HashMap<>(server.environment());
+            env.put("FERRY_HOME", folder.resolve("home").toString());
+            assertThat(CliRun.run(env, "cp", src.toString(), "s3://fastfile/data/").exitCode).isZero();
+            String[] mount = {"mount", "s3://fastfile/data/", mnt.toString(), "--cache-dir", cache.toString()};
+
+            Process first = ChildFerry.start(env, folder.resolve("first.log"), mount);
+            waitForMount(first, folder.resolve("first.log"));
+            assertThat(Files.readAllBytes(mnt.resolve("d/model.bin"))).isEqualTo(bytes);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (chunkFiles(cache).size() < 6 && System.nanoTime() < deadline) {
+                Thread.sleep(10); // chunks are written to the cache just after they are served
+            }
+            first.destroyForcibly(); // SIGKILL: nothing unmounts
+            first.waitFor();
+            assertThat(isStale(mnt)).as("the mount point is left broken").isTrue();
+
+            // a chunk damaged on disk (a torn write, a bad sector) must be caught, not served
+            List<Path> chunks = chunkFiles(cache);
+            assertThat(chunks).hasSize(6);
+            byte[] chunk = Files.readAllBytes(chunks.get(2));
+            chunk[12345] ^= 0x10;
+            Files.write(chunks.get(2), chunk);
+
+            long getsBefore = server.requests("GET");
+            Process second = ChildFerry.start(env, folder.resolve("second.log"), mount);
+            waitForMount(second, folder.resolve("second.log"));
+            assertThat(Files.readAllBytes(mnt.resolve("d/model.bin"))).isEqualTo(bytes);
+            // listing the two folders, then the one damaged chunk: the other five come from the cache
+            assertThat(server.requests("GET") - getsBefore).isEqualTo(3);
+
+            second.destroy(); // SIGTERM unmounts
+            assertThat(second.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(isMounted(mnt)).isFalse();
+            assertThat(Files.readString(folder.resolve("second.log"))).contains("dropping corrupt cache chunk");
+        } finally {
+            if (isMounted(mnt)) {
+                new ProcessBuilder("fusermount3", "-u", "-z", mnt.toString()).inheritIO().start().waitFor();
+            }
+        }
+    }
+
+    private static void waitForMount(Process process, Path log) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (Files.readAllLines(log).stream().noneMatch(line -> line.startsWith("mounted "))) {
+            if (!process.isAlive() || System.nanoTime() > deadline) {
+                throw new AssertionError("ferry mount did not come up:\n" + Files.readString(log));
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    private static List<Path> chunkFiles(Path cache) throws IOException {
+        if (!Files.isDirectory(cache.resolve("chunks"))) {
+            return List.of();
+        }
+        try (Stream<Path> files = Files.walk(cache.resolve("chunks"))) {
+            return files.filter(Files::isRegularFile)
+                    .filter(p -> p.getFileName().toString().matches("[0-9]+")).sorted().toList();
+        }
+    }
+
+    private static boolean isStale(Path mnt) {
+        try {
+            Files.readAttributes(mnt, java.nio.file.attribute.BasicFileAttributes.class);
+            return false;
+        } catch (FileSystemException e) {
+            return String.valueOf(e.getReason()).contains("not connected");
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static boolean isMounted(Path mnt) throws IOException {
+        String target = " " + mnt.toAbsolutePath() + " ";
+        return Files.readAllLines(Path.of("/proc/self/mountinfo")).stream().anyMatch(l -> l.contains(target));
+    }
+}
