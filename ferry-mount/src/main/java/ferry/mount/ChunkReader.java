@@ -325,8 +325,17 @@ final class ChunkReader implements Closeable {
         }
     }
 
+    /** Lets running fetches store their chunks (briefly), so that what was read stays cached, then stops. */
     @Override
     public void close() {
-        fetchers.shutdownNow();
+        fetchers.shutdown();
+        try {
+            if (!fetchers.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                fetchers.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            fetchers.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
     }
 }

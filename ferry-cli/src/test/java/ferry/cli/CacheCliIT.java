@@ -1,0 +1,110 @@
+package ferry.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ferry.testing.S3TestServer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** ferry cache preload, status and clear, and ferry mount's refusals, against the in-process S3 server. */
+class CacheCliIT {
+    @TempDir
+    Path folder;
+
+    private S3TestServer server;
+    private Map<String, String> env;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        server = S3TestServer.newServer();
+        server.createBucket("cached");
+        env = new HashMap<>(server.environment());
+        env.put("FERRY_HOME", folder.resolve("home").toString());
+        env.put("FERRY_STORE", "s3://cached/catalog/");
+        Path src = folder.resolve("src");
+        Files.createDirectories(src.resolve("train"));
+        Random random = new Random(1);
+        for (int i = 0; i < 20; i++) {
+            byte[] bytes = new byte[1000 + random.nextInt(5000)];
+            random.nextBytes(bytes);
+            Files.write(src.resolve("train/" + i + ".bin"), bytes);
+        }
+        byte[] large = new byte[(3 << 20) + 5];
+        random.nextBytes(large);
+        Files.write(src.resolve("large.bin"), large);
+        assertThat(CliRun.run(env, "cp", src.toString(), "s3://cached/data/").exitCode).isZero();
+    }
+
+    @AfterEach
+    void tearDown() {
+        server.close();
+    }
+
+    @Test
+    void preload_fills_the_cache_once_and_status_and_clear_report_it() {
+        CliRun first = CliRun.run(env, "cache", "preload", "s3://cached/data/");
+        assertThat(first.exitCode).as(first.toString()).isZero();
+        assertThat(first.out).contains("21 objects");
+        long getsAfterFirst = server.requests("GET");
+
+        CliRun again = CliRun.run(env, "cache", "preload", "s3://cached/data/");
+        assertThat(again.exitCode).as(again.toString()).isZero();
+        assertThat(again.out).contains("(0 B fetched");
+        assertThat(server.requests("GET") - getsAfterFirst).as("only the listing").isEqualTo(1);
+
+        CliRun status = CliRun.run(env, "cache", "status", "--json");
+        assertThat(status.exitCode).as(status.toString()).isZero();
+        assertThat(status.out).contains("\"chunks\" : 24").contains("s3://cached/data/");
+
+        CliRun clear = CliRun.run(env, "cache", "clear");
+        assertThat(clear.exitCode).as(clear.toString()).isZero();
+        assertThat(CliRun.run(env, "cache", "status", "--json").out).contains("\"chunks\" : 0");
+    }
+
+    @Test
+    void a_dataset_version_preloads_from_its_manifest_and_status_says_how_much_of_it_is_cached() {
+        assertThat(CliRun.run(env, "dataset", "create", "cached", "--from", "s3://cached/data/train/").exitCode)
+                .isZero();
+        CliRun before = CliRun.run(env, "cache", "status", "--dataset", "cached");
+        assertThat(before.out).contains("cached@v1").contains("(0.0%)");
+
+        CliRun preload = CliRun.run(env, "cache", "preload", "--dataset", "cached@v1");
+        assertThat(preload.exitCode).as(preload.toString()).isZero();
+        assertThat(preload.out).contains("preloaded cached@v1: 20 objects");
+
+        CliRun after = CliRun.run(env, "cache", "status", "--dataset", "cached");
+        assertThat(after.out).as(after.toString()).contains("(100.0%)");
+    }
+
+    @Test
+    void mount_refuses_bad_requests_with_a_message_and_a_non_zero_exit() {
+        CliRun nothing = CliRun.run(env, "mount", folder.resolve("mnt").toString());
+        assertThat(nothing.exitCode).isEqualTo(2);
+        assertThat(nothing.err).contains("what should be mounted");
+
+        CliRun both = CliRun.run(env, "mount", "--dataset", "x", "s3://cached/data/", folder.resolve("mnt").toString());
+        assertThat(both.exitCode).isEqualTo(2);
+        assertThat(both.err).contains("not both");
+
+        CliRun noBucket = CliRun.run(env, "mount", "s3://no-such-bucket/data/", folder.resolve("mnt").toString());
+        assertThat(noBucket.exitCode).isEqualTo(1);
+        assertThat(noBucket.err).contains("no-such-bucket");
+
+        CliRun noDataset = CliRun.run(env, "mount", "--dataset", "missing", folder.resolve("mnt").toString());
+        assertThat(noDataset.exitCode).isEqualTo(1);
+        assertThat(noDataset.err).contains("missing");
+
+        Map<String, String> badLibrary = new HashMap<>(env);
+        badLibrary.put("FERRY_LIBFUSE", folder.resolve("nowhere/libfuse3.so.3").toString());
+        CliRun noFuse = CliRun.run(badLibrary, "mount", "s3://cached/data/", folder.resolve("mnt").toString());
+        assertThat(noFuse.exitCode).isEqualTo(1);
+        assertThat(noFuse.err).contains("FERRY_LIBFUSE").contains("not a readable file");
+    }
+}
