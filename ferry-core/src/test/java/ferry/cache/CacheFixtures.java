@@ -3,10 +3,14 @@ package ferry.cache;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
@@ -14,7 +18,6 @@ import java.util.Random;
 import java.util.logging.Handler;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
-import java.util.stream.Stream;
 import java.util.zip.CRC32C;
 
 /** Chunk contents, the documented file layout, and captured log records, for the cache tests. */
@@ -60,10 +63,25 @@ final class CacheFixtures {
         }
     }
 
-    /** Every regular file under the chunks folder. */
+    /** Every regular file under the chunks folder; files other processes delete meanwhile are left out. */
     static List<Path> files(Path dir) throws IOException {
-        try (Stream<Path> walk = Files.walk(dir.resolve("chunks"))) {
-            return walk.filter(Files::isRegularFile).sorted().toList();
+        List<Path> found = new ArrayList<>();
+        collect(dir.resolve("chunks"), found);
+        found.sort(null);
+        return found;
+    }
+
+    private static void collect(Path folder, List<Path> found) throws IOException {
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(folder)) {
+            for (Path entry : entries) {
+                if (Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS)) {
+                    collect(entry, found);
+                } else if (Files.isRegularFile(entry, LinkOption.NOFOLLOW_LINKS)) {
+                    found.add(entry);
+                }
+            }
+        } catch (NoSuchFileException e) {
+            // Removed by another process while listing.
         }
     }
 
@@ -74,7 +92,7 @@ final class CacheFixtures {
             if (file.getFileName().toString().matches("[0-9]+")) {
                 try {
                     sum += Files.size(file);
-                } catch (java.nio.file.NoSuchFileException e) {
+                } catch (NoSuchFileException e) {
                     // Evicted while counting.
                 }
             }
