@@ -166,6 +166,9 @@ final class ChunkReader implements Closeable {
                     cache.describe(file.id, file.object.location().toString(), file.object.size());
                 }
                 cache.put(key, ByteBuffer.wrap(bytes), crc(bytes));
+                if (corrupt.containsKey(file.id)) {
+                    cache.invalidate(file.id); // the whole-object check failed while this chunk was being stored
+                }
                 inFlight.remove(key, mine);
             } catch (Throwable e) {
                 inFlight.remove(key, mine); // first, so that a reader woken by the failure can try again

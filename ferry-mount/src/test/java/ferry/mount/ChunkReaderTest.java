@@ -247,6 +247,8 @@ class ChunkReaderTest {
 
     @Test
     void a_failing_store_is_retried_and_a_read_fails_only_when_it_keeps_failing() throws IOException {
+        reader.close();
+        reader = new ChunkReader(store, cache, CHUNK, 0, 0); // no read-ahead: only the reads below fetch
         byte[] bytes = random(2 * CHUNK, 11);
         ObjectInfo object = put("flaky.bin", bytes);
         store.failNextReads.set(2);
@@ -257,5 +259,13 @@ class ChunkReaderTest {
         assertThatThrownBy(() -> read(file, CHUNK, 100)).hasMessageContaining("injected failure");
         store.failNextReads.set(0);
         assertThat(read(file, CHUNK, 100)).isEqualTo(Arrays.copyOfRange(bytes, CHUNK, CHUNK + 100));
+    }
+
+    @Test
+    void an_object_deleted_after_it_was_listed_reads_as_not_found() throws IOException {
+        ObjectInfo object = put("gone.bin", random(1000, 12));
+        Files.delete(object.location().toPath());
+        OpenObject file = reader.open(object, "/gone.bin");
+        assertThatThrownBy(() -> read(file, 0, 100)).isInstanceOf(ferry.store.ObjectNotFoundException.class);
     }
 }
