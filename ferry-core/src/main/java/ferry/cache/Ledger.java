@@ -121,7 +121,7 @@ final class Ledger implements Closeable {
                 throw new IOException("the chunk cache using " + file + " is closed");
             }
             FileChannel channel = shared.channel();
-            try (FileLock ignored = channel.lock()) {
+            try (FileLock ignored = lock(channel)) {
                 State state = read(channel);
                 T result;
                 try {
@@ -144,6 +144,15 @@ final class Ledger implements Closeable {
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }
+        }
+    }
+
+    private FileLock lock(FileChannel channel) throws IOException {
+        try {
+            return channel.lock();
+        } catch (IOException e) {
+            throw new IOException("cannot lock cache ledger " + file + ": " + e.getMessage() + "; processes sharing "
+                    + "a cache folder lock this file, so put the cache on a local file system", e);
         }
     }
 
