@@ -258,15 +258,19 @@ final class CacheLayout {
      * file is created, so a folder without chunks or temporary files has no writer about to use it.
      */
     void removeIfEmpty(Path folder) throws IOException {
-        for (Path file : list(folder)) {
+        List<Path> files = list(folder);
+        for (Path file : files) {
             String name = file.getFileName().toString();
             Temp temp = Temp.parse(name);
             if (isChunkName(name) || (temp != null && temp.writerAlive())) {
                 return;
             }
         }
-        for (Path file : list(folder)) {
-            Files.deleteIfExists(file);
+        for (Path file : files) {
+            String name = file.getFileName().toString();
+            if (name.equals(OBJECT_FILE) || Temp.parse(name) != null) {
+                Files.deleteIfExists(file);
+            }
         }
         try {
             Files.deleteIfExists(folder);

@@ -64,6 +64,11 @@ import java.util.concurrent.atomic.LongAdder;
  * <h2>Reads</h2>
  * Reads take no lock: an index lookup, then a positional read from a pooled open channel. The first read of a chunk
  * in a process checks its whole content against its CRC32C; a bad chunk is logged, deleted and reported as a miss.
+ * Chunks this process put itself are not checked again: their bytes and CRC32C came from the caller, and a chunk
+ * torn on disk later is caught by the next process that opens the folder.
+ *
+ * <p>Reads and puts set a pending interrupt aside and restore it: Java closes a file channel when a thread using it
+ * is interrupted, which would close it for every thread sharing it.
  */
 public final class ChunkCache implements Closeable {
     private static final System.Logger LOG = System.getLogger(ChunkCache.class.getName());
@@ -153,6 +158,18 @@ public final class ChunkCache implements Closeable {
         if (offset < 0) {
             throw new IllegalArgumentException("negative offset " + offset + " in chunk " + key);
         }
+        // A pending interrupt would make the read close the channel that other threads share; set it aside.
+        boolean interrupted = Thread.interrupted();
+        try {
+            return readChunk(key, offset, dst);
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private int readChunk(ChunkKey key, long offset, ByteBuffer dst) {
         for (int attempt = 0; attempt < READ_ATTEMPTS && !closed; attempt++) {
             CachedChunk chunk = index.get(key);
             if (chunk == null && (chunk = discover(key)) == null) {
@@ -200,9 +217,18 @@ public final class ChunkCache implements Closeable {
     public boolean put(ChunkKey key, ByteBuffer bytes, int crc32c) {
         Objects.requireNonNull(key, "key is null");
         Objects.requireNonNull(bytes, "bytes is null");
-        if (closed) {
-            return false;
+        // As in read: a pending interrupt would close the channels; the caller finds it still set afterwards.
+        boolean interrupted = Thread.interrupted();
+        try {
+            return !closed && store(key, bytes, crc32c);
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
+    }
+
+    private boolean store(ChunkKey key, ByteBuffer bytes, int crc32c) {
         ByteBuffer data = bytes.duplicate();
         int length = data.remaining();
         long fileBytes = (long) length + ChunkFormat.TRAILER_BYTES;
@@ -213,10 +239,11 @@ public final class ChunkCache implements Closeable {
         }
         Path folder = layout.folderOf(key.objectId());
         String name = CacheLayout.chunkName(key.index());
-        Path temp;
+        Path temp = folder.resolve(CacheLayout.tempName(name, fileBytes));
         try {
-            temp = reserve(key.objectId(), folder, name, fileBytes);
+            reserve(key.objectId(), folder, temp, fileBytes);
         } catch (IOException e) {
+            abandon(temp, 0, e); // In case the file was made before the ledger failed.
             return storeFailed(key, e);
         }
         try {
@@ -254,6 +281,10 @@ public final class ChunkCache implements Closeable {
             return;
         }
         Path folder = layout.folderOf(objectId);
+        if (description.equals(CacheLayout.readDescription(folder))) {
+            described.put(objectId, description); // Written by an earlier or another process.
+            return;
+        }
         try {
             ledger.locked(state -> {
                 Files.createDirectories(folder);
@@ -539,8 +570,8 @@ public final class ChunkCache implements Closeable {
      * Reserves a chunk's bytes in the ledger, evicting if needed, and creates its empty temporary file, all under the
      * lock: from then on a rescan by any process counts the chunk at its final size.
      */
-    private Path reserve(String objectId, Path folder, String name, long fileBytes) throws IOException {
-        return ledger.locked(state -> {
+    private void reserve(String objectId, Path folder, Path temp, long fileBytes) throws IOException {
+        ledger.locked(state -> {
             if (state.usedBytes == Ledger.UNKNOWN) {
                 state.usedBytes = rescan(Long.MAX_VALUE, Long.MAX_VALUE);
             }
@@ -560,10 +591,9 @@ public final class ChunkCache implements Closeable {
                     CacheLayout.writeDescription(folder, description);
                 }
             }
-            Path temp = folder.resolve(CacheLayout.tempName(name, fileBytes));
             Files.createFile(temp);
             state.usedBytes += fileBytes;
-            return temp;
+            return null;
         });
     }
 
@@ -587,6 +617,12 @@ public final class ChunkCache implements Closeable {
             });
         } catch (IOException e) {
             cause.addSuppressed(e);
+            try {
+                // Without the ledger the bytes stay counted until the next rescan, but the file must not linger.
+                Files.deleteIfExists(temp);
+            } catch (IOException again) {
+                cause.addSuppressed(again);
+            }
         }
     }
 

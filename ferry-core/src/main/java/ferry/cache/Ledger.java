@@ -57,12 +57,23 @@ final class Ledger implements Closeable {
      * any channel on a file drops them all, so two caches on one folder in one JVM must share both.
      */
     private static final class Shared {
-        final FileChannel channel;
+        final Path file;
         final ReentrantLock lock = new ReentrantLock();
+        /** Replaced if an interrupt closed it (file channels close when a thread blocked on them is interrupted). */
+        FileChannel channel;
         int users;
 
-        Shared(FileChannel channel) {
-            this.channel = channel;
+        Shared(Path file) throws IOException {
+            this.file = file;
+            this.channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        }
+
+        /** The open channel; called with {@link #lock} held. */
+        FileChannel channel() throws IOException {
+            if (!channel.isOpen()) {
+                channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            }
+            return channel;
         }
     }
 
@@ -90,7 +101,7 @@ final class Ledger implements Closeable {
             Path key = file.toRealPath();
             Shared shared = OPEN.get(key);
             if (shared == null) {
-                shared = new Shared(FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE));
+                shared = new Shared(file);
                 OPEN.put(key, shared);
             }
             shared.users++;
@@ -98,15 +109,20 @@ final class Ledger implements Closeable {
         }
     }
 
-    /** Runs an action holding the folder's lock, and writes back the state it leaves (marked unknown if it failed). */
+    /**
+     * Runs an action holding the folder's lock, and writes back the state it leaves (marked unknown if it failed).
+     * A pending interrupt is set aside meanwhile: it would close the channel this JVM's caches share.
+     */
     <T> T locked(Action<T> action) throws IOException {
+        boolean interrupted = Thread.interrupted();
         shared.lock.lock();
         try {
             if (closed) {
                 throw new IOException("the chunk cache using " + file + " is closed");
             }
-            try (FileLock ignored = shared.channel.lock()) {
-                State state = read();
+            FileChannel channel = shared.channel();
+            try (FileLock ignored = lock(channel)) {
+                State state = read(channel);
                 T result;
                 try {
                     result = action.run(state);
@@ -114,24 +130,36 @@ final class Ledger implements Closeable {
                     // The action may have deleted or created files it did not get to count.
                     state.usedBytes = UNKNOWN;
                     try {
-                        write(state);
+                        write(channel, state);
                     } catch (IOException suppressed) {
                         e.addSuppressed(suppressed);
                     }
                     throw e;
                 }
-                write(state);
+                write(channel, state);
                 return result;
             }
         } finally {
             shared.lock.unlock();
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
-    private State read() throws IOException {
+    private FileLock lock(FileChannel channel) throws IOException {
+        try {
+            return channel.lock();
+        } catch (IOException e) {
+            throw new IOException("cannot lock cache ledger " + file + ": " + e.getMessage() + "; processes sharing "
+                    + "a cache folder lock this file, so put the cache on a local file system", e);
+        }
+    }
+
+    private State read(FileChannel channel) throws IOException {
         State state = new State();
         buffer.clear();
-        while (buffer.hasRemaining() && shared.channel.read(buffer, buffer.position()) >= 0) {
+        while (buffer.hasRemaining() && channel.read(buffer, buffer.position()) >= 0) {
             // Read the whole record, or as much as there is.
         }
         buffer.flip();
@@ -153,7 +181,7 @@ final class Ledger implements Closeable {
         return state;
     }
 
-    private void write(State state) throws IOException {
+    private void write(FileChannel channel, State state) throws IOException {
         buffer.clear();
         buffer.putLong(MAGIC).putLong(state.usedBytes);
         for (long counter : state.counters) {
@@ -163,7 +191,7 @@ final class Ledger implements Closeable {
         crc.update(buffer.slice(0, RECORD_BYTES - 8));
         buffer.putLong(crc.getValue()).flip();
         while (buffer.hasRemaining()) {
-            shared.channel.write(buffer, buffer.position());
+            channel.write(buffer, buffer.position());
         }
     }
 

@@ -22,6 +22,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.FutureTask;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -559,6 +560,31 @@ class ChunkCacheTest {
 
         assertThat(chunkBytes(dir())).isEqualTo(9_000);
         assertThat(cache.status().allTime().hits()).isZero();
+    }
+
+    @Test
+    void an_interrupted_thread_reads_and_puts_keeps_its_interrupt_and_leaves_the_cache_working() throws Exception {
+        ChunkCache cache = open(1 << 20);
+        putAll(cache, 0, 1);
+        assertThat(read(cache, key(0), DATA)).isNotNull();
+
+        Thread.currentThread().interrupt();
+        byte[] got = read(cache, key(0), DATA);
+        boolean putStored = put(cache, key(1), content(key(1), DATA));
+        boolean stillInterrupted = Thread.interrupted();
+
+        assertThat(got).isEqualTo(content(key(0), DATA));
+        assertThat(putStored).isTrue();
+        assertThat(stillInterrupted).isTrue();
+        FutureTask<Void> other = new FutureTask<>(() -> {
+            assertThat(read(cache, key(0), DATA)).as("the shared channel is still open").isNotNull();
+            assertThat(put(cache, key(2), content(key(2), DATA))).as("the ledger is still open").isTrue();
+            return null;
+        });
+        Thread.ofPlatform().start(other);
+        other.get();
+        assertThat(cache.status().thisProcess().misses()).isZero();
+        assertThat(cache.status().chunkCount()).isEqualTo(3);
     }
 
     @Test
