@@ -133,6 +133,11 @@ final class ChunkReader implements Closeable {
         dst.put(bytes, within, dst.remaining());
     }
 
+    /** Fetches the first chunk of an object that is likely to be opened soon, if a read-ahead slot is free. */
+    void prefetchStart(ObjectInfo object, String path) {
+        fetchAhead(open(object, path), 0);
+    }
+
     private void fetchAhead(OpenObject file, long index) {
         if (file.recent(index) != null || cache.contains(new ChunkKey(file.id, index))) {
             return;

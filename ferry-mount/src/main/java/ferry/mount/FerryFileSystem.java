@@ -33,6 +33,7 @@ final class FerryFileSystem implements FuseOperations {
 
     private final Namespace namespace;
     private final ChunkReader reader;
+    private final FolderReadAhead folderReadAhead;
     private final Errno errno;
     private final int uid;
     private final int gid;
@@ -43,6 +44,7 @@ final class FerryFileSystem implements FuseOperations {
     FerryFileSystem(Namespace namespace, ChunkReader reader, Errno errno, int uid, int gid) {
         this.namespace = namespace;
         this.reader = reader;
+        this.folderReadAhead = new FolderReadAhead(namespace, reader);
         this.errno = errno;
         this.uid = uid;
         this.gid = gid;
@@ -165,6 +167,7 @@ final class FerryFileSystem implements FuseOperations {
             long handle = handles.incrementAndGet();
             open.put(handle, reader.open(node.object(), path));
             fi.setFh(handle);
+            folderReadAhead.opened(path);
             return 0;
         } catch (IOException | RuntimeException e) {
             return failed("open", path, e);
