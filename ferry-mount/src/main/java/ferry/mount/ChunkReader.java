@@ -110,8 +110,8 @@ final class ChunkReader implements Closeable {
             dst.limit(limit);
         }
         long ahead = file.readAhead(offset, length, chunkSize, maxWindow);
-        for (long i = ahead >>> 32, last = ahead & 0xffffffffL; i <= last; i++) {
-            fetchAhead(file, i);
+        if (ahead != OpenObject.NONE) {
+            fetchAhead(file, ahead >>> 32, ahead & 0xffffffffL);
         }
         return length;
     }
@@ -135,20 +135,100 @@ final class ChunkReader implements Closeable {
 
     /** Fetches the first chunk of an object that is likely to be opened soon, if a read-ahead slot is free. */
     void prefetchStart(ObjectInfo object, String path) {
-        fetchAhead(open(object, path), 0);
+        fetchAhead(open(object, path), 0, 0);
     }
 
-    private void fetchAhead(OpenObject file, long index) {
-        if (file.recent(index) != null || cache.contains(new ChunkKey(file.id, index))) {
-            return;
+    /** The most chunks one read-ahead GET asks for. */
+    private static final int RUN = 8;
+
+    /**
+     * Fetches chunks {@code from..to} ahead of a reader: contiguous chunks not yet held go together in one GET of up
+     * to {@link #RUN} chunks (large requests for throughput, while the cache keeps chunk-sized entries and each chunk
+     * is served as soon as its bytes are in). Each GET takes a read-ahead slot; none free means try again later.
+     */
+    private void fetchAhead(OpenObject file, long from, long to) {
+        long first = from;
+        while (first <= to) {
+            if (held(file, first)) {
+                first++;
+                continue;
+            }
+            long last = first;
+            while (last < to && last + 1 - first < RUN && !held(file, last + 1)) {
+                last++;
+            }
+            if (!readAheadPermits.tryAcquire()) {
+                file.unschedule(first);
+                return;
+            }
+            fetchRun(file, first, last).whenComplete((done, failure) -> readAheadPermits.release());
+            first = last + 1;
         }
-        if (!readAheadPermits.tryAcquire()) {
-            file.unschedule(index);
-            return;
+    }
+
+    private boolean held(OpenObject file, long index) {
+        ChunkKey key = new ChunkKey(file.id, index);
+        return file.recent(index) != null || inFlight.containsKey(key) || cache.contains(key);
+    }
+
+    /** Claims chunks {@code first..last} (up to the first one someone else is fetching) and fetches them in one GET. */
+    private CompletableFuture<?> fetchRun(OpenObject file, long first, long last) {
+        int count = (int) (last - first + 1);
+        @SuppressWarnings("unchecked")
+        CompletableFuture<byte[]>[] claimed = new CompletableFuture[count];
+        int n = 0;
+        while (n < count) {
+            CompletableFuture<byte[]> mine = new CompletableFuture<>();
+            if (inFlight.putIfAbsent(new ChunkKey(file.id, first + n), mine) != null) {
+                break;
+            }
+            claimed[n] = mine;
+            file.remember(first + n, mine);
+            n++;
         }
-        CompletableFuture<byte[]> chunk = fetch(file, index);
-        chunk.whenComplete((bytes, failure) -> readAheadPermits.release());
-        file.remember(index, chunk);
+        if (n == 0) {
+            return CompletableFuture.completedFuture(null);
+        }
+        int claimedCount = n;
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        fetchers.execute(() -> {
+            try {
+                downloadRun(file, first, claimed, claimedCount);
+            } finally {
+                done.complete(null);
+            }
+        });
+        return done;
+    }
+
+    /** Fetches claimed chunks with one GET; chunks it could not get are fetched one by one, with retries. */
+    private void downloadRun(OpenObject file, long first, CompletableFuture<byte[]>[] chunks, int count) {
+        int next = 0;
+        long length = 0;
+        for (int i = 0; i < count; i++) {
+            length += chunkLength(file.object.size(), first + i);
+        }
+        try (ObjectInputStream in = store.openStream(file.object.location(), first * chunkSize, length)) {
+            checkVersion(file, in.info());
+            for (; next < count; next++) {
+                long index = first + next;
+                byte[] bytes = readChunk(file, in, index);
+                check(file, index, bytes);
+                finish(file, index, chunks[next], bytes);
+            }
+        } catch (ObjectChangedException | ObjectNotFoundException | ChecksumMismatchException e) {
+            for (; next < count; next++) {
+                fail(file, first + next, chunks[next], e);
+            }
+        } catch (IOException | RuntimeException e) {
+            for (; next < count; next++) { // the rest one by one, each with its own retries
+                try {
+                    finish(file, first + next, chunks[next], download(file, first + next));
+                } catch (Throwable failure) {
+                    fail(file, first + next, chunks[next], failure);
+                }
+            }
+        }
     }
 
     /** The one fetch of a chunk that every reader shares; it also stores the chunk in the cache. */
@@ -165,22 +245,31 @@ final class ChunkReader implements Closeable {
         }
         fetchers.execute(() -> {
             try {
-                byte[] bytes = download(file, index);
-                mine.complete(bytes);
-                if (described.add(file.id)) {
-                    cache.describe(file.id, file.object.location().toString(), file.object.size());
-                }
-                cache.put(key, ByteBuffer.wrap(bytes), crc(bytes));
-                if (corrupt.containsKey(file.id)) {
-                    cache.invalidate(file.id); // the whole-object check failed while this chunk was being stored
-                }
-                inFlight.remove(key, mine);
+                finish(file, index, mine, download(file, index));
             } catch (Throwable e) {
-                inFlight.remove(key, mine); // first, so that a reader woken by the failure can try again
-                mine.completeExceptionally(e);
+                fail(file, index, mine, e);
             }
         });
         return mine;
+    }
+
+    /** Serves a fetched chunk to its waiting readers, then stores it in the cache and ends its in-flight entry. */
+    private void finish(OpenObject file, long index, CompletableFuture<byte[]> chunk, byte[] bytes) {
+        ChunkKey key = new ChunkKey(file.id, index);
+        chunk.complete(bytes);
+        if (described.add(file.id)) {
+            cache.describe(file.id, file.object.location().toString(), file.object.size());
+        }
+        cache.put(key, ByteBuffer.wrap(bytes), crc(bytes));
+        if (corrupt.containsKey(file.id)) {
+            cache.invalidate(file.id); // the whole-object check failed while this chunk was being stored
+        }
+        inFlight.remove(key, chunk);
+    }
+
+    private void fail(OpenObject file, long index, CompletableFuture<byte[]> chunk, Throwable failure) {
+        inFlight.remove(new ChunkKey(file.id, index), chunk); // first, so that a reader woken by it can try again
+        chunk.completeExceptionally(failure);
     }
 
     /**
@@ -207,24 +296,14 @@ final class ChunkReader implements Closeable {
         return fetched;
     }
 
+    /** One chunk, with retries: a demand read, or what a failed run left. */
     private byte[] download(OpenObject file, long index) throws IOException, InterruptedException {
-        Location location = file.object.location();
-        int length = chunkLength(file.object.size(), index);
         IOException last = null;
         for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
-            try (ObjectInputStream in = store.openStream(location, index * chunkSize, length)) {
-                ObjectInfo now = in.info();
-                if (!now.etag().equals(file.object.etag()) || now.size() != file.object.size()) {
-                    throw new ObjectChangedException(location, file.object.etag(), now.etag());
-                }
-                if (file.expectedCrc < 0 && now.crc32c() != null) {
-                    file.expectedCrc = Long.parseLong(now.crc32c(), 16);
-                }
-                byte[] bytes = in.readNBytes(length);
-                if (bytes.length != length) {
-                    throw new StoreException(location, "read " + bytes.length + " of " + length + " bytes at "
-                            + index * chunkSize + " of " + location + ": the object is shorter than listed");
-                }
+            try (ObjectInputStream in = store.openStream(file.object.location(), index * chunkSize,
+                    chunkLength(file.object.size(), index))) {
+                checkVersion(file, in.info());
+                byte[] bytes = readChunk(file, in, index);
                 check(file, index, bytes);
                 return bytes;
             } catch (ObjectChangedException | ObjectNotFoundException | ChecksumMismatchException e) {
@@ -239,6 +318,27 @@ final class ChunkReader implements Closeable {
             }
         }
         throw last;
+    }
+
+    /** Every GET must read the version that was listed: never a mix of two versions' bytes. */
+    private static void checkVersion(OpenObject file, ObjectInfo now) throws ObjectChangedException {
+        if (!now.etag().equals(file.object.etag()) || now.size() != file.object.size()) {
+            throw new ObjectChangedException(file.object.location(), file.object.etag(), now.etag());
+        }
+        if (file.expectedCrc < 0 && now.crc32c() != null) {
+            file.expectedCrc = Long.parseLong(now.crc32c(), 16);
+        }
+    }
+
+    private byte[] readChunk(OpenObject file, ObjectInputStream in, long index) throws IOException {
+        int length = chunkLength(file.object.size(), index);
+        byte[] bytes = in.readNBytes(length);
+        if (bytes.length != length) {
+            throw new StoreException(file.object.location(), "read " + bytes.length + " of " + length
+                    + " bytes at " + index * chunkSize + " of " + file.object.location()
+                    + ": the object is shorter than listed");
+        }
+        return bytes;
     }
 
     /** Checks what can be checked of a chunk now; see the class comment. */
