@@ -212,9 +212,9 @@ final class ChunkReader implements Closeable {
             checkVersion(file, in.info());
             for (; next < count; next++) {
                 long index = first + next;
-                byte[] bytes = readChunk(file, in, index);
-                check(file, index, bytes);
-                finish(file, index, chunks[next], bytes);
+                Chunk chunk = readChunk(file, in, index);
+                check(file, index, chunk);
+                finish(file, index, chunks[next], chunk);
             }
         } catch (ObjectChangedException | ObjectNotFoundException | ChecksumMismatchException e) {
             for (; next < count; next++) {
@@ -254,17 +254,17 @@ final class ChunkReader implements Closeable {
     }
 
     /** Serves a fetched chunk to its waiting readers, then stores it in the cache and ends its in-flight entry. */
-    private void finish(OpenObject file, long index, CompletableFuture<byte[]> chunk, byte[] bytes) {
+    private void finish(OpenObject file, long index, CompletableFuture<byte[]> future, Chunk chunk) {
         ChunkKey key = new ChunkKey(file.id, index);
-        chunk.complete(bytes);
+        future.complete(chunk.bytes());
         if (described.add(file.id)) {
             cache.describe(file.id, file.object.location().toString(), file.object.size());
         }
-        cache.put(key, ByteBuffer.wrap(bytes), crc(bytes));
+        cache.put(key, ByteBuffer.wrap(chunk.bytes()), chunk.crc());
         if (corrupt.containsKey(file.id)) {
             cache.invalidate(file.id); // the whole-object check failed while this chunk was being stored
         }
-        inFlight.remove(key, chunk);
+        inFlight.remove(key, future);
     }
 
     private void fail(OpenObject file, long index, CompletableFuture<byte[]> chunk, Throwable failure) {
@@ -297,15 +297,15 @@ final class ChunkReader implements Closeable {
     }
 
     /** One chunk, with retries: a demand read, or what a failed run left. */
-    private byte[] download(OpenObject file, long index) throws IOException, InterruptedException {
+    private Chunk download(OpenObject file, long index) throws IOException, InterruptedException {
         IOException last = null;
         for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
             try (ObjectInputStream in = store.openStream(file.object.location(), index * chunkSize,
                     chunkLength(file.object.size(), index))) {
                 checkVersion(file, in.info());
-                byte[] bytes = readChunk(file, in, index);
-                check(file, index, bytes);
-                return bytes;
+                Chunk chunk = readChunk(file, in, index);
+                check(file, index, chunk);
+                return chunk;
             } catch (ObjectChangedException | ObjectNotFoundException | ChecksumMismatchException e) {
                 throw e;
             } catch (InterruptedIOException e) {
@@ -330,32 +330,36 @@ final class ChunkReader implements Closeable {
         }
     }
 
-    private byte[] readChunk(OpenObject file, ObjectInputStream in, long index) throws IOException {
+    /** A chunk's bytes and their CRC32C, computed once for the checks and the cache. */
+    private record Chunk(byte[] bytes, int crc) {}
+
+    private Chunk readChunk(OpenObject file, ObjectInputStream in, long index) throws IOException {
         int length = chunkLength(file.object.size(), index);
-        byte[] bytes = in.readNBytes(length);
-        if (bytes.length != length) {
-            throw new StoreException(file.object.location(), "read " + bytes.length + " of " + length
+        byte[] bytes = new byte[length];
+        int n = in.readNBytes(bytes, 0, length); // straight into the array, no intermediate buffers
+        if (n != length) {
+            throw new StoreException(file.object.location(), "read " + n + " of " + length
                     + " bytes at " + index * chunkSize + " of " + file.object.location()
                     + ": the object is shorter than listed");
         }
-        return bytes;
+        return new Chunk(bytes, crc(bytes));
     }
 
     /** Checks what can be checked of a chunk now; see the class comment. */
-    private void check(OpenObject file, long index, byte[] bytes) throws ChecksumMismatchException {
+    private void check(OpenObject file, long index, Chunk chunk) throws ChecksumMismatchException {
         if (file.expectedCrc < 0) {
             return; // the store keeps no CRC32C for this object: its ETag and size were checked
         }
         int expected = (int) file.expectedCrc;
         if (file.chunks == 1) {
-            int actual = crc(bytes);
+            int actual = chunk.crc();
             if (actual != expected) {
                 throw mismatch(file, actual);
             }
             return;
         }
         WholeObjectCheck whole = checks.computeIfAbsent(file.id, id -> new WholeObjectCheck(file.chunks));
-        Integer combined = whole.add(index, crc(bytes), chunkSize, file.object.size());
+        Integer combined = whole.add(index, chunk.crc(), chunkSize, file.object.size());
         if (combined != null) {
             checks.remove(file.id, whole);
             if (combined != expected) {
