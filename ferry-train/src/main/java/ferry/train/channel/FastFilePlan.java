@@ -56,38 +56,39 @@ public record FastFilePlan(String channel, Location source, Location prefix, Man
             throw new ChannelException(channel.name(), e.getMessage());
         }
         Location uri = source.uri();
+        String base = uri.asDirectory().toString();
+        List<Manifest.Entry> all = new ArrayList<>();
         if (!uri.isDirectory()) {
             try {
-                ObjectInfo single = store.stat(uri);
-                String base = uri.toString().substring(0, uri.toString().length() - uri.name().length());
-                return new FastFilePlan(channel.name(), uri, null,
-                        manifest(channel.name(), base, List.of(entry(uri.name(), single))), 1);
+                all.add(entry(uri.name(), store.stat(uri)));
+                base = uri.toString().substring(0, uri.toString().length() - uri.name().length());
             } catch (ObjectNotFoundException e) {
                 // not one object: a folder or prefix
             }
         }
         Location prefix = uri.asDirectory();
-        if (source.distribution() == S3Source.Distribution.FullyReplicated) {
+        if (all.isEmpty() && source.distribution() == S3Source.Distribution.FullyReplicated) {
             if (!store.list(prefix).hasNext()) {
                 throw noObjects(channel.name(), prefix);
             }
             return new FastFilePlan(channel.name(), uri, prefix, null, -1);
         }
-        List<Manifest.Entry> all = new ArrayList<>();
-        ObjectListing listing = store.list(prefix);
-        while (listing.hasNext()) {
-            ObjectInfo info = listing.next();
-            all.add(entry(prefix.relativize(info.location()), info));
+        if (all.isEmpty()) {
+            ObjectListing listing = store.list(prefix);
+            while (listing.hasNext()) {
+                ObjectInfo info = listing.next();
+                all.add(entry(prefix.relativize(info.location()), info));
+            }
         }
         if (all.isEmpty()) {
             throw noObjects(channel.name(), prefix);
         }
         all.sort(Comparator.comparing(Manifest.Entry::key)); // File mode's order, whatever the store's
-        List<Manifest.Entry> share = new ArrayList<>(
-                Sharding.share(all, hostIndex, hostCount, channel.shuffleSeed(), 0));
+        List<Manifest.Entry> share = source.distribution() == S3Source.Distribution.ShardedByS3Key
+                ? new ArrayList<>(Sharding.share(all, hostIndex, hostCount, channel.shuffleSeed(), 0))
+                : all;
         share.sort(Comparator.comparing(Manifest.Entry::key));
-        return new FastFilePlan(channel.name(), uri, null, manifest(channel.name(), prefix.toString(), share),
-                all.size());
+        return new FastFilePlan(channel.name(), uri, null, manifest(channel.name(), base, share), all.size());
     }
 
     /** The objects this host mounts, or -1 for a live prefix (not listed up front). */
