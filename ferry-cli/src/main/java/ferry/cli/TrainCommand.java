@@ -6,6 +6,7 @@ import ferry.train.JobRunner;
 import ferry.train.JobStore;
 import ferry.train.RequestParser;
 import ferry.train.TrainingRequest;
+import ferry.train.channel.FastFileMounts;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,7 +23,8 @@ import picocli.CommandLine.ParentCommand;
         description = {"Run a SageMaker training job on this machine, from a CreateTrainingJob request (JSON or YAML).",
                 "AlgorithmSpecification.Command names the process to run (it replaces the container image); the"
                         + " script sees /opt/ml and the SM_* environment as on SageMaker. File channels are staged"
-                        + " first, FileSystem channels are read in place; model/ becomes"
+                        + " first, FastFile channels are mounted and read on demand through the cache in"
+                        + " $FERRY_HOME/cache (as ferry mount), FileSystem channels are read in place; model/ becomes"
                         + " <S3OutputPath>/<job>/output/model.tar.gz.",
                 "Relative paths in the request start in its folder, where the process also starts; locations may use"
                         + " ${VAR} (${FERRY_HOME} is always known).",
@@ -91,7 +93,10 @@ final class TrainCommand implements Callable<Integer> {
         return new JobStore(ferry.home().resolve("jobs"), ferry.clock);
     }
 
-    /** Defaults, with FERRY_TRAIN_NAMESPACE=off to run without a private mount namespace. */
+    /**
+     * Defaults, with FERRY_TRAIN_NAMESPACE=off to run without a private mount namespace; FastFile channels read
+     * through the cache {@code ferry mount} and {@code ferry cache} use.
+     */
     static JobRunner.Options options(Ferry ferry) {
         String namespace = ferry.environment.getOrDefault("FERRY_TRAIN_NAMESPACE", "auto").toLowerCase(Locale.ROOT);
         Isolation.Mode mode = switch (namespace) {
@@ -100,7 +105,8 @@ final class TrainCommand implements Callable<Integer> {
             default -> throw new IllegalArgumentException("FERRY_TRAIN_NAMESPACE must be auto or off, was "
                     + namespace);
         };
-        return JobRunner.Options.DEFAULT.withIsolation(mode);
+        return JobRunner.Options.DEFAULT.withIsolation(mode)
+                .withCache(ferry.home().resolve("cache"), FastFileMounts.DEFAULT_CACHE_BUDGET);
     }
 
     static void printSummary(Ferry ferry, JobDescription job) {

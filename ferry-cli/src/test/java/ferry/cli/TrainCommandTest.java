@@ -260,21 +260,27 @@ class TrainCommandTest {
     }
 
     @Test
-    void the_demo_trains_in_file_and_filesystem_modes_and_prints_the_phases_side_by_side() {
+    void the_demo_trains_in_file_fastfile_and_filesystem_modes_and_prints_the_phases_side_by_side() {
         CliRun demo = ferry("demo", "--images", "40");
 
         assertThat(demo.exitCode).as(demo.toString()).isZero();
-        assertThat(demo.out).contains("trained ferry-demo-file: Completed").contains("trained ferry-demo-filesystem:"
-                + " Completed").contains("epoch 3/3").containsPattern("phase +File +FileSystem")
-                .containsPattern("Downloading +[0-9.]+ +[0-9.]+").contains("(waiting for data before training)");
-        JsonNode d;
-        try {
-            d = JSON.readTree(ferry("jobs", "describe", "ferry-demo-filesystem", "--json").out);
-        } catch (Exception e) {
-            throw new AssertionError(e);
+        assertThat(demo.out).contains("trained ferry-demo-file: Completed")
+                .contains("trained ferry-demo-fastfile: Completed")
+                .contains("trained ferry-demo-filesystem: Completed").contains("epoch 3/3")
+                .containsPattern("phase +File +FastFile +FileSystem")
+                .containsPattern("Downloading +[0-9.]+ +[0-9.]+ +[0-9.]+")
+                .contains("(waiting for data before training)");
+        for (String mode : List.of("FileSystem", "FastFile")) {
+            JsonNode d;
+            try {
+                d = JSON.readTree(ferry("jobs", "describe", "ferry-demo-" + mode.toLowerCase(java.util.Locale.ROOT),
+                        "--json").out);
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+            assertThat(d.get("Ferry").get("Channels").get(0).get("InputMode").asText()).isEqualTo(mode);
+            assertThat(d.get("Ferry").get("Channels").get(0).get("FilesDelivered").asLong()).isEqualTo(40);
         }
-        assertThat(d.get("Ferry").get("Channels").get(0).get("InputMode").asText()).isEqualTo("FileSystem");
-        assertThat(d.get("Ferry").get("Channels").get(0).get("FilesDelivered").asLong()).isEqualTo(40);
         assertThat(ferry("demo", "--images", "20").exitCode).as("a second demo replaces the first's jobs").isZero();
     }
 }

@@ -13,8 +13,11 @@ import java.util.concurrent.TimeUnit;
  * How the training process is started so that it sees its job folder at {@code /opt/ml} without touching anyone
  * else's view of the machine: in a private mount namespace ({@code unshare -m --propagation private}) where the
  * job folder is bound at {@code /opt/ml} and each FileSystem channel is bound at its {@code input/data/<channel>}
- * (read-only unless {@code rw}). The process leads its own process group ({@code setsid}) so that a stop reaches
- * every process it started.
+ * (read-only unless {@code rw}). The job folder is bound recursively ({@code --rbind}), so the FastFile channels
+ * Ferry mounted in it before the process started are at {@code /opt/ml/input/data/<channel>} too. The namespace
+ * holds copies of those mounts: the FUSE server stays in Ferry, and unmounting them after the process ends leaves
+ * nothing behind once the namespace is gone. The process leads its own process group ({@code setsid}) so that a
+ * stop reaches every process it started.
  *
  * <p>Where the machine allows no mount namespace (not root, and unprivileged user namespaces are off), the process
  * runs in the job folder's paths instead ({@code SM_*} point there), FileSystem channels are symbolic links and
@@ -58,7 +61,7 @@ public final class Isolation {
                 List.of("unshare", "-m", "--propagation", "private"),
                 List.of("unshare", "-r", "-m", "--propagation", "private"))) {
             List<String> command = new ArrayList<>(candidate);
-            command.addAll(List.of("sh", "-c", "mkdir -p /opt/ml && mount --bind \"$0\" /opt/ml && test -d /opt/ml/.",
+            command.addAll(List.of("sh", "-c", "mkdir -p /opt/ml && mount --rbind \"$0\" /opt/ml && test -d /opt/ml/.",
                     probeFolder.toString()));
             try {
                 Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
@@ -113,7 +116,7 @@ public final class Isolation {
             argv.addAll(command);
             return argv;
         }
-        StringBuilder script = new StringBuilder("set -e\nmkdir -p /opt/ml\nmount --bind ")
+        StringBuilder script = new StringBuilder("set -e\nmkdir -p /opt/ml\nmount --rbind ")
                 .append(quote(tree.root().toString())).append(" /opt/ml\n");
         for (Bind bind : binds) {
             Files.createDirectories(bind.target());

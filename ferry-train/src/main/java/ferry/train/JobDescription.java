@@ -164,6 +164,9 @@ public final class JobDescription {
         if (stats.inputMode().equals("File") && seconds > 0) {
             channel.put("BytesPerSecond", Math.round(stats.bytes() / seconds));
         }
+        if (stats.bytesFetched() != null) {
+            channel.put("BytesFetched", stats.bytesFetched());
+        }
     }
 
     synchronized void ferryField(String name, Object value) {

@@ -13,6 +13,9 @@ import ferry.train.channel.ChannelException;
 import ferry.train.channel.ChannelPlan;
 import ferry.train.channel.ChannelSpec;
 import ferry.train.channel.ChannelStats;
+import ferry.train.channel.FastFileChannel;
+import ferry.train.channel.FastFileMounts;
+import ferry.train.channel.FastFilePlan;
 import ferry.train.channel.FileChannel;
 import ferry.train.channel.FileSystemChannel;
 import ferry.train.channel.FileSystemSource;
@@ -40,10 +43,14 @@ import java.util.function.ToLongFunction;
 
 /**
  * Runs one training job on this machine, as SageMaker runs it on one instance: checks every location first
- * (preflight), lays out the job folder, stages File channels and restores checkpoints (Downloading), runs the
- * command with the SageMaker environment until it exits or is stopped (Training), then uploads checkpoints,
- * {@code model.tar.gz} and {@code output.tar.gz} (Uploading). Every change is written to the job's description,
- * every line of output to its log.
+ * (preflight), lays out the job folder, stages File channels, mounts FastFile channels and restores checkpoints
+ * (Downloading), runs the command with the SageMaker environment until it exits or is stopped (Training), unmounts
+ * the FastFile channels, then uploads checkpoints, {@code model.tar.gz} and {@code output.tar.gz} (Uploading).
+ * Every change is written to the job's description, every line of output to its log.
+ *
+ * <p>FastFile channels are served by this JVM while the process reads them. Nothing here waits on the process while
+ * holding anything the mount needs, and the mounts go away after the process whatever ends the job: success,
+ * failure, a stop, a failed step after mounting, or the JVM exiting.
  *
  * <p>MaxRuntimeInSeconds counts from the start of the process. When it passes, or {@code ferry jobs stop} asks,
  * the process group gets SIGTERM, then SIGKILL after the grace period; what the process saved is uploaded and the
@@ -64,6 +71,9 @@ public final class JobRunner {
      * @param isolation whether to try a private mount namespace
      * @param concurrency objects staged or uploaded at once
      * @param usableSpace free bytes of the file system holding a path (injected so tests can play a full disk)
+     * @param cacheDir the chunk cache FastFile channels read through, or {@code null} for the {@code cache} folder
+     *     beside the jobs folder ({@code $FERRY_HOME/cache}, where {@code ferry mount} keeps it too)
+     * @param cacheBudget the cache's byte budget
      */
     public record Options(
             List<String> hosts,
@@ -73,9 +83,12 @@ public final class JobRunner {
             Duration checkpointInterval,
             Isolation.Mode isolation,
             int concurrency,
-            ToLongFunction<Path> usableSpace) {
+            ToLongFunction<Path> usableSpace,
+            Path cacheDir,
+            long cacheBudget) {
         public static final Options DEFAULT = new Options(null, null, Duration.ofSeconds(120), Duration.ofSeconds(1),
-                Duration.ofSeconds(10), Isolation.Mode.AUTO, 32, JobRunner::usableSpace);
+                Duration.ofSeconds(10), Isolation.Mode.AUTO, 32, JobRunner::usableSpace, null,
+                FastFileMounts.DEFAULT_CACHE_BUDGET);
 
         public Options {
             Objects.requireNonNull(gracePeriod, "gracePeriod is null");
@@ -88,6 +101,9 @@ public final class JobRunner {
             }
             if (pollInterval.toMillis() < 1 || checkpointInterval.toMillis() < 1) {
                 throw new IllegalArgumentException("poll and checkpoint intervals must be at least 1 ms");
+            }
+            if (cacheBudget <= 0) {
+                throw new IllegalArgumentException("the FastFile cache budget must be positive, was " + cacheBudget);
             }
             if (concurrency < 1 || concurrency > 1024) {
                 throw new IllegalArgumentException("concurrency must be between 1 and 1024, was " + concurrency);
@@ -108,32 +124,37 @@ public final class JobRunner {
 
         public Options withHosts(List<String> hosts, String currentHost) {
             return new Options(hosts, currentHost, gracePeriod, pollInterval, checkpointInterval, isolation,
-                    concurrency, usableSpace);
+                    concurrency, usableSpace, cacheDir, cacheBudget);
         }
 
         public Options withGracePeriod(Duration gracePeriod) {
             return new Options(hosts, currentHost, gracePeriod, pollInterval, checkpointInterval, isolation,
-                    concurrency, usableSpace);
+                    concurrency, usableSpace, cacheDir, cacheBudget);
         }
 
         public Options withIntervals(Duration pollInterval, Duration checkpointInterval) {
             return new Options(hosts, currentHost, gracePeriod, pollInterval, checkpointInterval, isolation,
-                    concurrency, usableSpace);
+                    concurrency, usableSpace, cacheDir, cacheBudget);
         }
 
         public Options withIsolation(Isolation.Mode isolation) {
             return new Options(hosts, currentHost, gracePeriod, pollInterval, checkpointInterval, isolation,
-                    concurrency, usableSpace);
+                    concurrency, usableSpace, cacheDir, cacheBudget);
         }
 
         public Options withConcurrency(int concurrency) {
             return new Options(hosts, currentHost, gracePeriod, pollInterval, checkpointInterval, isolation,
-                    concurrency, usableSpace);
+                    concurrency, usableSpace, cacheDir, cacheBudget);
         }
 
         public Options withUsableSpace(ToLongFunction<Path> usableSpace) {
             return new Options(hosts, currentHost, gracePeriod, pollInterval, checkpointInterval, isolation,
-                    concurrency, usableSpace);
+                    concurrency, usableSpace, cacheDir, cacheBudget);
+        }
+
+        public Options withCache(Path cacheDir, long cacheBudget) {
+            return new Options(hosts, currentHost, gracePeriod, pollInterval, checkpointInterval, isolation,
+                    concurrency, usableSpace, cacheDir, cacheBudget);
         }
     }
 
@@ -158,8 +179,9 @@ public final class JobRunner {
         this.output = Objects.requireNonNull(output, "output is null");
     }
 
-    /** What preflight found: each File channel's plan and the checkpoints to restore. */
-    private record Plan(Map<String, ChannelPlan> channels, List<ObjectInfo> checkpoints, CheckpointSync sync) {}
+    /** What preflight found: each File and FastFile channel's plan and the checkpoints to restore. */
+    private record Plan(Map<String, ChannelPlan> channels, Map<String, FastFilePlan> fastFile,
+            List<ObjectInfo> checkpoints, CheckpointSync sync) {}
 
     /**
      * Runs the job to its end and returns its final description.
@@ -209,10 +231,20 @@ public final class JobRunner {
                     + ": install it or give its full path");
         }
         Map<String, ChannelPlan> plans = new LinkedHashMap<>();
+        Map<String, FastFilePlan> fastFile = new LinkedHashMap<>();
+        List<String> mounted = request.channels().stream().filter(ChannelSpec::isMounted).map(ChannelSpec::name)
+                .toList();
+        String fuseProblem = mounted.isEmpty() ? null : FastFileMounts.fuseProblem(environment);
+        if (fuseProblem != null) {
+            problems.add("channel" + (mounted.size() > 1 ? "s '" : " '") + String.join("', '", mounted) + "': "
+                    + fuseProblem);
+        }
         for (ChannelSpec channel : request.channels()) {
             try {
                 if (channel.source() instanceof FileSystemSource fileSystem) {
                     FileSystemChannel.check(channel.name(), fileSystem);
+                } else if (channel.isMounted()) {
+                    fastFile.put(channel.name(), FastFilePlan.of(channel, stores, hostIndex, hostCount));
                 } else {
                     plans.put(channel.name(), ChannelPlan.of(channel, stores, hostIndex, hostCount,
                             options.concurrency()));
@@ -254,7 +286,7 @@ public final class JobRunner {
         if (!problems.isEmpty()) {
             throw new PreflightException(request.name(), problems);
         }
-        return new Plan(plans, checkpoints, sync);
+        return new Plan(plans, fastFile, checkpoints, sync);
     }
 
     private void checkWritable(Location location, String field, List<String> problems) {
@@ -314,6 +346,9 @@ public final class JobRunner {
         private final List<String> hosts;
         private final String currentHost;
         private final Plan plan;
+        private final FastFileMounts mounts;
+        /** The training process while it runs, for the shutdown hooks. */
+        private volatile Process running;
 
         Run(TrainingRequest request, JobTree tree, JobDescription description, JobLog log, List<String> hosts,
                 String currentHost, Plan plan) {
@@ -324,6 +359,8 @@ public final class JobRunner {
             this.hosts = hosts;
             this.currentHost = currentHost;
             this.plan = plan;
+            Path cacheDir = options.cacheDir() != null ? options.cacheDir() : jobs.root().resolveSibling("cache");
+            this.mounts = new FastFileMounts(cacheDir, options.cacheBudget(), stores, environment, clock, log::note);
         }
 
         JobDescription run() throws IOException, InterruptedException {
@@ -348,12 +385,34 @@ public final class JobRunner {
             Files.write(tree.inputConfig().resolve("resourceconfig.json"),
                     JSON.writeValueAsBytes(env.resourceConfig()));
 
-            transition("Downloading", plan.channels().isEmpty() && plan.checkpoints().isEmpty()
-                    ? "No File channels or checkpoints to download" : "Downloading input data");
+            // FastFile channels stay mounted while the process runs; whatever ends the job, they are unmounted, and
+            // a JVM that exits (Ctrl-C on ferry train) unmounts them on its way out.
+            Thread unmountOnExit = Thread.ofPlatform().name("ferry-job-unmount").unstarted(this::unmountOnExit);
+            if (!plan.fastFile().isEmpty()) {
+                Runtime.getRuntime().addShutdownHook(unmountOnExit);
+            }
+            try {
+                return deliverTrainAndUpload(env, isolation);
+            } finally {
+                mounts.close();
+                if (!plan.fastFile().isEmpty()) {
+                    removeShutdownHook(unmountOnExit);
+                }
+            }
+        }
+
+        private JobDescription deliverTrainAndUpload(TrainingEnvironment env, Isolation isolation)
+                throws IOException, InterruptedException {
+            boolean nothingToCopy = plan.channels().isEmpty() && plan.checkpoints().isEmpty();
+            transition("Downloading", !nothingToCopy ? "Downloading input data"
+                    : plan.fastFile().isEmpty() ? "No File channels or checkpoints to download"
+                    : "Mounting FastFile channels; nothing to download");
             try {
                 download();
             } catch (IOException e) {
-                log.note("staging failed: " + e.getMessage());
+                log.note((plan.fastFile().isEmpty() ? "staging failed: " : "staging or mounting failed: ")
+                        + e.getMessage());
+                mounts.close(); // before the job's last line, which ends a follower's view of the log
                 return finish(JobDescription.FAILED, JobDescription.FAILED, "Training job failed while downloading"
                         + " its input", "ClientError: " + e.getMessage());
             }
@@ -371,6 +430,7 @@ public final class JobRunner {
             description.ferryField("Command", command);
             transition("Training", "Training in progress: " + String.join(" ", command));
             Outcome outcome = train(argv, env.variables());
+            mounts.close(); // the process is gone: nothing reads the channels any more
 
             transition("Uploading", "Uploading the generated model and output data");
             String failure = null;
@@ -398,6 +458,11 @@ public final class JobRunner {
 
         private void download() throws IOException, InterruptedException {
             for (ChannelSpec channel : request.channels()) {
+                FastFilePlan fastFile = plan.fastFile().get(channel.name());
+                if (fastFile != null) {
+                    mount(fastFile);
+                    continue;
+                }
                 ChannelPlan channelPlan = plan.channels().get(channel.name());
                 if (channelPlan == null) {
                     continue;
@@ -422,6 +487,41 @@ public final class JobRunner {
                         restored.bytes()));
                 log.note("restored " + restored.files() + " checkpoint file(s), " + restored.bytes() + " bytes from "
                         + plan.sync().uri() + " into " + plan.sync().folder());
+            }
+        }
+
+        private void mount(FastFilePlan fastFile) throws IOException {
+            FastFileChannel mounted = mounts.mount(fastFile, tree.channel(fastFile.channel()));
+            log.note(String.format(Locale.ROOT, "channel %s: mounted %s at %s in %.2f s (FastFile: files are read on"
+                    + " demand through the cache in %s)%s", fastFile.channel(), fastFile.source(),
+                    mounted.mountPoint(), mounted.elapsed().toMillis() / 1000.0, mounts.cacheDir(),
+                    fastFile.sharedItems() >= 0 && fastFile.sharedItems() < fastFile.totalItems()
+                            ? "; " + fastFile.sharedItems() + " of " + fastFile.totalItems() + " objects for "
+                                    + currentHost + ", ShardedByS3Key"
+                            : ""));
+        }
+
+        /**
+         * The shutdown hook's unmount: the hook that stops the process runs at the same time, so let the process end
+         * first (it is given at most the 10 s that hook waits), and then take its channels away.
+         */
+        private void unmountOnExit() {
+            Process process = running;
+            if (process != null) {
+                try {
+                    process.waitFor(15, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            mounts.close();
+        }
+
+        private void removeShutdownHook(Thread hook) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException e) {
+                // the JVM is shutting down: the hook is running
             }
         }
 
@@ -457,6 +557,18 @@ public final class JobRunner {
                     }, Thread::startVirtualThread));
                 }
             }
+            // A live prefix is listed beside the training, as a FileSystem folder is walked: the job never waits.
+            Map<FastFileChannel, CompletableFuture<FastFileChannel.Totals>> fastFileTotals = new LinkedHashMap<>();
+            for (FastFileChannel channel : mounts.channels()) {
+                fastFileTotals.put(channel, CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return channel.offered();
+                    } catch (IOException e) {
+                        log.note("channel " + channel.channel() + ": cannot list what it offers: " + e.getMessage());
+                        return new FastFileChannel.Totals(0, 0);
+                    }
+                }, Thread::startVirtualThread));
+            }
 
             Process process;
             try {
@@ -465,6 +577,7 @@ public final class JobRunner {
                 log.note("cannot start " + argv.getFirst() + ": " + e.getMessage());
                 return new Outcome(127, null);
             }
+            running = process;
             JobStore.writePid(tree.processPid(), process.toHandle());
             description.ferryField("ProcessId", process.pid());
             description.write(tree.description());
@@ -478,11 +591,7 @@ public final class JobRunner {
                 // Whatever the script left behind in its process group goes with it, as with a container.
                 Signals.group(process.pid(), "KILL");
                 reader.join(Duration.ofSeconds(10));
-                try {
-                    Runtime.getRuntime().removeShutdownHook(hook);
-                } catch (IllegalStateException e) {
-                    // the JVM is shutting down: the hook is running
-                }
+                removeShutdownHook(hook);
             }
             int exitCode = process.exitValue();
             log.note("the process exited with code " + exitCode + (exitCode > 128 && exitCode < 160
@@ -491,6 +600,12 @@ public final class JobRunner {
             for (CompletableFuture<ChannelStats> stats : fileSystemStats) {
                 description.addChannel(stats.join());
             }
+            fastFileTotals.forEach((channel, totals) -> {
+                ChannelStats stats = channel.stats(totals.join());
+                description.addChannel(stats);
+                log.note("channel " + stats.channel() + ": " + stats.bytesFetched() + " bytes fetched from "
+                        + stats.source() + " (the rest came from the cache or was not read)");
+            });
             return new Outcome(exitCode, stopCause);
         }
 
@@ -574,6 +689,7 @@ public final class JobRunner {
                 Thread.currentThread().interrupt();
             }
             Signals.group(process.pid(), "KILL");
+            mounts.close(); // after the process, so that it never reads a channel that is going away
             try {
                 description.finish(JobDescription.STOPPED, JobDescription.STOPPED,
                         "Training job stopped: ferry train was interrupted", null, clock.instant());

@@ -1,5 +1,6 @@
 package ferry.train;
 
+import ferry.train.channel.MountTable;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
@@ -152,7 +153,10 @@ public final class JobStore {
         return true;
     }
 
-    /** Removes a finished job's folder; a running job must be stopped first. */
+    /**
+     * Removes a finished job's folder; a running job must be stopped first. A FastFile channel still mounted in it
+     * (its runner was killed before it could unmount) is detached first, rather than walked into.
+     */
     public void delete(String id) throws IOException {
         Path folder = root.resolve(check(id));
         if (!Files.exists(folder)) {
@@ -162,6 +166,7 @@ public final class JobStore {
             throw new IllegalStateException("job '" + id + "' is still running: stop it first with: ferry jobs stop "
                     + id);
         }
+        MountTable.detachAllUnder(folder);
         Files.walkFileTree(folder, new SimpleFileVisitor<>() {
             @Override
             public FileVisitResult visitFile(Path file, BasicFileAttributes attributes) throws IOException {

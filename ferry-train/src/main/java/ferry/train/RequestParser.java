@@ -301,6 +301,7 @@ public final class RequestParser {
             if (modeText != null) {
                 mode = inputMode(modeText, path + ".InputMode");
             }
+            String modeField = modeText != null ? path + ".InputMode" : "AlgorithmSpecification.TrainingInputMode";
             String contentType = text(node, "ContentType", path + ".ContentType", false);
             String compression = oneOf(node, "CompressionType", path, "None", "None", "Gzip");
             if ("Gzip".equals(compression)) {
@@ -352,9 +353,20 @@ public final class RequestParser {
             if (source == null || name == null) {
                 return null;
             }
-            if (!mode.equals("File") && !mode.equals("FileSystem")) {
+            if (mode.equals(ChannelSpec.FAST_FILE) && source instanceof S3Source s3Source
+                    && s3Source.dataType() != S3Source.DataType.S3Prefix) {
+                // SageMaker mounts prefixes only: a manifest's objects may live anywhere, so there is no one tree.
+                problem(path + ": InputMode FastFile (from " + modeField + ") works only with S3DataType S3Prefix,"
+                        + " as on SageMaker, not " + s3Source.dataType() + ": set \"InputMode\": \"File\" on channel '"
+                        + name + "' to stage the objects the manifest lists, or point S3Uri at a prefix with"
+                        + " \"S3DataType\": \"S3Prefix\"");
+                return null;
+            }
+            if (!mode.equals(ChannelSpec.FILE) && !mode.equals(ChannelSpec.FAST_FILE)
+                    && !mode.equals(ChannelSpec.FILE_SYSTEM)) {
                 problem(path + ".InputMode " + mode + " is not supported by ferry train yet: use File (staged to"
-                        + " local disk), or a FileSystemDataSource to read a folder in place");
+                        + " local disk), FastFile (mounted and read on demand), or a FileSystemDataSource to read a"
+                        + " folder in place");
                 return null;
             }
             return new ChannelSpec(name, mode, contentType, compression, wrapper, seed, source);
@@ -418,8 +430,8 @@ public final class RequestParser {
                     return known;
                 }
             }
-            problem(path + " '" + mode + "' is not an input mode: use File (FastFile and Pipe are SageMaker's other"
-                    + " modes)");
+            problem(path + " '" + mode + "' is not an input mode: use File or FastFile (Pipe is SageMaker's other"
+                    + " mode)");
             return "File";
         }
 

@@ -53,7 +53,7 @@ public final class TrainingEnvironment {
             if (channel.contentType() != null) {
                 entry.put("ContentType", channel.contentType());
             }
-            entry.put("TrainingInputMode", "File");
+            entry.put("TrainingInputMode", channel.trainingInputMode());
             entry.put("S3DistributionType", channel.source() instanceof S3Source s3
                     ? s3.distribution().name() : S3Source.Distribution.FullyReplicated.name());
             entry.put("RecordWrapperType", channel.recordWrapperType());

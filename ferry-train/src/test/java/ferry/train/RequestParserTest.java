@@ -2,6 +2,7 @@ package ferry.train;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import ferry.store.Location;
 import ferry.train.channel.ChannelSpec;
@@ -163,12 +164,13 @@ class RequestParserTest {
                         + " starting with a letter or digit",
                 "AlgorithmSpecification.Command is missing: Ferry runs a local process instead of the image"
                         + " 'my-image:latest'; add \"Command\": [\"python3\", \"train.py\"]",
-                "AlgorithmSpecification.TrainingInputMode 'Stream' is not an input mode: use File (FastFile and"
-                        + " Pipe are SageMaker's other modes)",
+                "AlgorithmSpecification.TrainingInputMode 'Stream' is not an input mode: use File or FastFile"
+                        + " (Pipe is SageMaker's other mode)",
                 "HyperParameters.layers must be a string (SageMaker passes every value as a string): write it in"
                         + " quotes",
                 "InputDataConfig[0] (channel 'train').InputMode Pipe is not supported by ferry train yet: use File"
-                        + " (staged to local disk), or a FileSystemDataSource to read a folder in place",
+                        + " (staged to local disk), FastFile (mounted and read on demand), or a FileSystemDataSource"
+                        + " to read a folder in place",
                 "InputDataConfig[1].ChannelName 'TRAIN' is used twice (names are compared without case, as"
                         + " SM_CHANNEL_TRAIN must be unique): rename one",
                 "InputDataConfig[1] (channel 'TRAIN').DataSource.S3DataSource.S3Uri: unsupported scheme 'gs' in"
@@ -216,6 +218,71 @@ class RequestParserTest {
                 "InputDataConfig": [{"ChannelName": "fs", "InputMode": "FastFile", "DataSource":
                   {"FileSystemDataSource": {"DirectoryPath": "/x"}}}]""")))
                 .hasMessageContaining("InputMode must be File for a FileSystemDataSource");
+    }
+
+    @Test
+    void fast_file_is_taken_per_channel_or_as_the_default_and_reported_as_sagemaker_reports_it() {
+        TrainingRequest request = parse("""
+                {"TrainingJobName": "job-1",
+                 "AlgorithmSpecification": {"Command": ["python3", "train.py"], "TrainingInputMode": "FastFile"},
+                 "OutputDataConfig": {"S3OutputPath": "s3://bucket/out"},
+                 "InputDataConfig": [
+                   {"ChannelName": "train", "DataSource": {"S3DataSource": {"S3Uri": "s3://b/train/",
+                     "S3DataDistributionType": "ShardedByS3Key"}}},
+                   {"ChannelName": "test", "InputMode": "File", "DataSource": {"S3DataSource":
+                     {"S3Uri": "s3://b/test/"}}},
+                   {"ChannelName": "local", "InputMode": "fastfile", "DataSource": {"S3DataSource":
+                     {"S3Uri": "file:///data/local/"}}},
+                   {"ChannelName": "fs", "DataSource": {"FileSystemDataSource": {"DirectoryPath": "/fsx/x"}}}
+                 ]}
+                """);
+
+        List<ChannelSpec> channels = request.channels();
+        assertThat(channels).extracting(ChannelSpec::inputMode)
+                .containsExactly("FastFile", "File", "FastFile", "FileSystem");
+        assertThat(channels).extracting(ChannelSpec::isMounted).containsExactly(true, false, true, false);
+        assertThat(channels).extracting(ChannelSpec::isStaged).containsExactly(false, true, false, false);
+        TrainingEnvironment env = new TrainingEnvironment(request, List.of("algo-1"), "algo-1", Path.of("/opt/ml"),
+                2, 0);
+        assertThat(env.inputDataConfig().get("train").get("TrainingInputMode").asText()).isEqualTo("FastFile");
+        assertThat(env.inputDataConfig().get("train").get("S3DistributionType").asText())
+                .isEqualTo("ShardedByS3Key");
+        assertThat(env.inputDataConfig().get("test").get("TrainingInputMode").asText()).isEqualTo("File");
+        assertThat(env.inputDataConfig().get("local").get("TrainingInputMode").asText()).isEqualTo("FastFile");
+        assertThat(env.inputDataConfig().get("fs").get("TrainingInputMode").asText()).isEqualTo("File");
+        assertThat(env.variables().get("SM_INPUT_DATA_CONFIG"))
+                .contains("\"train\":{\"TrainingInputMode\":\"FastFile\"");
+    }
+
+    @Test
+    void fast_file_with_a_manifest_is_refused_naming_the_channel_and_the_fix() {
+        InvalidRequestException e = (InvalidRequestException) catchThrowable(() -> parse(minimal("""
+                "InputDataConfig": [
+                  {"ChannelName": "train", "InputMode": "FastFile", "DataSource": {"S3DataSource":
+                    {"S3Uri": "s3://b/train.manifest", "S3DataType": "ManifestFile"}}},
+                  {"ChannelName": "labels", "InputMode": "FastFile", "DataSource": {"S3DataSource":
+                    {"S3Uri": "s3://b/labels.jsonl", "S3DataType": "AugmentedManifestFile",
+                     "AttributeNames": ["source-ref"]}}}]""")));
+
+        assertThat(e.problems()).containsExactly(
+                "InputDataConfig[0] (channel 'train'): InputMode FastFile (from InputDataConfig[0] (channel"
+                        + " 'train').InputMode) works only with S3DataType S3Prefix, as on SageMaker, not ManifestFile:"
+                        + " set \"InputMode\": \"File\" on channel 'train' to stage the objects the manifest lists, or"
+                        + " point S3Uri at a prefix with \"S3DataType\": \"S3Prefix\"",
+                "InputDataConfig[1] (channel 'labels'): InputMode FastFile (from InputDataConfig[1] (channel"
+                        + " 'labels').InputMode) works only with S3DataType S3Prefix, as on SageMaker, not"
+                        + " AugmentedManifestFile: set \"InputMode\": \"File\" on channel 'labels' to stage the"
+                        + " objects the manifest lists, or point S3Uri at a prefix with \"S3DataType\": \"S3Prefix\"");
+        assertThatThrownBy(() -> parse("""
+                {"TrainingJobName": "job-1",
+                 "AlgorithmSpecification": {"Command": ["python3", "train.py"], "TrainingInputMode": "FastFile"},
+                 "OutputDataConfig": {"S3OutputPath": "s3://bucket/out"},
+                 "InputDataConfig": [{"ChannelName": "train", "DataSource": {"S3DataSource":
+                   {"S3Uri": "s3://b/train.manifest", "S3DataType": "ManifestFile"}}}]}
+                """))
+                .hasMessageContaining("InputMode FastFile (from AlgorithmSpecification.TrainingInputMode) works only"
+                        + " with S3DataType S3Prefix")
+                .hasMessageContaining("set \"InputMode\": \"File\" on channel 'train'");
     }
 
     @Test

@@ -57,7 +57,7 @@ final class TrainFixture implements AutoCloseable {
         this.stores = Stores.fromEnvironment(environment);
         this.jobs = new JobStore(home.resolve("jobs"), Clock.systemUTC());
         for (String script : List.of("train_env.py", "train_optml.py", "fail.py", "fail_silently.py",
-                "long_running.py", "checkpoint.py", "write_channel.py", "list_files.py")) {
+                "long_running.py", "checkpoint.py", "write_channel.py", "list_files.py", "fastfile_read.py")) {
             try (InputStream in = TrainFixture.class.getResourceAsStream("/scripts/" + script)) {
                 Files.copy(in, work.resolve(script));
             }

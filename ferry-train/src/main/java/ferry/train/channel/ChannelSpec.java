@@ -6,10 +6,10 @@ import java.util.Objects;
  * One channel of a training request, as read and checked from {@code InputDataConfig[]}.
  *
  * @param name the channel's name ({@code train}); its folder is {@code input/data/<name>}
- * @param inputMode {@code File} for S3 sources, {@code File} or {@code FileSystem} for a file-system source (a
- *     file-system source is always used in place, whatever the mode says)
+ * @param inputMode {@code File} (staged) or {@code FastFile} (mounted) for an S3 source; {@code FileSystem} for a
+ *     file-system source, which is always used in place
  * @param contentType the MIME type given, or {@code null}
- * @param compressionType {@code None} (File mode has no decompression)
+ * @param compressionType {@code None} (File and FastFile modes have no decompression)
  * @param recordWrapperType {@code None} or {@code RecordIO} (passed on to the script in inputdataconfig.json)
  * @param shuffleSeed {@code ShuffleConfig.Seed}, or {@code null} without shuffling
  * @param source where the data comes from
@@ -28,9 +28,26 @@ public record ChannelSpec(
         Objects.requireNonNull(source, "source is null");
     }
 
+    public static final String FILE = "File";
+    public static final String FAST_FILE = "FastFile";
+    public static final String FILE_SYSTEM = "FileSystem";
+
     /** True when the channel is copied to local disk before the process starts. */
     public boolean isStaged() {
-        return source instanceof S3Source;
+        return source instanceof S3Source && inputMode.equals(FILE);
+    }
+
+    /** True when the channel is mounted (FUSE) for the life of the job and read on demand. */
+    public boolean isMounted() {
+        return source instanceof S3Source && inputMode.equals(FAST_FILE);
+    }
+
+    /**
+     * The mode the training toolkit reports in {@code inputdataconfig.json}: {@code FastFile} for a mounted channel,
+     * {@code File} otherwise (SageMaker reports a file-system channel as File too).
+     */
+    public String trainingInputMode() {
+        return isMounted() ? FAST_FILE : FILE;
     }
 
     /** Where a channel's data comes from. */
