@@ -162,6 +162,13 @@ final class S3Errors {
                 + " answered " + answer, e);
     }
 
+    /** The CRT HTTP client reports connection failures by message, not by exception type. */
+    private static boolean isUnreachable(String message) {
+        String lower = String.valueOf(message).toLowerCase(Locale.ROOT);
+        return lower.contains("connection refused") || lower.contains("host name") || lower.contains("dns")
+                || lower.contains("no route to host") || lower.contains("network is unreachable");
+    }
+
     private static boolean mentionsChecksums(String text) {
         String lower = text.toLowerCase(Locale.ROOT);
         return lower.contains("checksum") || lower.contains("trailer") || lower.contains("content-sha256")
@@ -172,7 +179,8 @@ final class S3Errors {
         String target = where(location);
         String endpoint = config.endpointText();
         if (causedBy(t, ConnectException.class) || causedBy(t, UnknownHostException.class)
-                || causedBy(t, UnresolvedAddressException.class) || causedBy(t, NoRouteToHostException.class)) {
+                || causedBy(t, UnresolvedAddressException.class) || causedBy(t, NoRouteToHostException.class)
+                || isUnreachable(rootMessage(t))) {
             return new StoreException(location, "cannot reach S3 endpoint " + endpoint
                     + ": check AWS_ENDPOINT_URL and that the server is running (while trying to " + action + " "
                     + target + ": " + rootMessage(t) + ")", t);
