@@ -8,10 +8,11 @@
 #                  are shared by all scripts under $work
 
 # ---- knobs -------------------------------------------------------------------------------------------------
-# common_knobs DIRECTIONS: reads the BENCH_* variables (bench/README.md); DIRECTIONS are the script's directions,
-# the default of BENCH_DIRECTIONS and all it accepts.
+# common_knobs DIRECTIONS [WORKLOADS [TOOLS]]: reads the BENCH_* variables (bench/README.md); DIRECTIONS, WORKLOADS
+# and TOOLS are the script's directions, workloads and tools: the defaults of BENCH_DIRECTIONS, BENCH_WORKLOADS and
+# BENCH_TOOLS and all they accept (workloads "large small" and tools "ferry aws rclone" unless given).
 common_knobs() {
-  local all_directions=$1 knob w d t
+  local all_directions=$1 all_workloads=${2:-large small} all_tools=${3:-ferry aws rclone} knob w d t
   large_files=${BENCH_LARGE_FILES:-8}
   large_mb=${BENCH_LARGE_MB:-128}
   small_files=${BENCH_SMALL_FILES:-20000}
@@ -19,9 +20,9 @@ common_knobs() {
   repeat=${BENCH_REPEAT:-3}
   work=${BENCH_WORK:-$root/bench/work}
   out_file=${BENCH_OUT:-}
-  workloads=${BENCH_WORKLOADS:-large small}
+  workloads=${BENCH_WORKLOADS:-$all_workloads}
   directions=${BENCH_DIRECTIONS:-$all_directions}
-  tools=${BENCH_TOOLS:-ferry aws rclone}
+  tools=${BENCH_TOOLS:-$all_tools}
   run_timeout=${BENCH_TIMEOUT:-1800}
   keep_data=${BENCH_KEEP_DATA:-1}
   ferry_snapshot=${BENCH_FERRY_SNAPSHOT:-1}
@@ -36,11 +37,13 @@ common_knobs() {
   for knob in large_files large_mb small_files small_kb repeat run_timeout; do
     [[ ${!knob} =~ ^[1-9][0-9]*$ ]] || bench_die "$knob must be a positive integer, got '${!knob}' (see bench/README.md)"
   done
-  for w in $workloads; do [[ $w == large || $w == small ]] || bench_die "BENCH_WORKLOADS: unknown workload '$w' (large, small)"; done
+  for w in $workloads; do
+    [[ " $all_workloads " == *" $w "* ]] || bench_die "BENCH_WORKLOADS: unknown workload '$w' (${all_workloads// /, })"
+  done
   for d in $directions; do
     [[ " $all_directions " == *" $d "* ]] || bench_die "BENCH_DIRECTIONS: unknown direction '$d' (${all_directions// /, })"
   done
-  for t in $tools; do [[ $t == ferry || $t == aws || $t == rclone ]] || bench_die "BENCH_TOOLS: unknown tool '$t' (ferry, aws, rclone)"; done
+  for t in $tools; do [[ " $all_tools " == *" $t "* ]] || bench_die "BENCH_TOOLS: unknown tool '$t' (${all_tools// /, })"; done
   [[ $work == /* ]] || work="$PWD/$work"
   [ "$(id -u)" -eq 0 ] || bench_log "warning: not root: cannot install packages or drop the page cache"
 
@@ -54,6 +57,9 @@ common_knobs() {
 
 # ---- the work folder ---------------------------------------------------------------------------------------
 # common_prepare: the folders, a lock (one benchmark at a time: two would measure each other), and the cleanup at exit.
+# A script that sets keep_s3=1 keeps the server's objects between runs (it manages them itself; BENCH_KEEP_DATA=0
+# still deletes them at exit). A script may add functions to cleanup_hooks: they run first at exit, while the server
+# is still up (mount.sh unmounts there).
 common_prepare() {
   run_dir=${run_dir:-$work}
   data="$work/data"             # generated data sets, kept between runs (BENCH_KEEP_DATA=0 deletes them at exit)
@@ -63,7 +69,8 @@ common_prepare() {
   results="$run_dir/results.tsv"
   summary="$run_dir/summary.tsv"
   server_pid=
-  cleanup_paths+=("$s3dir" "$scratch" "$run_dir/warmup")
+  cleanup_paths+=("$scratch" "$run_dir/warmup")
+  if [ "${keep_s3:-0}" != 1 ] || [ "$keep_data" != 1 ]; then cleanup_paths+=("$s3dir"); fi
 
   mkdir -p "$work" "$run_dir" "$logs"
   exec {bench_lock_fd}>"$work/.lock"
@@ -71,13 +78,15 @@ common_prepare() {
   trap common_cleanup EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
-  rm -rf "$s3dir" "$scratch" "$logs"/*
+  [ "${keep_s3:-0}" = 1 ] || rm -rf "$s3dir"
+  rm -rf "$scratch" "$logs"/*
   mkdir -p "$s3dir" "$scratch" "$data"
 }
 
 common_cleanup() {
-  local rc=$?
+  local rc=$? hook
   trap - EXIT INT TERM
+  for hook in "${cleanup_hooks[@]}"; do "$hook" || true; done
   if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
     kill "$server_pid" 2>/dev/null || true
     for _ in $(seq 1 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.2; done
@@ -91,16 +100,29 @@ common_cleanup() {
 
 # ---- the machine, the tools, the build ---------------------------------------------------------------------
 # common_tools: prints the heading and the machine, installs the peers, builds and freezes Ferry, builds the server.
+# awscli is installed, and Ferry built, only when aws and ferry are among the tools (rclone always: scripts seed with it).
 common_tools() {
   machine=$(bench_machine)
   echo "# bench/$bench_script $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   printf '%s\n' "$machine"
 
   bench_apt_install rclone /usr/bin/rclone
-  bench_apt_install awscli "$aws_cli"
+  [[ " $tools " != *" aws "* ]] || bench_apt_install awscli "$aws_cli"
   command -v timeout >/dev/null || bench_die "timeout (coreutils) is missing"
   bench_can_drop_caches || bench_log "warning: cannot drop the page cache (not root?): runs may read from memory"
 
+  ferry_cmd=false ferry_version="ferry not run"
+  [[ " $tools " != *" ferry "* ]] || common_build_ferry
+  common_build_server
+  . "$root/.mvn/jdk.sh"   # sets JAVA_HOME to a JDK 25
+  java_version=$("$JAVA_HOME/bin/java" -version 2>&1 | sed -n 1p)
+  aws_version="aws not run"
+  [[ " $tools " != *" aws "* ]] || aws_version=$("$aws_cli" --version 2>&1 | sed -n 1p)
+  rclone_version=$(env -u AWS_CA_BUNDLE rclone version 2>/dev/null | sed -n 1p)
+}
+
+# common_build_ferry: builds Ferry with ./ferry --version and freezes a copy of the distribution (BENCH_FERRY_SNAPSHOT).
+common_build_ferry() {
   bench_log "building Ferry (./ferry --version builds the distribution on first use)"
   (cd "$root" && ./ferry --version) >"$logs/ferry-build.log" 2>&1 ||
     { tail -n 40 "$logs/ferry-build.log" >&2; bench_die "./ferry --version failed (log above, and $logs/ferry-build.log)"; }
@@ -121,7 +143,10 @@ common_tools() {
     ferry_cmd="$dist/ferry"
     "$ferry_cmd" --version >/dev/null 2>&1 || bench_die "the frozen copy of Ferry in $dist does not start"
   fi
+}
 
+# common_build_server: builds ferry-testing (the S3 server) and copies its classpath under $work, unless up to date.
+common_build_server() {
   # The server's build is skipped when nothing it is made from changed since the last run (BENCH_REBUILD=1 forces
   # it, BENCH_REBUILD=never skips it whenever a build is there). It installs nothing into ~/.m2: the module's jar
   # and every jar of its classpath are copied to $work/server-lib, so that no build of this or another tree can
@@ -154,11 +179,6 @@ common_tools() {
     (IFS=:; printf '%s\n' "${classpath[*]}") >"$server_stamp"
     rm -f "$server_stamp.tmp"
   fi
-
-  . "$root/.mvn/jdk.sh"   # sets JAVA_HOME to a JDK 25
-  java_version=$("$JAVA_HOME/bin/java" -version 2>&1 | sed -n 1p)
-  aws_version=$("$aws_cli" --version 2>&1 | sed -n 1p)
-  rclone_version=$(env -u AWS_CA_BUNDLE rclone version 2>/dev/null | sed -n 1p)
 }
 
 # ---- the S3 server and how each tool reaches it ------------------------------------------------------------
