@@ -67,8 +67,9 @@ final class FerryFileSystem implements FuseOperations {
     @Override
     public void init(FuseConnInfo conn, FuseConfig config) {
         if ((conn.capable() & FuseConnInfo.FUSE_CAP_READDIRPLUS) != 0) {
-            // ls -l gets every child's attributes with the listing instead of one lookup per file
-            conn.setWant(conn.want() | FuseConnInfo.FUSE_CAP_READDIRPLUS);
+            // ls -l gets every child's attributes with the listing instead of one lookup per file; always, not
+            // only when the kernel guesses that the reader will stat (READDIRPLUS_AUTO)
+            conn.setWant((conn.want() | FuseConnInfo.FUSE_CAP_READDIRPLUS) & ~FuseConnInfo.FUSE_CAP_READDIRPLUS_AUTO);
         }
     }
 
@@ -137,11 +138,18 @@ final class FerryFileSystem implements FuseOperations {
             }
             boolean plus = (flags & FUSE_READDIR_PLUS) != 0;
             int fillFlags = plus ? DirFiller.FUSE_FILL_DIR_PLUS : 0;
-            filler.fill(".", stat -> {}, 0, 0);
-            filler.fill("..", stat -> {}, 0, 0);
-            for (Node child : children) {
-                if (filler.fill(child.name(), plus ? stat -> fill(stat, child) : stat -> {}, 0, fillFlags) != 0) {
-                    return -errno.enomem();
+            // Each entry carries the offset of the next, so libfuse hands entries (and their attributes, for
+            // readdirplus) to the kernel as they come and asks again from an offset when its buffer is full.
+            if (offset < 1 && filler.fill(".", stat -> {}, 1, 0) != 0) {
+                return 0;
+            }
+            if (offset < 2 && filler.fill("..", stat -> {}, 2, 0) != 0) {
+                return 0;
+            }
+            for (int i = (int) Math.max(0, offset - 2); i < children.size(); i++) {
+                Node child = children.get(i);
+                if (filler.fill(child.name(), plus ? stat -> fill(stat, child) : stat -> {}, i + 3, fillFlags) != 0) {
+                    return 0; // the buffer is full: the kernel asks again from this entry's offset
                 }
             }
             return 0;
