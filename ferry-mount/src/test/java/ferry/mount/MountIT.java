@@ -257,4 +257,24 @@ class MountIT {
                 .isInstanceOf(IOException.class).hasMessageContaining("already mounted");
         assertThat(Files.readString(root.resolve("a.txt"))).isEqualTo("a");
     }
+
+    @Test
+    void a_folder_too_large_for_one_readdir_buffer_lists_every_entry_once_with_its_size() throws IOException {
+        List<Manifest.Entry> entries = new java.util.ArrayList<>();
+        for (int i = 0; i < 3000; i++) {
+            entries.add(new Manifest.Entry("many/a-rather-long-file-name-to-fill-buffers-" + i + ".jpg", i, null, null,
+                    "etag", java.time.Instant.EPOCH));
+        }
+        Manifest manifest = new Manifest(Manifest.FORMAT, "many", 1, prefix.toString(), java.time.Instant.EPOCH, null,
+                null, entries);
+        mount = Mount.dataset(s3, manifest, folder.resolve("mnt"), cache, MountOptions.DEFAULTS, Map.of());
+
+        List<Path> listed;
+        try (Stream<Path> children = Files.list(mount.mountPoint().resolve("many"))) {
+            listed = children.toList();
+        }
+        assertThat(listed).hasSize(3000).doesNotHaveDuplicates();
+        assertThat(Files.size(mount.mountPoint().resolve("many/a-rather-long-file-name-to-fill-buffers-2999.jpg")))
+                .isEqualTo(2999);
+    }
 }
