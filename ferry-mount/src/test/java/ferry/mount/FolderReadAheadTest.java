@@ -43,7 +43,8 @@ class FolderReadAheadTest {
                 .toString(), Instant.EPOCH, null, null, entries);
         store = new CountingStore(local);
         cache = ChunkCache.open(folder.resolve("cache"), 1L << 30);
-        reader = new ChunkReader(store, cache, 1 << 20, 4, 16);
+        // read-ahead slots for all 17 fetches: one still held by a finished-but-unreleased fetch must not skip file 018
+        reader = new ChunkReader(store, cache, 1 << 20, 4, 32);
         readAhead = new FolderReadAhead(new DatasetNamespace(manifest), reader);
     }
 
