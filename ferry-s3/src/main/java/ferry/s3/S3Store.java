@@ -35,6 +35,7 @@ import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.SdkResponse;
 import software.amazon.awssdk.core.async.AsyncResponseTransformer;
+import software.amazon.awssdk.core.client.config.SdkAdvancedAsyncClientOption;
 import software.amazon.awssdk.endpoints.Endpoint;
 import software.amazon.awssdk.profiles.ProfileFile;
 import software.amazon.awssdk.http.crt.AwsCrtAsyncHttpClient;
@@ -122,6 +123,10 @@ final class S3Store implements ObjectStore {
                 .responseChecksumValidation(config.responseChecksumValidation())
                 // Not AUTO, which may ask the instance metadata service for the region.
                 .defaultsMode(DefaultsMode.STANDARD)
+                // Complete futures on the HTTP client's event loop rather than hand each one to another thread pool:
+                // every callback Ferry attaches is short and never blocks, and the hop cost CPU on every request.
+                .asyncConfiguration(async -> async.advancedOption(
+                        SdkAdvancedAsyncClientOption.FUTURE_COMPLETION_EXECUTOR, Runnable::run))
                 .overrideConfiguration(o -> o.apiCallAttemptTimeout(config.attemptTimeout())
                         .retryStrategy(AwsRetryStrategy.standardRetryStrategy().toBuilder()
                                 .maxAttempts(config.maxAttempts())
