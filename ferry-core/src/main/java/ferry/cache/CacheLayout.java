@@ -296,8 +296,12 @@ final class CacheLayout {
 
     /** The description in a folder, or null if there is none (never described, or damaged). */
     static Description readDescription(Path folder) {
+        Path file = folder.resolve(OBJECT_FILE);
+        if (!Files.exists(file)) {
+            return null;
+        }
         try {
-            return JSON.readValue(Files.readAllBytes(folder.resolve(OBJECT_FILE)), Description.class);
+            return JSON.readValue(Files.readAllBytes(file), Description.class);
         } catch (IOException e) {
             return null;
         }

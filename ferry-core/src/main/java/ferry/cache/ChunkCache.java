@@ -90,6 +90,8 @@ public final class ChunkCache implements Closeable {
     private final long anchorTick;
     private final ConcurrentHashMap<ChunkKey, CachedChunk> index = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Description> described = new ConcurrentHashMap<>();
+    /** Described objects whose description file may be missing or stale: written with their next chunk. */
+    private final Set<String> unwritten = ConcurrentHashMap.newKeySet();
     private final ChannelPool pool;
     private final LongAdder[] counters = new LongAdder[Counter.COUNT];
     /** The counters as last written to the ledger; guarded by its own monitor. */
@@ -270,28 +272,30 @@ public final class ChunkCache implements Closeable {
 
     /**
      * Records which object a chunk's objectId belongs to, so status can group by it: location is the object's URI
-     * string (e.g. "s3://bucket/prefix/a.jpg"). Call once per object before its first put. Written atomically as a
-     * small file next to the object's chunks; cheap if already written by this instance. A failure is logged once.
+     * string (e.g. "s3://bucket/prefix/a.jpg"). Call once per object before its first put. Kept in memory and written
+     * atomically, as a small file next to the object's chunks, with its next chunk: one file-system transaction per
+     * chunk rather than two matters for small objects. A failure to write it is logged once.
      */
     public void describe(String objectId, String location, long objectSize) {
         Objects.requireNonNull(objectId, "objectId is null");
         Objects.requireNonNull(location, "location is null");
         Description description = new Description(objectId, location, objectSize);
-        if (closed || description.equals(described.get(objectId))) {
+        if (!closed && !description.equals(described.put(objectId, description))) {
+            unwritten.add(objectId);
+        }
+    }
+
+    /** Writes the object's description beside its chunks if it may be missing; called with the ledger locked. */
+    private void writeDescription(String objectId, Path folder, boolean folderIsNew) {
+        Description description = described.get(objectId);
+        if (description == null || !(unwritten.remove(objectId) || folderIsNew)) {
             return;
         }
-        Path folder = layout.folderOf(objectId);
-        if (description.equals(CacheLayout.readDescription(folder))) {
-            described.put(objectId, description); // Written by an earlier or another process.
-            return;
+        if (!folderIsNew && description.equals(CacheLayout.readDescription(folder))) {
+            return; // Written by an earlier or another process.
         }
         try {
-            ledger.locked(state -> {
-                Files.createDirectories(folder);
-                CacheLayout.writeDescription(folder, description);
-                return null;
-            });
-            described.put(objectId, description);
+            CacheLayout.writeDescription(folder, description);
         } catch (IOException e) {
             logOnce("describe " + kindOf(e), "cannot record the location of " + objectId + " in " + folder + ": "
                     + reasonOf(e) + "; `ferry cache status` will show its chunks without a location", e);
@@ -427,10 +431,13 @@ public final class ChunkCache implements Closeable {
     /** A chunk file this process has not seen yet: written by another process, or before a restart. */
     private CachedChunk discover(ChunkKey key) {
         Path folder = layout.folderOf(key.objectId());
+        Path file = folder.resolve(CacheLayout.chunkName(key.index()));
+        if (!Files.isRegularFile(file)) {
+            return null; // The usual case on a miss, answered without the cost of an exception.
+        }
         BasicFileAttributes attributes;
         try {
-            attributes = Files.readAttributes(folder.resolve(CacheLayout.chunkName(key.index())),
-                    BasicFileAttributes.class);
+            attributes = Files.readAttributes(file, BasicFileAttributes.class);
         } catch (IOException e) {
             return null;
         }
@@ -583,14 +590,12 @@ public final class ChunkCache implements Closeable {
                             + " bytes");
                 }
             }
-            if (!Files.isDirectory(folder)) {
+            // A new folder is a first chunk, or eviction removed the folder with its description.
+            boolean folderIsNew = !Files.isDirectory(folder);
+            if (folderIsNew) {
                 Files.createDirectories(folder);
-                Description description = described.get(objectId);
-                if (description != null) {
-                    // Eviction removed the folder with its description; the object is still the one described.
-                    CacheLayout.writeDescription(folder, description);
-                }
             }
+            writeDescription(objectId, folder, folderIsNew);
             Files.createFile(temp);
             state.usedBytes += fileBytes;
             return null;
@@ -690,6 +695,9 @@ public final class ChunkCache implements Closeable {
     }
 
     private static long sizeIfExists(Path file) throws IOException {
+        if (!Files.exists(file)) {
+            return 0; // The usual case, answered without the cost of an exception.
+        }
         try {
             return Files.size(file);
         } catch (NoSuchFileException e) {
