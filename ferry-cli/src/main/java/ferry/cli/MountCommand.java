@@ -12,6 +12,9 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -85,22 +88,38 @@ final class MountCommand implements Callable<Integer> {
             cache.close();
             throw e;
         }
-        CountDownLatch unmounted = new CountDownLatch(1);
-        java.util.concurrent.ScheduledExecutorService stats = java.util.concurrent.Executors
-                .newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("ferry-cache-stats").factory());
-        stats.scheduleWithFixedDelay(cache::flushStats, 10, 10, java.util.concurrent.TimeUnit.SECONDS);
-        Thread unmount = new Thread(() -> {
-            stats.shutdownNow();
+        // Ends on SIGINT/SIGTERM (the shutdown hook unmounts) or when the mount is unmounted from outside.
+        CountDownLatch done = new CountDownLatch(1);
+        ScheduledExecutorService background = Executors.newSingleThreadScheduledExecutor(
+                Thread.ofPlatform().daemon().name("ferry-mount-watch").factory());
+        background.scheduleWithFixedDelay(cache::flushStats, 10, 10, TimeUnit.SECONDS);
+        background.scheduleWithFixedDelay(() -> {
+            if (!mount.isMounted()) {
+                done.countDown();
+            }
+        }, 1, 1, TimeUnit.SECONDS);
+        Runnable stop = () -> {
+            background.shutdownNow();
             mount.close();
             cache.flushStats();
             cache.close();
-            unmounted.countDown();
+        };
+        Thread unmount = new Thread(() -> {
+            stop.run();
+            done.countDown();
         }, "ferry-unmount");
         Runtime.getRuntime().addShutdownHook(unmount);
         ferry.out.printf("mounted %s at %s (cache %s, budget %s); Ctrl-C unmounts%n", what, mount.mountPoint(),
                 cacheDir != null ? cacheDir : ferry.home().resolve("cache"), Units.bytes(cacheSize));
         ferry.out.flush();
-        unmounted.await();
+        done.await();
+        try {
+            Runtime.getRuntime().removeShutdownHook(unmount);
+        } catch (IllegalStateException shuttingDown) {
+            return Ferry.OK; // a signal: the hook unmounts
+        }
+        stop.run();
+        ferry.out.printf("%s was unmounted from outside; stopped%n", mount.mountPoint());
         return Ferry.OK;
     }
 }

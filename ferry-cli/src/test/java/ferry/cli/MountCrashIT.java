@@ -16,7 +16,10 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** ferry mount as a user runs it: SIGTERM unmounts; after kill -9 the next mount cleans up and reuses the cache. */
+/**
+ * ferry mount as a user runs it: SIGTERM unmounts; after kill -9 the next mount cleans up and reuses the cache; an
+ * unmount from outside ends the process.
+ */
 class MountCrashIT {
     @TempDir
     Path folder;
@@ -67,6 +70,36 @@ class MountCrashIT {
             assertThat(second.waitFor(30, TimeUnit.SECONDS)).isTrue();
             assertThat(isMounted(mnt)).isFalse();
             assertThat(Files.readString(folder.resolve("second.log"))).contains("dropping corrupt cache chunk");
+        } finally {
+            if (isMounted(mnt)) {
+                new ProcessBuilder("fusermount3", "-u", "-z", mnt.toString()).inheritIO().start().waitFor();
+            }
+        }
+    }
+
+    @Test
+    void unmounted_from_outside_the_mount_process_stops_by_itself() throws Exception {
+        Path src = folder.resolve("src");
+        Files.createDirectories(src);
+        Files.writeString(src.resolve("a.txt"), "hello");
+        Path mnt = folder.resolve("mnt");
+        try (S3TestServer server = S3TestServer.newServer()) {
+            server.createBucket("fastfile");
+            Map<String, String> env = new HashMap<>(server.environment());
+            env.put("FERRY_HOME", folder.resolve("home").toString());
+            assertThat(CliRun.run(env, "cp", src.toString(), "s3://fastfile/data/").exitCode).isZero();
+            Path log = folder.resolve("mount.log");
+            Process mount = ChildFerry.start(env, log, "mount", "s3://fastfile/data/", mnt.toString());
+            waitForMount(mount, log);
+            assertThat(Files.readString(mnt.resolve("a.txt"))).isEqualTo("hello");
+
+            assertThat(new ProcessBuilder("fusermount3", "-u", mnt.toString()).inheritIO().start().waitFor())
+                    .isZero();
+
+            assertThat(mount.waitFor(30, TimeUnit.SECONDS)).as("ferry mount exits").isTrue();
+            assertThat(mount.exitValue()).isZero();
+            assertThat(Files.readString(log)).contains(mnt + " was unmounted from outside; stopped");
+            assertThat(isMounted(mnt)).isFalse();
         } finally {
             if (isMounted(mnt)) {
                 new ProcessBuilder("fusermount3", "-u", "-z", mnt.toString()).inheritIO().start().waitFor();

@@ -174,6 +174,18 @@ public final class Mount implements Closeable {
         return mountPoint;
     }
 
+    /** False once unmounted, also from outside ({@code fusermount3 -u}, {@code umount}). */
+    public boolean isMounted() {
+        if (closed) {
+            return false;
+        }
+        try {
+            return isMountPoint(mountPoint);
+        } catch (IOException e) {
+            return true; // cannot tell: do not give up a mount that may still serve
+        }
+    }
+
     /** Unmounts; reads in progress fail, and nothing else is left behind. Safe to call more than once. */
     @Override
     public synchronized void close() {
