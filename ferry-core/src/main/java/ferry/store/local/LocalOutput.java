@@ -41,7 +41,9 @@ final class LocalOutput extends ObjectOutput {
         this.temp = target.resolveSibling("." + target.getFileName() + "." + ProcessHandle.current().pid() + "."
                 + Long.toHexString(ThreadLocalRandom.current().nextLong()) + LocalStore.TEMP_SUFFIX);
         try {
-            Files.createDirectories(target.getParent());
+            if (!Files.isDirectory(target.getParent())) { // usually there: skip createDirectories' exception
+                Files.createDirectories(target.getParent());
+            }
             this.channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         } catch (IOException e) {
             throw LocalStore.failure(location, "write", e);
