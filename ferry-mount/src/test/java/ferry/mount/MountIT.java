@@ -109,6 +109,37 @@ class MountIT {
     }
 
     @Test
+    void python_seeks_and_numpy_memory_maps_read_the_same_bytes_as_the_store() throws Exception {
+        // float32 values 0, 1, 2, ... across several chunks: any byte out of place changes the sums
+        int count = 3 * CHUNK / 4 + 100;
+        ByteBuffer floats = ByteBuffer.allocate(count * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < count; i++) {
+            floats.putFloat(i);
+        }
+        put("arrays/values.f32", floats.array());
+        Path file = mountPrefix(Duration.ofSeconds(60)).resolve("arrays/values.f32");
+
+        String script = String.join("\n",
+                "import sys, numpy",
+                "a = numpy.memmap(sys.argv[1], dtype='<f4', mode='r')",
+                "print(len(a), int(a[::7].astype(numpy.float64).sum()), int(a[-1]))",
+                "with open(sys.argv[1], 'rb') as f:",
+                "    f.seek(4 * 123457); x = numpy.frombuffer(f.read(8), dtype='<f4')",
+                "    print(int(x[0]), int(x[1]))");
+        Process python = new ProcessBuilder("/usr/bin/python3", "-c", script, file.toString())
+                .redirectErrorStream(true).start();
+        String output = new String(python.getInputStream().readAllBytes(), UTF_8).strip();
+        assertThat(python.waitFor()).as(output).isZero();
+
+        long everySeventh = 0;
+        for (long i = 0; i < count; i += 7) {
+            everySeventh += i;
+        }
+        assertThat(output.lines().toList())
+                .containsExactly(count + " " + everySeventh + " " + (count - 1), "123457 123458");
+    }
+
+    @Test
     void positional_reads_anywhere_return_the_right_bytes() throws IOException {
         byte[] bytes = put("random.bin", random(7 * CHUNK + 99, 2));
         Path file = mountPrefix(Duration.ofSeconds(60)).resolve("random.bin");

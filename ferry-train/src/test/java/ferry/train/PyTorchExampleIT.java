@@ -37,7 +37,7 @@ class PyTorchExampleIT {
     }
 
     @Test
-    void the_example_trains_from_a_file_channel_and_from_a_filesystem_channel() throws Exception {
+    void the_example_trains_from_a_file_a_filesystem_and_a_fastfile_channel() throws Exception {
         Path home = folder.resolve("home");
         Path onPrem = home.resolve("demo/on-prem/cifar10-like/train");
         generate(onPrem, 300);
@@ -59,9 +59,11 @@ class PyTorchExampleIT {
 
             JobDescription file = runner.run(parser.parse(EXAMPLE.resolve("job.json")));
             JobDescription fileSystem = runner.run(parser.parse(EXAMPLE.resolve("job-filesystem.yaml")));
+            JobDescription fastFile = runner.run(parser.parse(EXAMPLE.resolve("job-fastfile.yaml")));
 
             assertThat(file.status()).as(String.join("\n", output)).isEqualTo("Completed");
             assertThat(fileSystem.status()).as(String.join("\n", output)).isEqualTo("Completed");
+            assertThat(fastFile.status()).as(String.join("\n", output)).isEqualTo("Completed");
         }
         assertThat(output).anyMatch(line -> line.startsWith("training on 300 images of 10 classes"))
                 .anyMatch(line -> line.startsWith("epoch 2/2: loss"));
@@ -73,6 +75,7 @@ class PyTorchExampleIT {
         assertThat(fixture.untar(home.resolve("examples/output/pytorch-cifar10/output/output.tar.gz"))
                 .resolve("metrics.json")).content().contains("\"epoch\": 2");
         assertThat(home.resolve("examples/output/pytorch-cifar10-filesystem/output/model.tar.gz")).isNotEmptyFile();
+        assertThat(home.resolve("examples/output/pytorch-cifar10-fastfile/output/model.tar.gz")).isNotEmptyFile();
         fixture.close();
     }
 
