@@ -57,7 +57,9 @@ class CacheCliIT {
         CliRun again = CliRun.run(env, "cache", "preload", "s3://cached/data/");
         assertThat(again.exitCode).as(again.toString()).isZero();
         assertThat(again.out).contains("(0 B fetched");
-        assertThat(server.requests("GET") - getsAfterFirst).as("only the listing").isEqualTo(1);
+        assertThat(server.requests("GET") - getsAfterFirst)
+                .as("only the listing: one request per folder, data/ and data/train/")
+                .isEqualTo(2);
 
         CliRun status = CliRun.run(env, "cache", "status", "--json");
         assertThat(status.exitCode).as(status.toString()).isZero();

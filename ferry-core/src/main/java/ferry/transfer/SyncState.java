@@ -1,5 +1,6 @@
 package ferry.transfer;
 
+import ferry.store.Keys;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;

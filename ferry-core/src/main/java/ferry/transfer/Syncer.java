@@ -1,6 +1,7 @@
 package ferry.transfer;
 
 import ferry.checksum.ChecksumInputStream;
+import ferry.store.Keys;
 import ferry.store.Location;
 import ferry.store.ObjectInfo;
 import ferry.store.ObjectListing;

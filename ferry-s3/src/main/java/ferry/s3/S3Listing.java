@@ -1,13 +1,15 @@
 package ferry.s3;
 
 import ferry.store.FolderListing;
+import ferry.store.Keys;
 import ferry.store.Location;
 import ferry.store.ObjectInfo;
 import ferry.store.ObjectListing;
 import java.io.IOException;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Iterator;
+import java.util.Deque;
 import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.concurrent.CompletableFuture;
@@ -17,30 +19,63 @@ import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
- * ListObjectsV2, page by page (S3 returns keys in UTF-8 byte order). The next page is requested as soon as one
- * arrives, so the caller rarely waits, and at most two pages are held. The first page is fetched when the listing is
- * made, so that a missing bucket fails there.
+ * A recursive listing as a walk of the folder tree: ListObjectsV2 with the delimiter {@code /}, one folder at a time,
+ * depth first, with the first pages of the next folders requested ahead (several at once) so that the caller rarely
+ * waits.
+ *
+ * <p>Why not one flat listing of the prefix: s3proxy on a file system answers each flat page at a cost that grows
+ * with the whole prefix, while one folder level is cheap (20,000 keys in 100 folders: 8.7 s flat, 2.8 s walked, on a
+ * busy 2-core machine); rclone walks folders in parallel too. On AWS a walk costs one request per folder where a flat
+ * listing costs one per 1,000 keys, so a tree of many tiny folders takes more requests, though several at once. A
+ * tree without folders is one level: the same requests as a flat listing. So no flat listing is kept for any case:
+ * choosing one would need the shape of the tree before listing it.
+ *
+ * <p>Order: S3 returns a level in key order (UTF-8 bytes), its objects and its sub-folders ({@code a/b/}) each sorted
+ * and paged together. Merging the two by key, and walking each sub-folder where its prefix sorts, gives exactly the
+ * order of a flat listing: every key below {@code a/b/} sorts where {@code a/b/} does among the keys outside it
+ * (so {@code a/b.txt} comes before {@code a/b/c}, and {@code a/b0} after it).
+ *
+ * <p>Memory: each folder on the path being walked holds its current page and the next one on its way, and at most
+ * {@code foldersAhead} first pages of folders not yet reached are requested or held; a folder of a million keys is
+ * read page by page. The first page is fetched when the listing is made, so that a missing bucket fails there.
  */
 final class S3Listing implements ObjectListing {
+    /** Keys per request: the most S3 returns. */
+    static final int PAGE_SIZE = 1000;
+
+    /** Folders whose first page is requested before the walk reaches them: enough to hide a request's latency. */
+    static final int FOLDERS_AHEAD = 16;
+
     private final S3Store store;
     private final Location prefix;
     private final Location bucketRoot;
     private final int pageSize;
-    private Iterator<S3Object> page;
-    private CompletableFuture<ListObjectsV2Response> nextPage;
+    private final int foldersAhead;
+    /** The folders on the path being walked, innermost first. */
+    private final Deque<Level> path = new ArrayDeque<>();
+    /** First pages requested for folders the walk has not reached yet. */
+    private int ahead;
     private ObjectInfo next;
 
     S3Listing(S3Store store, Location prefix) throws IOException {
-        this(store, prefix, 1000);
+        this(store, prefix, PAGE_SIZE, FOLDERS_AHEAD);
     }
 
-    /** {@code pageSize} keys per request (S3 returns at most 1000); smaller pages let a test cross pages cheaply. */
-    S3Listing(S3Store store, Location prefix, int pageSize) throws IOException {
+    /**
+     * @param pageSize keys per request (S3 returns at most 1000); smaller pages let a test cross pages cheaply
+     * @param foldersAhead folders whose first page may be requested before the walk reaches them
+     */
+    S3Listing(S3Store store, Location prefix, int pageSize, int foldersAhead) throws IOException {
         this.store = store;
         this.prefix = prefix;
         this.pageSize = pageSize;
+        this.foldersAhead = foldersAhead;
         this.bucketRoot = Location.of("s3://" + prefix.bucket() + "/");
-        accept(store.await(store.client().listObjectsV2(request(null)), prefix, "list"));
+        // A prefix without a trailing slash is a level too: what it matches starts with it (img.txt, img/, img2/).
+        Level top = new Level(prefix.path(), null);
+        top.accept(store.await(request(prefix.path(), null), prefix, "list"));
+        path.push(top);
+        requestAhead();
     }
 
     /** One level of a folder: ListObjectsV2 with the delimiter {@code /}, all pages. */
@@ -50,16 +85,10 @@ final class S3Listing implements ObjectListing {
         List<String> folders = new ArrayList<>();
         String token = null;
         do {
-            ListObjectsV2Request request = ListObjectsV2Request.builder()
-                    .bucket(folder.bucket())
-                    .prefix(folder.path())
-                    .delimiter("/")
-                    .continuationToken(token)
-                    .build();
+            ListObjectsV2Request request = request(folder.bucket(), folder.path(), PAGE_SIZE, token);
             ListObjectsV2Response response = store.await(store.client().listObjectsV2(request), folder, "list");
             for (S3Object object : response.contents()) {
-                String key = object.key();
-                if (!key.endsWith("/") && !key.startsWith(ConditionalWrites.PROBE_PREFIX)) {
+                if (isObject(object)) {
                     objects.add(info(bucketRoot, object));
                 }
             }
@@ -69,9 +98,33 @@ final class S3Listing implements ObjectListing {
                     folders.add(name.substring(0, name.length() - 1));
                 }
             }
-            token = Boolean.TRUE.equals(response.isTruncated()) ? response.nextContinuationToken() : null;
+            token = continuation(response);
         } while (token != null);
         return new FolderListing(objects, folders);
+    }
+
+    private static ListObjectsV2Request request(String bucket, String path, int pageSize, String token) {
+        return ListObjectsV2Request.builder()
+                .bucket(bucket)
+                .prefix(path)
+                .delimiter("/")
+                .maxKeys(pageSize)
+                .continuationToken(token)
+                .build();
+    }
+
+    private CompletableFuture<ListObjectsV2Response> request(String path, String token) {
+        return store.client().listObjectsV2(request(prefix.bucket(), path, pageSize, token));
+    }
+
+    /** The token of the next page, or null after the last. */
+    private static String continuation(ListObjectsV2Response response) {
+        return Boolean.TRUE.equals(response.isTruncated()) ? response.nextContinuationToken() : null;
+    }
+
+    /** Folder placeholders are not data; conditional-write probes are Ferry's own, and short-lived. */
+    private static boolean isObject(S3Object object) {
+        return !object.key().endsWith("/") && !object.key().startsWith(ConditionalWrites.PROBE_PREFIX);
     }
 
     private static ObjectInfo info(Location bucketRoot, S3Object object) {
@@ -80,41 +133,105 @@ final class S3Listing implements ObjectListing {
                 S3Store.etag(object.eTag()), null);
     }
 
-    private ListObjectsV2Request request(String continuationToken) {
-        return ListObjectsV2Request.builder()
-                .bucket(prefix.bucket())
-                .prefix(prefix.path())
-                .maxKeys(pageSize)
-                .continuationToken(continuationToken)
-                .build();
+    /** A sub-folder met in a page, with its first page once requested. */
+    private static final class Folder {
+        final String path;
+        CompletableFuture<ListObjectsV2Response> firstPage;
+
+        Folder(String path) {
+            this.path = path;
+        }
     }
 
-    private void accept(ListObjectsV2Response response) {
-        page = response.contents().iterator();
-        String token = response.nextContinuationToken();
-        nextPage = Boolean.TRUE.equals(response.isTruncated()) && token != null
-                ? store.client().listObjectsV2(request(token))
-                : null;
+    /** A folder being walked: its current page, read objects and sub-folders in key order, and its next page. */
+    private final class Level {
+        final String path;
+        /** The page to read when this one is done, or null after the last. */
+        CompletableFuture<ListObjectsV2Response> pending;
+        List<S3Object> objects = List.of();
+        List<Folder> folders = List.of();
+        int nextObject;
+        int nextFolder;
+        /** Sub-folders of this page before this index have had their first page requested (or were walked). */
+        int nextAhead;
+
+        Level(String path, CompletableFuture<ListObjectsV2Response> pending) {
+            this.path = path;
+            this.pending = pending;
+        }
+
+        void accept(ListObjectsV2Response response) {
+            objects = response.contents();
+            folders = new ArrayList<>(response.commonPrefixes().size());
+            for (CommonPrefix common : response.commonPrefixes()) {
+                folders.add(new Folder(common.prefix()));
+            }
+            nextObject = 0;
+            nextFolder = 0;
+            nextAhead = 0;
+            String token = continuation(response);
+            pending = token == null ? null : request(path, token);
+        }
+
+        boolean pageDone() {
+            return nextObject == objects.size() && nextFolder == folders.size();
+        }
+
+        /** Whether the next entry in key order is an object (else a sub-folder); the page must not be done. */
+        boolean objectFirst() {
+            return nextFolder == folders.size() || (nextObject < objects.size()
+                    && Keys.compare(objects.get(nextObject).key(), folders.get(nextFolder).path) < 0);
+        }
     }
 
     @Override
     public boolean hasNext() throws IOException {
-        while (next == null) {
-            if (page.hasNext()) {
-                S3Object object = page.next();
-                String key = object.key();
-                // Folder placeholders are not data; conditional-write probes are Ferry's own, and short-lived.
-                if (key.endsWith("/") || key.startsWith(ConditionalWrites.PROBE_PREFIX)) {
-                    continue;
+        while (next == null && !path.isEmpty()) {
+            Level level = path.peek();
+            if (level.pageDone()) {
+                if (level.pending == null) {
+                    path.pop();
+                } else {
+                    level.accept(store.await(level.pending, bucketRoot.resolve(level.path), "list"));
+                    requestAhead();
                 }
-                next = info(bucketRoot, object);
-            } else if (nextPage != null) {
-                accept(store.await(nextPage, prefix, "list"));
+            } else if (level.objectFirst()) {
+                S3Object object = level.objects.get(level.nextObject++);
+                if (isObject(object)) {
+                    next = info(bucketRoot, object);
+                }
             } else {
-                return false;
+                Folder folder = level.folders.get(level.nextFolder++);
+                CompletableFuture<ListObjectsV2Response> firstPage = folder.firstPage;
+                if (firstPage == null) {
+                    firstPage = request(folder.path, null);
+                } else {
+                    folder.firstPage = null; // the level now holds it
+                    ahead--;
+                }
+                path.push(new Level(folder.path, firstPage));
+                requestAhead();
             }
         }
-        return true;
+        return next != null;
+    }
+
+    /**
+     * Requests the first pages of the next folders in walk order, as far as {@code foldersAhead} allows: the
+     * innermost level's remaining sub-folders come first, then those of the level around it, and so on.
+     */
+    private void requestAhead() {
+        for (Level level : path) {
+            level.nextAhead = Math.max(level.nextAhead, level.nextFolder);
+            while (level.nextAhead < level.folders.size()) {
+                if (ahead >= foldersAhead) {
+                    return;
+                }
+                Folder folder = level.folders.get(level.nextAhead++);
+                folder.firstPage = request(folder.path, null);
+                ahead++;
+            }
+        }
     }
 
     @Override

@@ -22,6 +22,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -261,7 +262,37 @@ class S3StoreTest {
         }
         store.client().putObject(b -> b.bucket(BUCKET).key(root.path() + "c/"), AsyncRequestBody.empty()).join();
 
-        assertThat(keys(new S3Listing(store, root, 2))).containsExactlyElementsOf(names);
+        assertThat(keys(new S3Listing(store, root, 2, S3Listing.FOLDERS_AHEAD))).containsExactlyElementsOf(names);
+    }
+
+    @Test
+    void tree_walk_lists_in_key_order_whatever_the_page_size_and_the_folders_requested_ahead() throws IOException {
+        // Objects sorting around the folders' names on every level, three levels deep, each level longer than a
+        // page. (s3proxy keeps objects as files, so no object can share a folder's name: S3ListingTest covers that.)
+        List<String> names = new ArrayList<>();
+        for (String folder : List.of("", "a/", "a/b/", "a/b/c/", "a/b-c/", "a/b.d/", "z/")) {
+            for (String name : List.of("0", "b.txt", "b0", "c.d", "\u00e9")) {
+                names.add(folder + name);
+            }
+        }
+        for (String name : names) {
+            put(store, root.resolve(name), new byte[] {1}, WriteOptions.DEFAULT);
+        }
+        store.client().putObject(b -> b.bucket(BUCKET).key(root.path() + "a/b/"), AsyncRequestBody.empty()).join();
+        List<String> sorted = names.stream()
+                .sorted((x, y) -> Arrays.compareUnsigned(x.getBytes(UTF_8), y.getBytes(UTF_8)))
+                .toList();
+
+        for (int pageSize : new int[] {1, 2, 5, S3Listing.PAGE_SIZE}) {
+            for (int foldersAhead : new int[] {0, 1, S3Listing.FOLDERS_AHEAD}) {
+                assertThat(keys(new S3Listing(store, root, pageSize, foldersAhead)))
+                        .as("pages of %d, %d folders ahead", pageSize, foldersAhead)
+                        .containsExactlyElementsOf(sorted);
+                assertThat(keys(new S3Listing(store, root.resolve("a/b"), pageSize, foldersAhead)))
+                        .as("a/b, pages of %d, %d folders ahead", pageSize, foldersAhead)
+                        .containsExactlyElementsOf(sorted.stream().filter(k -> k.startsWith("a/b")).toList());
+            }
+        }
     }
 
     @Test
@@ -311,6 +342,9 @@ class S3StoreTest {
         assertThatThrownBy(() -> store.stat(location)).isInstanceOf(ObjectNotFoundException.class)
                 .hasMessageContaining(said);
         assertThatThrownBy(() -> store.list(Location.of("s3://no-such-bucket/some/")))
+                .isInstanceOf(ObjectNotFoundException.class)
+                .hasMessageContaining(said);
+        assertThatThrownBy(() -> store.list(Location.of("s3://no-such-bucket/")))
                 .isInstanceOf(ObjectNotFoundException.class)
                 .hasMessageContaining(said);
         assertThatThrownBy(() -> read(store, location)).isInstanceOf(ObjectNotFoundException.class)

@@ -3,6 +3,7 @@ package ferry.testing;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ferry.checksum.Crc32c;
 import ferry.store.ChecksumMismatchException;
@@ -169,6 +170,45 @@ public abstract class StoreContractTest {
         put(root().resolve("img2/2"), new byte[2]);
         put(root().resolve("other"), new byte[3]);
         assertThat(keys(root().resolve("img"))).containsExactly("img/1", "img2/2");
+    }
+
+    @Test
+    void listing_walks_nested_folders_in_byte_order() throws IOException {
+        for (String key : List.of("top", "a/z", "a/b/x/y/z", "a/b0", "a/b/c.d/e", "a!", "a/b.txt", "a/b/c", "a/\u00e9",
+                "a/b-c/d", "a/b/c-d", "a0")) {
+            put(root().resolve(key), key.getBytes(UTF_8));
+        }
+        // Byte order: '!' < '-' < '.' < '/' < '0' < 'z' < 'é' (0xc3 0xa9), so everything below a/b/ sorts after
+        // a/b.txt and before a/b0, and a key comes before the longer keys it begins.
+        assertThat(keys(root())).containsExactly("a!", "a/b-c/d", "a/b.txt", "a/b/c", "a/b/c-d", "a/b/c.d/e",
+                "a/b/x/y/z", "a/b0", "a/z", "a/\u00e9", "a0", "top");
+        assertThat(keys(root().resolve("a/b/"))).containsExactly("a/b/c", "a/b/c-d", "a/b/c.d/e", "a/b/x/y/z");
+        assertThat(keys(root().resolve("a/b"))).containsExactly("a/b-c/d", "a/b.txt", "a/b/c", "a/b/c-d", "a/b/c.d/e",
+                "a/b/x/y/z", "a/b0");
+    }
+
+    @Test
+    void listing_orders_by_utf8_bytes_not_utf16_units() throws IOException {
+        assumeTrue(ordersKeysByUtf8Bytes());
+        // U+FF21 (3 bytes in UTF-8) sorts before U+1F600 (4 bytes); as UTF-16 units (0xff21 against the surrogate
+        // 0xd83d) it would sort after it. Each also begins a folder, so the order holds between levels too.
+        for (String key : List.of("x\ud83d\ude00", "x\uff21", "x\ud83d\ude00d/1", "x\uff21d/1")) {
+            put(root().resolve(key), key.getBytes(UTF_8));
+        }
+        assertThat(keys(root())).containsExactly("x\uff21", "x\uff21d/1", "x\ud83d\ude00", "x\ud83d\ude00d/1");
+    }
+
+    /** Whether the store lists keys in the order of their UTF-8 bytes above U+FFFF too, as S3 does. */
+    protected boolean ordersKeysByUtf8Bytes() {
+        return true;
+    }
+
+    @Test
+    void listing_a_prefix_without_slash_walks_every_matching_folder_in_order() throws IOException {
+        for (String key : List.of("img2/b", "im/x", "img/c", "imgz", "img/a/b", "imh", "img.txt")) {
+            put(root().resolve(key), key.getBytes(UTF_8));
+        }
+        assertThat(keys(root().resolve("img"))).containsExactly("img.txt", "img/a/b", "img/c", "img2/b", "imgz");
     }
 
     @Test

@@ -1,5 +1,6 @@
 package ferry.store.local;
 
+import ferry.store.Keys;
 import ferry.store.Location;
 import ferry.store.ObjectInfo;
 import ferry.store.ObjectListing;
@@ -69,14 +70,8 @@ final class LocalListing implements ObjectListing {
                 }
             }
         }
-        entries.sort((a, b) -> compareUtf8(a.sortKey, b.sortKey));
+        entries.sort((a, b) -> Keys.compare(a.sortKey, b.sortKey));
         stack.push(new ArrayDeque<>(entries));
-    }
-
-    /** S3 orders keys by their UTF-8 bytes; Java strings compare by UTF-16 units, which differs above U+FFFF. */
-    static int compareUtf8(String a, String b) {
-        return java.util.Arrays.compareUnsigned(
-                a.getBytes(java.nio.charset.StandardCharsets.UTF_8), b.getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
     @Override

@@ -1,6 +1,7 @@
 package ferry.store.local;
 
 import ferry.store.FolderListing;
+import ferry.store.Keys;
 import ferry.store.Location;
 import ferry.store.ObjectInfo;
 import ferry.store.ObjectInputStream;
@@ -109,8 +110,8 @@ public final class LocalStore implements ObjectStore {
         } catch (IOException e) {
             throw failure(folder, "list", e);
         }
-        objects.sort((a, b) -> LocalListing.compareUtf8(a.location().name(), b.location().name()));
-        folders.sort(LocalListing::compareUtf8);
+        objects.sort((a, b) -> Keys.compare(a.location().name(), b.location().name()));
+        folders.sort(Keys::compare);
         return new FolderListing(objects, folders);
     }
 

@@ -1,13 +1,16 @@
-package ferry.transfer;
+package ferry.store;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
-/** Key order as object stores list them: by UTF-8 bytes, unsigned. */
-final class Keys {
+/**
+ * Key order as object stores list them: by UTF-8 bytes, unsigned. Java strings compare by UTF-16 units, which
+ * differs above U+FFFF; listings of every backend, and merges of two listings, must agree on one order.
+ */
+public final class Keys {
     private Keys() {}
 
-    static int compare(String a, String b) {
+    public static int compare(String a, String b) {
         if (isAscii(a) && isAscii(b)) {
             return a.compareTo(b); // same order for ASCII, without encoding
         }
