@@ -30,12 +30,14 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import software.amazon.awssdk.awscore.defaultsmode.DefaultsMode;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.SdkResponse;
 import software.amazon.awssdk.core.async.AsyncResponseTransformer;
 import software.amazon.awssdk.core.client.config.SdkAdvancedAsyncClientOption;
+import software.amazon.awssdk.crt.CrtResource;
 import software.amazon.awssdk.endpoints.Endpoint;
 import software.amazon.awssdk.profiles.ProfileFile;
 import software.amazon.awssdk.http.crt.AwsCrtAsyncHttpClient;
@@ -79,6 +81,10 @@ final class S3Store implements ObjectStore {
     private final long streamedPutLimit;
     private final AtomicBoolean orphansAborted = new AtomicBoolean();
     private final Set<String> existingBuckets = ConcurrentHashMap.newKeySet();
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    /** Stores not yet closed in this process. */
+    private static final AtomicInteger OPEN = new AtomicInteger();
 
     S3Store(S3Config config) {
         this(config, MAX_SINGLE_COPY, null, STREAMED_PUT_LIMIT);
@@ -97,6 +103,28 @@ final class S3Store implements ObjectStore {
         this.client = newClient(config);
         this.errors = new S3Errors(config);
         this.conditionalWrites = new ConditionalWrites(this);
+        OPEN.incrementAndGet();
+    }
+
+    /**
+     * Once the last store is closed, stops the AWS CRT's shared event-loop and resolver threads (a later store starts
+     * new ones). Left running, the native library's exit handlers wait for them: 0.3 to 1.3 s added to the end of
+     * every command that used S3 (measured on `ferry ls`). Bounded: a store opened meanwhile on another thread holds
+     * CRT resources, and the wait for none must not hold this close for long.
+     */
+    private static void stopNativeThreads() {
+        Thread release = Thread.ofPlatform().daemon().name("ferry-s3-release").start(() -> {
+            try {
+                CrtResource.waitForNoResources();
+            } catch (RuntimeException e) {
+                // exiting anyway
+            }
+        });
+        try {
+            release.join(Duration.ofSeconds(2));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static S3AsyncClient newClient(S3Config config) {
@@ -391,7 +419,12 @@ final class S3Store implements ObjectStore {
 
     @Override
     public void close() {
-        client.close();
+        if (closed.compareAndSet(false, true)) {
+            client.close();
+            if (OPEN.decrementAndGet() == 0) {
+                stopNativeThreads();
+            }
+        }
     }
 
     /**
