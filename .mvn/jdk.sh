@@ -1,8 +1,13 @@
 # Selects a JDK 25 for Ferry's build and launcher (sourced by ./mvnw and ./ferry; POSIX sh).
 # Keeps JAVA_HOME when it already points at a JDK 25 or newer; otherwise looks under /usr/lib/jvm.
 ferry_java_major() {
-  "$1/bin/java" -XshowSettings:properties -version 2>&1 |
-    sed -n 's/^ *java\.specification\.version = \([0-9]*\).*/\1/p'
+  # The JDK's release file says it without starting a JVM (0.1-0.2 s on every command); ask java if it has none.
+  if [ -f "$1/release" ]; then
+    sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$1/release"
+  else
+    "$1/bin/java" -XshowSettings:properties -version 2>&1 |
+      sed -n 's/^ *java\.specification\.version = \([0-9]*\).*/\1/p'
+  fi
 }
 ferry_jdk_ok() {
   [ -x "$1/bin/javac" ] || return 1
