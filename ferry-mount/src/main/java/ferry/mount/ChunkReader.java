@@ -72,6 +72,11 @@ final class ChunkReader implements Closeable {
         return chunkSize;
     }
 
+    /** Read-ahead slots not held by a fetch (tests wait on it). */
+    int freeReadAheadSlots() {
+        return readAheadPermits.availablePermits();
+    }
+
     OpenObject open(ObjectInfo object, String path) {
         String id = object.location() + " etag=" + object.etag() + " chunk=" + chunkSize;
         return new OpenObject(object, id, path, chunkSize, maxWindow);
@@ -133,9 +138,12 @@ final class ChunkReader implements Closeable {
         dst.put(bytes, within, dst.remaining());
     }
 
-    /** Fetches the first chunk of an object that is likely to be opened soon, if a read-ahead slot is free. */
-    void prefetchStart(ObjectInfo object, String path) {
-        fetchAhead(open(object, path), 0, 0);
+    /**
+     * Fetches the first chunk of an object that is likely to be opened soon, if a read-ahead slot is free; false if
+     * none was (the caller may try again later).
+     */
+    boolean prefetchStart(ObjectInfo object, String path) {
+        return fetchAhead(open(object, path), 0, 0);
     }
 
     /** The most chunks one read-ahead GET asks for. */
@@ -144,9 +152,10 @@ final class ChunkReader implements Closeable {
     /**
      * Fetches chunks {@code from..to} ahead of a reader: contiguous chunks not yet held go together in one GET of up
      * to {@link #RUN} chunks (large requests for throughput, while the cache keeps chunk-sized entries and each chunk
-     * is served as soon as its bytes are in). Each GET takes a read-ahead slot; none free means try again later.
+     * is served as soon as its bytes are in). Each GET takes a read-ahead slot; none free means try again later, and
+     * returns false.
      */
-    private void fetchAhead(OpenObject file, long from, long to) {
+    private boolean fetchAhead(OpenObject file, long from, long to) {
         long first = from;
         while (first <= to) {
             if (held(file, first)) {
@@ -159,11 +168,12 @@ final class ChunkReader implements Closeable {
             }
             if (!readAheadPermits.tryAcquire()) {
                 file.unschedule(first);
-                return;
+                return false;
             }
             fetchRun(file, first, last).whenComplete((done, failure) -> readAheadPermits.release());
             first = last + 1;
         }
+        return true;
     }
 
     private boolean held(OpenObject file, long index) {

@@ -61,8 +61,13 @@ final class FolderReadAhead {
         }
         for (int i = from; i <= to; i++) {
             Node next = children.get(i);
-            if (!next.isFolder() && next.object().size() > 0) {
-                reader.prefetchStart(next.object(), Namespace.child(folder, next.name()));
+            if (!next.isFolder() && next.object().size() > 0
+                    && !reader.prefetchStart(next.object(), Namespace.child(folder, next.name()))) {
+                // Every read-ahead slot is busy: the next open in order starts again from this file.
+                synchronized (cursor) {
+                    cursor.fetchedThrough = Math.min(cursor.fetchedThrough, i - 1);
+                }
+                return;
             }
         }
     }

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -26,6 +27,8 @@ class FolderReadAheadTest {
     private ChunkCache cache;
     private ChunkReader reader;
     private FolderReadAhead readAhead;
+    private Namespace namespace;
+    private Manifest manifest;
 
     @BeforeEach
     void setUp() throws IOException {
@@ -39,13 +42,14 @@ class FolderReadAheadTest {
             var stat = local.stat(Location.of(data.resolve(name)));
             entries.add(new Manifest.Entry("train/" + name, stat.size(), null, null, stat.etag(), Instant.EPOCH));
         }
-        Manifest manifest = new Manifest(Manifest.FORMAT, "t", 1, Location.of(folder.resolve("data")).asDirectory()
+        manifest = new Manifest(Manifest.FORMAT, "t", 1, Location.of(folder.resolve("data")).asDirectory()
                 .toString(), Instant.EPOCH, null, null, entries);
         store = new CountingStore(local);
         cache = ChunkCache.open(folder.resolve("cache"), 1L << 30);
         // read-ahead slots for all 17 fetches: one still held by a finished-but-unreleased fetch must not skip file 018
         reader = new ChunkReader(store, cache, 1 << 20, 4, 32);
-        readAhead = new FolderReadAhead(new DatasetNamespace(manifest), reader);
+        namespace = new DatasetNamespace(manifest);
+        readAhead = new FolderReadAhead(namespace, reader);
     }
 
     @AfterEach
@@ -71,6 +75,28 @@ class FolderReadAheadTest {
         readAhead.opened("/train/002.jpg"); // already fetched through 017: only 018 is new
         reader.close(); // waits for every fetch that was started
         assertThat(store.readPositions).hasSize(17);
+    }
+
+    @Test
+    void files_skipped_while_every_read_ahead_slot_was_busy_are_fetched_on_a_later_open() throws Exception {
+        reader.close();
+        reader = new ChunkReader(store, cache, 1 << 20, 4, 4); // four read-ahead slots
+        readAhead = new FolderReadAhead(namespace, reader);
+        store.gate = new CountDownLatch(1); // the first fetches hold their slots
+
+        readAhead.opened("/train/000.jpg");
+        readAhead.opened("/train/001.jpg");
+        waitForReads(4);
+        assertThat(store.readPositions).hasSize(4); // files 002 to 005; 006 to 017 found no slot
+        store.gate.countDown();
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (reader.freeReadAheadSlots() < 4 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+
+        readAhead.opened("/train/002.jpg"); // starts again at 006, not at 018
+        reader.close();
+        assertThat(store.readPositions).hasSize(8);
     }
 
     @Test
