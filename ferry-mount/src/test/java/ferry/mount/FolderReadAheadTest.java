@@ -94,7 +94,11 @@ class FolderReadAheadTest {
             Thread.sleep(5);
         }
 
-        readAhead.opened("/train/002.jpg"); // starts again at 006, not at 018
+        store.gate = new CountDownLatch(1);
+        readAhead.opened("/train/002.jpg"); // starts again at 006, not at 018: 006 to 009 take the four slots
+        waitForReads(8);
+        assertThat(store.readPositions).hasSize(8);
+        store.gate.countDown();
         reader.close();
         assertThat(store.readPositions).hasSize(8);
     }
