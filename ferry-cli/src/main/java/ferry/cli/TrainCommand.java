@@ -52,6 +52,14 @@ final class TrainCommand implements Callable<Integer> {
                     + " as SageMaker).")
     long gracePeriod;
 
+    @Option(names = "--cache-size", paramLabel = "SIZE", defaultValue = "10GiB", converter = Sizes.Bytes.class,
+            description = "The FastFile channels' cache budget (default: ${DEFAULT-VALUE}, as ferry mount).")
+    long cacheSize;
+
+    @Option(names = "--cache-dir", paramLabel = "DIR",
+            description = "The FastFile channels' cache folder (default: $FERRY_HOME/cache, as ferry mount).")
+    Path cacheDir;
+
     @Option(names = {"-q", "--quiet"}, description = "Do not print the job's log as it runs.")
     boolean quiet;
 
@@ -68,8 +76,12 @@ final class TrainCommand implements Callable<Integer> {
                     + " algo-1,algo-2 --current-host " + currentHost);
         }
         TrainingRequest parsed = parser(ferry).parse(request);
+        if (cacheSize <= 0) {
+            throw new IllegalArgumentException("--cache-size must be positive, was " + cacheSize);
+        }
         JobRunner.Options options = options(ferry).withGracePeriod(Duration.ofSeconds(gracePeriod))
-                .withHosts(hosts, currentHost);
+                .withHosts(hosts, currentHost)
+                .withCache(cacheDir != null ? cacheDir : ferry.home().resolve("cache"), cacheSize);
         boolean echo = !quiet && !json;
         JobDescription job = new JobRunner(jobs(ferry), ferry.stores(), ferry.environment, ferry.clock, options,
                 line -> {

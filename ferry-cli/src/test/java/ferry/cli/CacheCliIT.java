@@ -48,6 +48,48 @@ class CacheCliIT {
     }
 
     @Test
+    void a_fastfile_job_reads_through_the_cache_folder_and_budget_train_is_given() throws Exception {
+        Files.writeString(folder.resolve("read.py"), """
+                import os
+                root = os.environ["SM_CHANNEL_TRAIN"]
+                n = sum(len(open(os.path.join(d, f), "rb").read()) for d, _, fs in os.walk(root) for f in fs)
+                print(f"read {n} bytes", flush=True)
+                """);
+        Path request = folder.resolve("job.json");
+        Files.writeString(request, """
+                {"TrainingJobName": "fastfile-cache",
+                 "AlgorithmSpecification": {"TrainingInputMode": "File", "Command": ["/usr/bin/python3", "read.py"]},
+                 "InputDataConfig": [{"ChannelName": "train", "InputMode": "FastFile",
+                   "DataSource": {"S3DataSource": {"S3Uri": "s3://cached/data/train/", "S3DataType": "S3Prefix"}}}],
+                 "OutputDataConfig": {"S3OutputPath": "s3://cached/output/"}}
+                """);
+        long bytes = 0;
+        try (var files = Files.list(folder.resolve("src/train"))) {
+            for (Path file : files.toList()) {
+                bytes += Files.size(file);
+            }
+        }
+        Map<String, String> jobEnv = new HashMap<>(env);
+        jobEnv.put("PATH", "/usr/bin:/bin");
+        jobEnv.put("HOME", folder.toString());
+        Path cache = folder.resolve("job-cache");
+
+        CliRun refused = CliRun.run(jobEnv, "train", "--cache-size", "0", request.toString());
+        assertThat(refused.exitCode).as(refused.toString()).isEqualTo(2);
+        assertThat(refused.err).contains("--cache-size must be positive");
+
+        CliRun train = CliRun.run(jobEnv, "train", "--cache-dir", cache.toString(), "--cache-size", "64MiB",
+                request.toString());
+        assertThat(train.exitCode).as(train.toString()).isZero();
+        assertThat(train.out).contains("read " + bytes + " bytes");
+        try (var walk = Files.walk(cache.resolve("chunks"))) {
+            assertThat(walk.filter(Files::isRegularFile).filter(p -> p.getFileName().toString().matches("[0-9]+")))
+                    .hasSize(20);
+        }
+        assertThat(folder.resolve("home/cache/chunks")).doesNotExist();
+    }
+
+    @Test
     void preload_fills_the_cache_once_and_status_and_clear_report_it() {
         CliRun first = CliRun.run(env, "cache", "preload", "s3://cached/data/");
         assertThat(first.exitCode).as(first.toString()).isZero();
