@@ -11,17 +11,27 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Semaphore;
 
 /**
  * The tree under a prefix, one folder listing at a time (a delimiter listing on S3), each kept for the metadata
  * TTL: a {@code stat} of a name in a listed folder costs no request, and a change in the store shows once the
  * folder's listing expires. Where a key and a folder share a name, the folder is shown.
+ *
+ * <p>A folder a reader looks into also gets its first {@value #PREFETCHED_FOLDERS} sub-folders listed in the
+ * background, {@value #PREFETCH_CONCURRENCY} at a time: a walk of the tree ({@code os.walk}, {@code find},
+ * {@code ls -R}) finds them listed. One level ahead of the reader only, so a mount never crawls a bucket nobody
+ * reads.
  */
 final class PrefixNamespace implements Namespace {
     private record Level(List<Node> children, Map<String, Node> byName, long listedAt) {}
+
+    static final int PREFETCHED_FOLDERS = 64;
+    static final int PREFETCH_CONCURRENCY = 8;
 
     private final ObjectStore store;
     private final Location prefix;
@@ -29,6 +39,9 @@ final class PrefixNamespace implements Namespace {
     private final Ticker ticker;
     private final ConcurrentHashMap<String, Level> levels = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, CompletableFuture<Level>> listing = new ConcurrentHashMap<>();
+    private final Semaphore prefetchSlots = new Semaphore(PREFETCH_CONCURRENCY);
+    /** Folders whose current listing has had its sub-folders listed ahead. */
+    private final Set<String> listedAhead = ConcurrentHashMap.newKeySet();
 
     PrefixNamespace(ObjectStore store, Location prefix, java.time.Duration ttl, Ticker ticker) {
         this.store = store;
@@ -72,10 +85,20 @@ final class PrefixNamespace implements Namespace {
         levels.remove(Namespace.parent(path));
     }
 
-    /** The listing of one folder: cached for the TTL; concurrent callers share one request. */
     private Level level(String path) throws IOException {
+        return level(path, true);
+    }
+
+    /**
+     * The listing of one folder: cached for the TTL; concurrent callers share one request. For a reader
+     * ({@code forReader}), its sub-folders are listed ahead too.
+     */
+    private Level level(String path, boolean forReader) throws IOException {
         Level level = levels.get(path);
         if (level != null && ticker.nanoTime() - level.listedAt < ttlNanos) {
+            if (forReader) {
+                listAhead(path, level);
+            }
             return level;
         }
         CompletableFuture<Level> mine = new CompletableFuture<>();
@@ -87,12 +110,46 @@ final class PrefixNamespace implements Namespace {
             Level fresh = list(path);
             levels.put(path, fresh);
             mine.complete(fresh);
+            if (forReader) {
+                listedAhead.remove(path); // a new listing: its sub-folders may have changed
+                listAhead(path, fresh);
+            }
             return fresh;
         } catch (IOException | RuntimeException e) {
             mine.completeExceptionally(e);
             throw e;
         } finally {
             listing.remove(path, mine);
+        }
+    }
+
+    private void listAhead(String path, Level level) {
+        if (!listedAhead.add(path)) {
+            return;
+        }
+        int started = 0;
+        for (Node child : level.children) {
+            if (!child.isFolder()) {
+                continue;
+            }
+            if (started++ == PREFETCHED_FOLDERS) {
+                return;
+            }
+            String childPath = Namespace.child(path, child.name());
+            Thread.ofVirtual().name("ferry-list-ahead").start(() -> {
+                try {
+                    prefetchSlots.acquire();
+                } catch (InterruptedException e) {
+                    return;
+                }
+                try {
+                    level(childPath, false);
+                } catch (IOException | RuntimeException e) {
+                    // a reader that lists it gets the error
+                } finally {
+                    prefetchSlots.release();
+                }
+            });
         }
     }
 

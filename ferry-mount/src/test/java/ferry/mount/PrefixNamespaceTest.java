@@ -1,0 +1,50 @@
+package ferry.mount;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ferry.store.Location;
+import ferry.store.local.LocalStore;
+import ferry.time.Ticker;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A prefix mount's folders: listed once per TTL, and the sub-folders of a folder a reader looks into ahead. */
+class PrefixNamespaceTest {
+    @TempDir
+    Path folder;
+
+    private static void waitForListings(CountingStore store, int count) throws InterruptedException {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (store.listings.get() < count && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+    }
+
+    @Test
+    void a_folder_a_reader_lists_has_its_sub_folders_listed_ahead_one_level_deep() throws Exception {
+        for (String key : new String[] {"top.txt", "a/1.txt", "a/deep/2.txt", "b/3.txt", "c/4.txt"}) {
+            Path file = folder.resolve("data").resolve(key);
+            Files.createDirectories(file.getParent());
+            Files.writeString(file, key);
+        }
+        CountingStore store = new CountingStore(new LocalStore());
+        PrefixNamespace namespace = new PrefixNamespace(store, Location.of(folder.resolve("data")).asDirectory(),
+                Duration.ofSeconds(60), Ticker.SYSTEM);
+
+        assertThat(namespace.children("/")).extracting(Node::name).containsExactly("a", "b", "c", "top.txt");
+        waitForListings(store, 4); // the root, then a, b and c ahead
+        Thread.sleep(100);
+        assertThat(store.listings.get()).as("a/deep waits until a reader looks into a").isEqualTo(4);
+
+        assertThat(namespace.children("/b")).extracting(Node::name).containsExactly("3.txt");
+        assertThat(namespace.lookup("/c/4.txt").object().size()).isEqualTo(7);
+        assertThat(namespace.children("/a")).extracting(Node::name).containsExactly("1.txt", "deep");
+        waitForListings(store, 5); // a/deep, now that a reader is in a
+        assertThat(namespace.children("/a/deep")).extracting(Node::name).containsExactly("2.txt");
+        Thread.sleep(100);
+        assertThat(store.listings.get()).isEqualTo(5);
+    }
+}
