@@ -71,14 +71,14 @@ final class TrainCommand implements Callable<Integer> {
         if (gracePeriod < 0) {
             throw new IllegalArgumentException("--grace-period must not be negative, was " + gracePeriod);
         }
+        if (cacheSize <= 0) {
+            throw new IllegalArgumentException("--cache-size must be positive, was " + cacheSize);
+        }
         if (currentHost != null && hosts == null) {
             throw new IllegalArgumentException("--current-host needs --hosts: give every host, such as --hosts"
                     + " algo-1,algo-2 --current-host " + currentHost);
         }
         TrainingRequest parsed = parser(ferry).parse(request);
-        if (cacheSize <= 0) {
-            throw new IllegalArgumentException("--cache-size must be positive, was " + cacheSize);
-        }
         JobRunner.Options options = options(ferry).withGracePeriod(Duration.ofSeconds(gracePeriod))
                 .withHosts(hosts, currentHost)
                 .withCache(cacheDir != null ? cacheDir : ferry.home().resolve("cache"), cacheSize);

@@ -35,10 +35,7 @@ class MountCrashIT {
         Path mnt = folder.resolve("mnt");
         Path cache = folder.resolve("cache");
         try (S3TestServer server = S3TestServer.newServer()) {
-            server.createBucket("fastfile");
-            Map<String, String> env = new HashMap<>(server.environment());
-            env.put("FERRY_HOME", folder.resolve("home").toString());
-            assertThat(CliRun.run(env, "cp", src.toString(), "s3://fastfile/data/").exitCode).isZero();
+            Map<String, String> env = uploaded(server, src);
             String[] mount = {"mount", "s3://fastfile/data/", mnt.toString(), "--cache-dir", cache.toString()};
 
             Process first = ChildFerry.start(env, folder.resolve("first.log"), mount);
@@ -71,9 +68,7 @@ class MountCrashIT {
             assertThat(isMounted(mnt)).isFalse();
             assertThat(Files.readString(folder.resolve("second.log"))).contains("dropping corrupt cache chunk");
         } finally {
-            if (isMounted(mnt)) {
-                new ProcessBuilder("fusermount3", "-u", "-z", mnt.toString()).inheritIO().start().waitFor();
-            }
+            unmountIfMounted(mnt);
         }
     }
 
@@ -84,10 +79,7 @@ class MountCrashIT {
         Files.writeString(src.resolve("a.txt"), "hello");
         Path mnt = folder.resolve("mnt");
         try (S3TestServer server = S3TestServer.newServer()) {
-            server.createBucket("fastfile");
-            Map<String, String> env = new HashMap<>(server.environment());
-            env.put("FERRY_HOME", folder.resolve("home").toString());
-            assertThat(CliRun.run(env, "cp", src.toString(), "s3://fastfile/data/").exitCode).isZero();
+            Map<String, String> env = uploaded(server, src);
             Path log = folder.resolve("mount.log");
             Process mount = ChildFerry.start(env, log, "mount", "s3://fastfile/data/", mnt.toString());
             waitForMount(mount, log);
@@ -101,9 +93,22 @@ class MountCrashIT {
             assertThat(Files.readString(log)).contains(mnt + " was unmounted from outside; stopped");
             assertThat(isMounted(mnt)).isFalse();
         } finally {
-            if (isMounted(mnt)) {
-                new ProcessBuilder("fusermount3", "-u", "-z", mnt.toString()).inheritIO().start().waitFor();
-            }
+            unmountIfMounted(mnt);
+        }
+    }
+
+    /** Uploads {@code src} to s3://fastfile/data/ and returns the environment ferry runs with. */
+    private Map<String, String> uploaded(S3TestServer server, Path src) {
+        server.createBucket("fastfile");
+        Map<String, String> env = new HashMap<>(server.environment());
+        env.put("FERRY_HOME", folder.resolve("home").toString());
+        assertThat(CliRun.run(env, "cp", src.toString(), "s3://fastfile/data/").exitCode).isZero();
+        return env;
+    }
+
+    private static void unmountIfMounted(Path mnt) throws Exception {
+        if (isMounted(mnt)) {
+            new ProcessBuilder("fusermount3", "-u", "-z", mnt.toString()).inheritIO().start().waitFor();
         }
     }
 

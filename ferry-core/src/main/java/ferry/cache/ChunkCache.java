@@ -288,7 +288,8 @@ public final class ChunkCache implements Closeable {
     /** Writes the object's description beside its chunks if it may be missing; called with the ledger locked. */
     private void writeDescription(String objectId, Path folder, boolean folderIsNew) {
         Description description = described.get(objectId);
-        if (description == null || !(unwritten.remove(objectId) || folderIsNew)) {
+        boolean pending = unwritten.remove(objectId);
+        if (description == null || !pending && !folderIsNew) {
             return;
         }
         if (!folderIsNew && description.equals(CacheLayout.readDescription(folder))) {

@@ -47,4 +47,39 @@ class PrefixNamespaceTest {
         Thread.sleep(100);
         assertThat(store.listings.get()).isEqualTo(5);
     }
+
+    @Test
+    void a_folder_listed_again_after_the_ttl_has_its_sub_folders_listed_ahead_again() throws Exception {
+        for (String key : new String[] {"a/1.txt", "b/2.txt"}) {
+            Path file = folder.resolve("data").resolve(key);
+            Files.createDirectories(file.getParent());
+            Files.writeString(file, key);
+        }
+        long[] now = {0};
+        Ticker ticker = new Ticker() {
+            @Override
+            public long nanoTime() {
+                return now[0];
+            }
+
+            @Override
+            public void sleepNanos(long nanos) {
+                now[0] += nanos;
+            }
+        };
+        CountingStore store = new CountingStore(new LocalStore());
+        PrefixNamespace namespace = new PrefixNamespace(store, Location.of(folder.resolve("data")).asDirectory(),
+                Duration.ofSeconds(60), ticker);
+
+        namespace.children("/");
+        waitForListings(store, 3); // the root, a and b
+        namespace.children("/");
+        Thread.sleep(100);
+        assertThat(store.listings.get()).as("within the TTL: nothing listed again").isEqualTo(3);
+
+        now[0] += Duration.ofSeconds(61).toNanos();
+        namespace.children("/");
+        waitForListings(store, 6); // the root again, then a and b ahead again
+        assertThat(store.listings.get()).isEqualTo(6);
+    }
 }

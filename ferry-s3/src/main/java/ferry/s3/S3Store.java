@@ -72,6 +72,9 @@ final class S3Store implements ObjectStore {
     /** Profile name of the configuration given to the SDK in place of the user's files (see {@link #newClient}). */
     private static final String SDK_PROFILE = "ferry";
 
+    /** Stores not yet closed in this process. */
+    private static final AtomicInteger OPEN = new AtomicInteger();
+
     private final S3Config config;
     private final S3AsyncClient client;
     private final S3Errors errors;
@@ -82,9 +85,6 @@ final class S3Store implements ObjectStore {
     private final AtomicBoolean orphansAborted = new AtomicBoolean();
     private final Set<String> existingBuckets = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean closed = new AtomicBoolean();
-
-    /** Stores not yet closed in this process. */
-    private static final AtomicInteger OPEN = new AtomicInteger();
 
     S3Store(S3Config config) {
         this(config, MAX_SINGLE_COPY, null, STREAMED_PUT_LIMIT);
@@ -117,7 +117,7 @@ final class S3Store implements ObjectStore {
             try {
                 CrtResource.waitForNoResources();
             } catch (RuntimeException e) {
-                // exiting anyway
+                // resources still held after a minute: a store opened meanwhile uses them
             }
         });
         try {

@@ -1,0 +1,53 @@
+package ferry.s3;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ferry.store.Location;
+import ferry.testing.S3TestServer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/** Closing the last S3 store stops the AWS CRT's event-loop threads, so a process can exit without waiting on them. */
+class S3StoreCloseTest {
+    /** The names the kernel knows this process's threads by (the CRT's native threads are not all Java threads). */
+    private static List<String> threadNames() throws IOException {
+        List<String> names = new ArrayList<>();
+        try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
+            for (Path task : tasks.toList()) {
+                try {
+                    names.add(Files.readString(task.resolve("comm")).strip());
+                } catch (IOException ended) {
+                    // the thread ended while we looked
+                }
+            }
+        }
+        return names;
+    }
+
+    private static boolean eventLoopRunning() throws IOException {
+        return threadNames().stream().anyMatch(name -> name.startsWith("AwsEventLoop"));
+    }
+
+    @Test
+    void closing_the_last_store_stops_the_crt_event_loop_threads() throws Exception {
+        try (S3TestServer server = S3TestServer.newServer()) {
+            Location bucket = server.createBucket("closing");
+            S3Store store = new S3Store(S3Config.fromEnvironment(server.environment()));
+            assertThat(store.list(bucket).hasNext()).isFalse();
+            assertThat(eventLoopRunning()).as("the CRT serves requests on its event-loop threads").isTrue();
+
+            store.close();
+
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (eventLoopRunning() && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertThat(threadNames()).noneMatch(name -> name.startsWith("AwsEventLoop"));
+        }
+    }
+}
