@@ -2,14 +2,20 @@ package ferry.store.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ferry.checksum.Crc32c;
 import ferry.store.Location;
+import ferry.store.ObjectInfo;
 import ferry.store.ObjectListing;
+import ferry.store.ObjectOutput;
+import ferry.store.WriteOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Random;
+import java.util.zip.CRC32C;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** What only the local store does: its temporary files. */
+/** What only the local store does: its temporary files, and flushing large files while they are written. */
 class LocalStoreTest {
     @TempDir
     Path folder;
@@ -30,5 +36,45 @@ class LocalStoreTest {
 
         assertThat(abandoned).doesNotExist();
         assertThat(live).exists();
+    }
+
+    @Test
+    void a_file_flushed_in_the_background_while_written_commits_whole() throws Exception {
+        byte[] piece = new byte[1 << 20];
+        CRC32C crc = new CRC32C();
+        Random random = new Random(7);
+        int pieces = (int) (3 * LocalOutput.FLUSH_EVERY / piece.length) + 1;
+        Location target = Location.of(folder.resolve("large.bin"));
+        ObjectInfo written;
+        try (ObjectOutput out = new LocalStore().createOrOverwrite(target, WriteOptions.DEFAULT)) {
+            for (int i = 0; i < pieces; i++) {
+                random.nextBytes(piece);
+                crc.update(piece);
+                out.write(piece);
+            }
+            written = out.commit();
+        }
+        assertThat(written.size()).isEqualTo((long) pieces * piece.length);
+        assertThat(written.crc32c()).isEqualTo(Crc32c.hex(crc.getValue()));
+        CRC32C reread = new CRC32C();
+        reread.update(Files.readAllBytes(folder.resolve("large.bin")));
+        assertThat(Crc32c.hex(reread.getValue())).isEqualTo(written.crc32c());
+        try (var files = Files.list(folder)) {
+            assertThat(files).containsExactly(folder.resolve("large.bin"));
+        }
+    }
+
+    @Test
+    void a_large_write_given_up_while_flushing_leaves_nothing() throws Exception {
+        byte[] piece = new byte[1 << 20];
+        Location target = Location.of(folder.resolve("given-up.bin"));
+        try (ObjectOutput out = new LocalStore().createOrOverwrite(target, WriteOptions.DEFAULT)) {
+            for (int i = 0; i < 2 * LocalOutput.FLUSH_EVERY / piece.length; i++) {
+                out.write(piece);
+            }
+        }
+        try (var files = Files.list(folder)) {
+            assertThat(files).isEmpty();
+        }
     }
 }
