@@ -147,7 +147,7 @@ final class ChunkReader implements Closeable {
     }
 
     /** The most chunks one read-ahead GET asks for. */
-    private static final int RUN = 8;
+    private static final int RUN = 16;
 
     /**
      * Fetches chunks {@code from..to} ahead of a reader: contiguous chunks not yet held go together in one GET of up

@@ -52,6 +52,7 @@ final class OpenObject {
     /**
      * Records a read and says which chunks to fetch ahead of it: a reader that continues where it stopped doubles
      * its window (up to {@code maxWindow} chunks), any other read resets it, so random reads fetch nothing extra.
+     * Chunks are scheduled once half a window of them is missing ahead of the reader.
      *
      * @return the first chunk index to fetch ahead in the high 32 bits, the last in the low 32 bits (none when
      *     first > last); packed so that the read path allocates nothing
@@ -69,7 +70,9 @@ final class OpenObject {
         long current = (offset + length - 1) / chunkSize;
         long from = Math.max(current + 1, scheduledThrough + 1);
         long to = Math.min(chunks - 1L, current + window);
-        if (from > to) {
+        // Top up in batches of half a window, so that each GET asks for several chunks: one request per chunk
+        // would cost the client more CPU than the bytes do. The end of the object is scheduled whatever its size.
+        if (from > to || (to - from + 1 < Math.max(1, window / 2) && to < chunks - 1)) {
             return NONE;
         }
         scheduledThrough = to;

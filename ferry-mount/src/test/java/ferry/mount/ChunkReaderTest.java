@@ -110,6 +110,18 @@ class ChunkReaderTest {
     }
 
     @Test
+    void a_sequential_reader_gets_its_chunks_in_few_large_requests() throws Exception {
+        int chunks = 64;
+        byte[] bytes = random(chunks * CHUNK, 3);
+        OpenObject file = reader.open(put("long.bin", bytes), "/long.bin");
+        // Requests smaller than a chunk, as the kernel sends them; read-ahead tops up half a window (4 chunks) at a
+        // time, so the object takes about chunks / 4 GETs instead of one per chunk.
+        assertThat(readAll(file, CHUNK / 4)).isEqualTo(bytes);
+        assertThat(store.readPositions).hasSizeLessThanOrEqualTo(chunks / 3);
+        assertThat(new HashSet<>(store.readPositions)).hasSameSizeAs(store.readPositions);
+    }
+
+    @Test
     void random_reads_fetch_only_the_chunks_they_touch() throws IOException {
         byte[] bytes = random(64 * CHUNK, 2);
         OpenObject file = reader.open(put("random.bin", bytes), "/random.bin");
