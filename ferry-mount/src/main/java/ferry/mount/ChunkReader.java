@@ -33,7 +33,7 @@ import java.util.zip.CRC32C;
  * <p>Every fetched chunk is checked to come from the version that was listed (its ETag and size), so a file
  * never mixes the bytes of two versions. An object of one chunk is checked against its CRC32C before any byte is
  * served; a larger one when its last missing chunk arrives, by combining the chunks' CRC32Cs (a mismatch then
- * drops its cached chunks and fails every later read of it).
+ * drops its cached chunks and fails every later read of it), and its chunks are served as their bytes arrive.
  */
 final class ChunkReader implements Closeable {
     private static final System.Logger LOG = System.getLogger(ChunkReader.class.getName());
@@ -46,7 +46,7 @@ final class ChunkReader implements Closeable {
     private final Semaphore readAheadPermits;
     private final ExecutorService fetchers = Executors.newThreadPerTaskExecutor(
             Thread.ofVirtual().name("ferry-fetch-", 0).factory());
-    private final ConcurrentHashMap<ChunkKey, CompletableFuture<byte[]>> inFlight = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<ChunkKey, IncomingChunk> inFlight = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, WholeObjectCheck> checks = new ConcurrentHashMap<>();
     private final Set<String> described = ConcurrentHashMap.newKeySet();
     /** Objects whose bytes failed the whole-object check, with the CRC32C they had: every later read fails. */
@@ -123,7 +123,7 @@ final class ChunkReader implements Closeable {
 
     /** Fills {@code dst} (up to its limit) from one chunk. */
     private void copy(OpenObject file, long index, int within, ByteBuffer dst) throws IOException {
-        CompletableFuture<byte[]> recent = file.recent(index);
+        IncomingChunk recent = file.recent(index);
         if (recent == null || recent.isCompletedExceptionally()) { // a failed fetch is tried again
             int wanted = dst.remaining();
             int copied = cache.read(new ChunkKey(file.id, index), within, dst);
@@ -134,8 +134,40 @@ final class ChunkReader implements Closeable {
             recent = fetch(file, index);
             file.remember(index, recent);
         }
+        boolean end = index == file.chunks - 1;
+        if (!end && !recent.isDone() && awaitArrived(recent, within + dst.remaining(), file)) {
+            // A larger object is checked whole when its last chunk is in (see the class comment), so the bytes of a
+            // chunk still on its way are served as they arrive: the first byte does not wait for the whole chunk.
+            dst.put(recent.bytes, within, dst.remaining());
+            return;
+        }
+        if (end && file.chunks > 1 && file.expectedCrc >= 0) {
+            awaitWholeCheck(file, recent);
+        }
         byte[] bytes = await(recent, file);
         dst.put(bytes, within, dst.remaining());
+    }
+
+    /**
+     * Before the end of a larger object is served, waits for the chunks its reader was served while they arrived:
+     * whichever of them completes the whole-object check fails if the object is corrupt, so a reader that reads to
+     * the end sees the mismatch instead of a clean end of file.
+     */
+    private void awaitWholeCheck(OpenObject file, IncomingChunk last) throws IOException {
+        for (IncomingChunk chunk : file.recentChunks()) {
+            if (chunk != last && !chunk.isDone()) {
+                await(chunk, file);
+            }
+        }
+    }
+
+    private static boolean awaitArrived(IncomingChunk chunk, int end, OpenObject file) throws IOException {
+        try {
+            return chunk.awaitArrived(end);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while reading " + file.object.location());
+        }
     }
 
     /**
@@ -184,11 +216,10 @@ final class ChunkReader implements Closeable {
     /** Claims chunks {@code first..last} (up to the first one someone else is fetching) and fetches them in one GET. */
     private CompletableFuture<?> fetchRun(OpenObject file, long first, long last) {
         int count = (int) (last - first + 1);
-        @SuppressWarnings("unchecked")
-        CompletableFuture<byte[]>[] claimed = new CompletableFuture[count];
+        IncomingChunk[] claimed = new IncomingChunk[count];
         int n = 0;
         while (n < count) {
-            CompletableFuture<byte[]> mine = new CompletableFuture<>();
+            IncomingChunk mine = new IncomingChunk(chunkLength(file.object.size(), first + n));
             if (inFlight.putIfAbsent(new ChunkKey(file.id, first + n), mine) != null) {
                 break;
             }
@@ -212,7 +243,7 @@ final class ChunkReader implements Closeable {
     }
 
     /** Fetches claimed chunks with one GET; chunks it could not get are fetched one by one, with retries. */
-    private void downloadRun(OpenObject file, long first, CompletableFuture<byte[]>[] chunks, int count) {
+    private void downloadRun(OpenObject file, long first, IncomingChunk[] chunks, int count) {
         int next = 0;
         long length = 0;
         for (int i = 0; i < count; i++) {
@@ -222,7 +253,7 @@ final class ChunkReader implements Closeable {
             checkVersion(file, in.info());
             for (; next < count; next++) {
                 long index = first + next;
-                Chunk chunk = readChunk(file, in, index);
+                Chunk chunk = readChunk(file, in, index, chunks[next]);
                 check(file, index, chunk);
                 finish(file, index, chunks[next], chunk);
             }
@@ -233,7 +264,7 @@ final class ChunkReader implements Closeable {
         } catch (IOException | RuntimeException e) {
             for (; next < count; next++) { // the rest one by one, each with its own retries
                 try {
-                    finish(file, first + next, chunks[next], download(file, first + next));
+                    finish(file, first + next, chunks[next], download(file, first + next, chunks[next]));
                 } catch (Throwable failure) {
                     fail(file, first + next, chunks[next], failure);
                 }
@@ -242,20 +273,20 @@ final class ChunkReader implements Closeable {
     }
 
     /** The one fetch of a chunk that every reader shares; it also stores the chunk in the cache. */
-    private CompletableFuture<byte[]> fetch(OpenObject file, long index) {
+    private IncomingChunk fetch(OpenObject file, long index) {
         ChunkKey key = new ChunkKey(file.id, index);
-        CompletableFuture<byte[]> running = inFlight.get(key);
+        IncomingChunk running = inFlight.get(key);
         if (running != null) {
             return running;
         }
-        CompletableFuture<byte[]> mine = new CompletableFuture<>();
+        IncomingChunk mine = new IncomingChunk(chunkLength(file.object.size(), index));
         running = inFlight.putIfAbsent(key, mine);
         if (running != null) {
             return running;
         }
         fetchers.execute(() -> {
             try {
-                finish(file, index, mine, download(file, index));
+                finish(file, index, mine, download(file, index, mine));
             } catch (Throwable e) {
                 fail(file, index, mine, e);
             }
@@ -264,7 +295,7 @@ final class ChunkReader implements Closeable {
     }
 
     /** Serves a fetched chunk to its waiting readers, then stores it in the cache and ends its in-flight entry. */
-    private void finish(OpenObject file, long index, CompletableFuture<byte[]> future, Chunk chunk) {
+    private void finish(OpenObject file, long index, IncomingChunk future, Chunk chunk) {
         ChunkKey key = new ChunkKey(file.id, index);
         future.complete(chunk.bytes());
         if (described.add(file.id)) {
@@ -277,7 +308,7 @@ final class ChunkReader implements Closeable {
         inFlight.remove(key, future);
     }
 
-    private void fail(OpenObject file, long index, CompletableFuture<byte[]> chunk, Throwable failure) {
+    private void fail(OpenObject file, long index, IncomingChunk chunk, Throwable failure) {
         inFlight.remove(new ChunkKey(file.id, index), chunk); // first, so that a reader woken by it can try again
         chunk.completeExceptionally(failure);
     }
@@ -289,7 +320,7 @@ final class ChunkReader implements Closeable {
     long preload(ObjectInfo object, int perObject) throws IOException {
         OpenObject file = open(object, object.location().toString());
         long fetched = 0;
-        java.util.ArrayDeque<CompletableFuture<byte[]>> window = new java.util.ArrayDeque<>();
+        java.util.ArrayDeque<IncomingChunk> window = new java.util.ArrayDeque<>();
         for (int i = 0; i < file.chunks; i++) {
             if (cache.contains(new ChunkKey(file.id, i))) {
                 continue;
@@ -306,14 +337,14 @@ final class ChunkReader implements Closeable {
         return fetched;
     }
 
-    /** One chunk, with retries: a demand read, or what a failed run left. */
-    private Chunk download(OpenObject file, long index) throws IOException, InterruptedException {
+    /** One chunk into {@code target}, with retries: a demand read, or what a failed run left. */
+    private Chunk download(OpenObject file, long index, IncomingChunk target) throws IOException, InterruptedException {
         IOException last = null;
         for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
             try (ObjectInputStream in = store.openStream(file.object.location(), index * chunkSize,
                     chunkLength(file.object.size(), index))) {
                 checkVersion(file, in.info());
-                Chunk chunk = readChunk(file, in, index);
+                Chunk chunk = readChunk(file, in, index, target);
                 check(file, index, chunk);
                 return chunk;
             } catch (ObjectChangedException | ObjectNotFoundException | ChecksumMismatchException e) {
@@ -343,10 +374,16 @@ final class ChunkReader implements Closeable {
     /** A chunk's bytes and their CRC32C, computed once for the checks and the cache. */
     private record Chunk(byte[] bytes, int crc) {}
 
-    private Chunk readChunk(OpenObject file, ObjectInputStream in, long index) throws IOException {
-        int length = chunkLength(file.object.size(), index);
-        byte[] bytes = new byte[length];
-        int n = in.readNBytes(bytes, 0, length); // straight into the array, no intermediate buffers
+    /** Reads one chunk into {@code target}'s array, straight from the response, telling readers what has arrived. */
+    private Chunk readChunk(OpenObject file, ObjectInputStream in, long index, IncomingChunk target)
+            throws IOException {
+        byte[] bytes = target.bytes;
+        int length = bytes.length;
+        int n = 0;
+        for (int got; n < length && (got = in.read(bytes, n, length - n)) >= 0; ) {
+            n += got;
+            target.arrived(n);
+        }
         if (n != length) {
             throw new StoreException(file.object.location(), "read " + n + " of " + length
                     + " bytes at " + index * chunkSize + " of " + file.object.location()

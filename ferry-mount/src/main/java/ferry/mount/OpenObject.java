@@ -1,7 +1,6 @@
 package ferry.mount;
 
 import ferry.store.ObjectInfo;
-import java.util.concurrent.CompletableFuture;
 
 /**
  * One open file: the object version it reads, the read-ahead state of its reader, and the chunks it fetched or
@@ -17,14 +16,13 @@ final class OpenObject {
     volatile long expectedCrc;
 
     private final long[] recentIndex;
-    private final CompletableFuture<byte[]>[] recent;
+    private final IncomingChunk[] recent;
 
     // Read-ahead state: guarded by this object; only readers of this one file contend for it.
     private long nextOffset;
     private int window;
     private long scheduledThrough = -1;
 
-    @SuppressWarnings("unchecked")
     OpenObject(ObjectInfo object, String id, String path, int chunkSize, int maxWindow) {
         this.object = object;
         this.id = id;
@@ -34,16 +32,27 @@ final class OpenObject {
         int slots = Math.max(1, Math.min(chunks, maxWindow + 2));
         this.recentIndex = new long[slots];
         java.util.Arrays.fill(recentIndex, -1);
-        this.recent = new CompletableFuture[slots];
+        this.recent = new IncomingChunk[slots];
     }
 
     /** A chunk this file fetched recently, or {@code null}. */
-    synchronized CompletableFuture<byte[]> recent(long index) {
+    synchronized IncomingChunk recent(long index) {
         int slot = (int) (index % recent.length);
         return recentIndex[slot] == index ? recent[slot] : null;
     }
 
-    synchronized void remember(long index, CompletableFuture<byte[]> chunk) {
+    /** The chunks this file fetched recently (some may be on their way). */
+    synchronized java.util.List<IncomingChunk> recentChunks() {
+        java.util.List<IncomingChunk> chunks = new java.util.ArrayList<>(recent.length);
+        for (IncomingChunk chunk : recent) {
+            if (chunk != null) {
+                chunks.add(chunk);
+            }
+        }
+        return chunks;
+    }
+
+    synchronized void remember(long index, IncomingChunk chunk) {
         int slot = (int) (index % recent.length);
         recentIndex[slot] = index;
         recent[slot] = chunk;

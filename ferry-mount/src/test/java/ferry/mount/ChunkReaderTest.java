@@ -20,6 +20,10 @@ import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -119,6 +123,47 @@ class ChunkReaderTest {
         assertThat(readAll(file, CHUNK / 4)).isEqualTo(bytes);
         assertThat(store.readPositions).hasSizeLessThanOrEqualTo(chunks / 3);
         assertThat(new HashSet<>(store.readPositions)).hasSameSizeAs(store.readPositions);
+    }
+
+    @Test
+    void the_first_bytes_of_a_larger_object_are_served_before_their_chunk_is_whole() throws Exception {
+        byte[] bytes = random(4 * CHUNK, 5);
+        OpenObject file = reader.open(put("stream.bin", bytes), "/stream.bin");
+        CountDownLatch rest = new CountDownLatch(1);
+        store.heldAfter = 4096;
+        store.midway = rest;
+        ExecutorService readers = Executors.newSingleThreadExecutor();
+        try {
+            Future<byte[]> first = readers.submit(() -> read(file, 100, 200));
+            // only the first 4 KiB of every response are in, and those bytes are enough for this read
+            assertThat(first.get(30, TimeUnit.SECONDS)).isEqualTo(Arrays.copyOfRange(bytes, 100, 300));
+            assertThat(cache.status().chunkCount()).isZero(); // no chunk has arrived whole
+        } finally {
+            rest.countDown();
+            readers.shutdown();
+        }
+        store.midway = null;
+        assertThat(readAll(reader.open(file.object, "/stream.bin"), CHUNK / 3)).isEqualTo(bytes);
+    }
+
+    @Test
+    void a_one_chunk_object_is_served_only_once_whole_and_checked() throws Exception {
+        byte[] bytes = random(CHUNK / 2, 6);
+        OpenObject file = reader.open(put("one.bin", bytes), "/one.bin");
+        CountDownLatch rest = new CountDownLatch(1);
+        store.heldAfter = 4096;
+        store.midway = rest;
+        ExecutorService readers = Executors.newSingleThreadExecutor();
+        try {
+            Future<byte[]> first = readers.submit(() -> read(file, 0, 100));
+            Thread.sleep(300); // ample time to be served, had it been served before the object was checked
+            assertThat(first).isNotDone();
+            rest.countDown();
+            assertThat(first.get(30, TimeUnit.SECONDS)).isEqualTo(Arrays.copyOf(bytes, 100));
+        } finally {
+            rest.countDown();
+            readers.shutdown();
+        }
     }
 
     @Test

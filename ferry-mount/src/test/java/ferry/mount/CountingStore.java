@@ -15,7 +15,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** A store that records every ranged read and listing it forwards, and can hold or fail reads on demand. */
+/**
+ * A store that records every ranged read and listing it forwards, and can hold or fail reads on demand: {@link #gate}
+ * holds a read before its response, {@link #midway} after the first {@link #heldAfter} bytes of it.
+ */
 final class CountingStore implements ObjectStore {
     private final ObjectStore delegate;
     final List<Long> readPositions = new CopyOnWriteArrayList<>();
@@ -23,6 +26,8 @@ final class CountingStore implements ObjectStore {
     final AtomicInteger stats = new AtomicInteger();
     final AtomicInteger failNextReads = new AtomicInteger();
     volatile CountDownLatch gate;
+    volatile CountDownLatch midway;
+    volatile int heldAfter;
 
     CountingStore(ObjectStore delegate) {
         this.delegate = delegate;
@@ -66,7 +71,56 @@ final class CountingStore implements ObjectStore {
         if (failNextReads.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
             throw new StoreException(location, "injected failure reading " + location);
         }
-        return delegate.openStream(location, position, length);
+        ObjectInputStream in = delegate.openStream(location, position, length);
+        CountDownLatch hold = midway;
+        return hold == null ? in : new HeldStream(in, heldAfter, hold);
+    }
+
+    /** A response whose bytes after the first {@code heldAfter} wait for a latch. */
+    private static final class HeldStream extends ObjectInputStream {
+        private final ObjectInputStream in;
+        private final int heldAfter;
+        private final CountDownLatch hold;
+        private long delivered;
+
+        HeldStream(ObjectInputStream in, int heldAfter, CountDownLatch hold) {
+            this.in = in;
+            this.heldAfter = heldAfter;
+            this.hold = hold;
+        }
+
+        @Override
+        public ObjectInfo info() throws IOException {
+            return in.info();
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (delivered >= heldAfter) {
+                try {
+                    hold.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new java.io.InterruptedIOException();
+                }
+            } else {
+                len = (int) Math.min(len, heldAfter - delivered);
+            }
+            int n = in.read(b, off, len);
+            delivered += Math.max(n, 0);
+            return n;
+        }
+
+        @Override
+        public void close() throws IOException {
+            in.close();
+        }
     }
 
     @Override
