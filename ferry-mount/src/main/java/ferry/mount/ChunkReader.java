@@ -92,11 +92,7 @@ final class ChunkReader implements Closeable {
         if (offset >= size || !dst.hasRemaining()) {
             return 0;
         }
-        Integer corruptCrc = corrupt.get(file.id);
-        if (corruptCrc != null) {
-            throw new ChecksumMismatchException(file.object.location(), "CRC32C", Crc32c.hex(file.expectedCrc),
-                    Crc32c.hex(corruptCrc));
-        }
+        failIfCorrupt(file);
         int length = (int) Math.min(dst.remaining(), size - offset);
         int start = dst.position();
         int end = start + length;
@@ -138,7 +134,7 @@ final class ChunkReader implements Closeable {
         if (!end && !recent.isDone() && awaitArrived(recent, within + dst.remaining(), file)) {
             // A larger object is checked whole when its last chunk is in (see the class comment), so the bytes of a
             // chunk still on its way are served as they arrive: the first byte does not wait for the whole chunk.
-            dst.put(recent.bytes, within, dst.remaining());
+            dst.put(recent.bytes(), within, dst.remaining());
             return;
         }
         if (end && file.chunks > 1 && file.expectedCrc >= 0) {
@@ -151,13 +147,29 @@ final class ChunkReader implements Closeable {
     /**
      * Before the end of a larger object is served, waits for the chunks its reader was served while they arrived:
      * whichever of them completes the whole-object check fails if the object is corrupt, so a reader that reads to
-     * the end sees the mismatch instead of a clean end of file.
+     * the end sees the mismatch instead of a clean end of file. Other failures of those chunks are their own readers'
+     * business.
      */
     private void awaitWholeCheck(OpenObject file, IncomingChunk last) throws IOException {
         for (IncomingChunk chunk : file.recentChunks()) {
             if (chunk != last && !chunk.isDone()) {
-                await(chunk, file);
+                try {
+                    await(chunk, file);
+                } catch (ChecksumMismatchException | InterruptedIOException e) {
+                    throw e;
+                } catch (IOException e) {
+                    // not this read's failure
+                }
             }
+        }
+        failIfCorrupt(file);
+    }
+
+    private void failIfCorrupt(OpenObject file) throws ChecksumMismatchException {
+        Integer corruptCrc = corrupt.get(file.id);
+        if (corruptCrc != null) {
+            throw new ChecksumMismatchException(file.object.location(), "CRC32C", Crc32c.hex(file.expectedCrc),
+                    Crc32c.hex(corruptCrc));
         }
     }
 
@@ -377,7 +389,7 @@ final class ChunkReader implements Closeable {
     /** Reads one chunk into {@code target}'s array, straight from the response, telling readers what has arrived. */
     private Chunk readChunk(OpenObject file, ObjectInputStream in, long index, IncomingChunk target)
             throws IOException {
-        byte[] bytes = target.bytes;
+        byte[] bytes = target.start();
         int length = bytes.length;
         int n = 0;
         for (int got; n < length && (got = in.read(bytes, n, length - n)) >= 0; ) {

@@ -8,12 +8,27 @@ import java.util.concurrent.CompletableFuture;
  * same bytes again (every GET is checked to read the listed version), so what has arrived never changes.
  */
 final class IncomingChunk extends CompletableFuture<byte[]> {
-    final byte[] bytes;
+    private final int length;
+    /** Made when the fetch starts, so that chunks waiting for their turn in a long GET hold no memory; guarded by this. */
+    private byte[] bytes;
     /** Bytes [0, arrived) are in; guarded by this. */
     private int arrived;
 
     IncomingChunk(int length) {
-        this.bytes = new byte[length];
+        this.length = length;
+    }
+
+    /** The array to fill, made on first use: a retry fills the same one again from the start. */
+    synchronized byte[] start() {
+        if (bytes == null) {
+            bytes = new byte[length];
+        }
+        return bytes;
+    }
+
+    /** The bytes, of which those {@link #awaitArrived} waited for are in. */
+    synchronized byte[] bytes() {
+        return bytes;
     }
 
     /** Records that bytes [0, end) are in. */
