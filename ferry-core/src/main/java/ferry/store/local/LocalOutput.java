@@ -96,7 +96,7 @@ final class LocalOutput extends ObjectOutput {
     private void flushAhead() {
         try {
             channel.force(false);
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
             // the commit's flush reports it
         }
     }
