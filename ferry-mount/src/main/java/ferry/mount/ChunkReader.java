@@ -130,7 +130,7 @@ final class ChunkReader implements Closeable {
             recent = fetch(file, index);
             file.remember(index, recent);
         }
-        boolean end = index == file.chunks - 1;
+        boolean end = index == file.chunks - 1; // also the only chunk of a one-chunk object
         if (!end && !recent.isDone() && awaitArrived(recent, within + dst.remaining(), file)) {
             // A larger object is checked whole when its last chunk is in (see the class comment), so the bytes of a
             // chunk still on its way are served as they arrive: the first byte does not wait for the whole chunk.

@@ -1,6 +1,8 @@
 package ferry.mount;
 
 import ferry.store.ObjectInfo;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * One open file: the object version it reads, the read-ahead state of its reader, and the chunks it fetched or
@@ -42,8 +44,8 @@ final class OpenObject {
     }
 
     /** The chunks this file fetched recently (some may be on their way). */
-    synchronized java.util.List<IncomingChunk> recentChunks() {
-        java.util.List<IncomingChunk> chunks = new java.util.ArrayList<>(recent.length);
+    synchronized List<IncomingChunk> recentChunks() {
+        List<IncomingChunk> chunks = new ArrayList<>(recent.length);
         for (IncomingChunk chunk : recent) {
             if (chunk != null) {
                 chunks.add(chunk);

@@ -40,6 +40,7 @@ class ChunkReaderTest {
     private CountingStore store;
     private ChunkCache cache;
     private ChunkReader reader;
+    private final ExecutorService readers = Executors.newSingleThreadExecutor();
 
     @BeforeEach
     void setUp() throws IOException {
@@ -50,8 +51,21 @@ class ChunkReaderTest {
 
     @AfterEach
     void tearDown() {
+        CountDownLatch held = store.midway;
+        if (held != null) {
+            held.countDown();
+        }
+        readers.shutdownNow();
         reader.close();
         cache.close();
+    }
+
+    /** Makes every response from now on stop after its first {@code bytes} until the returned latch opens. */
+    private CountDownLatch holdResponsesAfter(int bytes) {
+        CountDownLatch rest = new CountDownLatch(1);
+        store.heldAfter = bytes;
+        store.midway = rest;
+        return rest;
     }
 
     private ObjectInfo put(String name, byte[] bytes) throws IOException {
@@ -129,19 +143,12 @@ class ChunkReaderTest {
     void the_first_bytes_of_a_larger_object_are_served_before_their_chunk_is_whole() throws Exception {
         byte[] bytes = random(4 * CHUNK, 5);
         OpenObject file = reader.open(put("stream.bin", bytes), "/stream.bin");
-        CountDownLatch rest = new CountDownLatch(1);
-        store.heldAfter = 4096;
-        store.midway = rest;
-        ExecutorService readers = Executors.newSingleThreadExecutor();
-        try {
-            Future<byte[]> first = readers.submit(() -> read(file, 100, 200));
-            // only the first 4 KiB of every response are in, and those bytes are enough for this read
-            assertThat(first.get(30, TimeUnit.SECONDS)).isEqualTo(Arrays.copyOfRange(bytes, 100, 300));
-            assertThat(cache.status().chunkCount()).isZero(); // no chunk has arrived whole
-        } finally {
-            rest.countDown();
-            readers.shutdown();
-        }
+        CountDownLatch rest = holdResponsesAfter(4096);
+        Future<byte[]> first = readers.submit(() -> read(file, 100, 200));
+        // only the first 4 KiB of every response are in, and those bytes are enough for this read
+        assertThat(first.get(30, TimeUnit.SECONDS)).isEqualTo(Arrays.copyOfRange(bytes, 100, 300));
+        assertThat(cache.status().chunkCount()).isZero(); // no chunk has arrived whole
+        rest.countDown();
         store.midway = null;
         assertThat(readAll(reader.open(file.object, "/stream.bin"), CHUNK / 3)).isEqualTo(bytes);
     }
@@ -150,20 +157,12 @@ class ChunkReaderTest {
     void a_one_chunk_object_is_served_only_once_whole_and_checked() throws Exception {
         byte[] bytes = random(CHUNK / 2, 6);
         OpenObject file = reader.open(put("one.bin", bytes), "/one.bin");
-        CountDownLatch rest = new CountDownLatch(1);
-        store.heldAfter = 4096;
-        store.midway = rest;
-        ExecutorService readers = Executors.newSingleThreadExecutor();
-        try {
-            Future<byte[]> first = readers.submit(() -> read(file, 0, 100));
-            Thread.sleep(300); // ample time to be served, had it been served before the object was checked
-            assertThat(first).isNotDone();
-            rest.countDown();
-            assertThat(first.get(30, TimeUnit.SECONDS)).isEqualTo(Arrays.copyOf(bytes, 100));
-        } finally {
-            rest.countDown();
-            readers.shutdown();
-        }
+        CountDownLatch rest = holdResponsesAfter(4096);
+        Future<byte[]> first = readers.submit(() -> read(file, 0, 100));
+        Thread.sleep(300); // ample time to be served, had it been served before the object was checked
+        assertThat(first).isNotDone();
+        rest.countDown();
+        assertThat(first.get(30, TimeUnit.SECONDS)).isEqualTo(Arrays.copyOf(bytes, 100));
     }
 
     @Test

@@ -96,25 +96,31 @@ final class CountingStore implements ObjectStore {
 
         @Override
         public int read() throws IOException {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+            allowed(1);
+            int b = in.read();
+            delivered += b < 0 ? 0 : 1;
+            return b;
         }
 
         @Override
         public int read(byte[] b, int off, int len) throws IOException {
-            if (delivered >= heldAfter) {
-                try {
-                    hold.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new java.io.InterruptedIOException();
-                }
-            } else {
-                len = (int) Math.min(len, heldAfter - delivered);
-            }
-            int n = in.read(b, off, len);
+            int n = in.read(b, off, allowed(len));
             delivered += Math.max(n, 0);
             return n;
+        }
+
+        /** How many of {@code len} bytes may be read now, after waiting for the latch once they are all delivered. */
+        private int allowed(int len) throws IOException {
+            if (delivered < heldAfter) {
+                return (int) Math.min(len, heldAfter - delivered);
+            }
+            try {
+                hold.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException();
+            }
+            return len;
         }
 
         @Override

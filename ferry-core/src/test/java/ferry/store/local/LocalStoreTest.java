@@ -54,6 +54,9 @@ class LocalStoreTest {
             }
             written = out.commit();
         }
+        // the flushes ran ahead of the commit, on the flusher's threads (idle ones live on for a minute)
+        assertThat(Thread.getAllStackTraces().keySet())
+                .anySatisfy(thread -> assertThat(thread.getName()).startsWith("ferry-flush-"));
         assertThat(written.size()).isEqualTo((long) pieces * piece.length);
         assertThat(written.crc32c()).isEqualTo(Crc32c.hex(crc.getValue()));
         CRC32C reread = new CRC32C();
