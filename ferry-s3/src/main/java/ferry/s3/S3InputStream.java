@@ -5,16 +5,16 @@ import ferry.store.ObjectInfo;
 import ferry.store.ObjectInputStream;
 import ferry.store.StoreException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InterruptedIOException;
-import software.amazon.awssdk.core.ResponseInputStream;
-import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 
 /**
  * The body of one GetObject as it arrives. Failures while streaming name the object, and a body that ends before its
  * Content-Length is an error rather than a short read, so a dropped connection never passes for a smaller object.
  */
 final class S3InputStream extends ObjectInputStream {
-    private final ResponseInputStream<GetObjectResponse> body;
+    private final InputStream body;
+    private final Runnable abort;
     private final ObjectInfo info;
     private final Location location;
     private final long expected;
@@ -23,8 +23,10 @@ final class S3InputStream extends ObjectInputStream {
     private long received;
     private boolean closed;
 
-    S3InputStream(ResponseInputStream<GetObjectResponse> body, ObjectInfo info, long expected, S3Errors errors) {
+    /** @param abort stops the transfer of a body not read to its end, before it is closed */
+    S3InputStream(InputStream body, Runnable abort, ObjectInfo info, long expected, S3Errors errors) {
         this.body = body;
+        this.abort = abort;
         this.info = info;
         this.location = info.location();
         this.expected = expected;
@@ -82,7 +84,7 @@ final class S3InputStream extends ObjectInputStream {
         closed = true;
         if (expected >= 0 && received < expected) {
             // Stop the transfer rather than drain the rest of a large body.
-            body.abort();
+            abort.run();
         }
         body.close();
     }

@@ -10,11 +10,14 @@ import ferry.store.ObjectOutput;
 import ferry.store.ObjectStore;
 import ferry.store.WriteOptions;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
+import java.net.http.HttpHeaders;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZonedDateTime;
@@ -25,6 +28,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -77,6 +81,8 @@ final class S3Store implements ObjectStore {
 
     private final S3Config config;
     private final S3AsyncClient client;
+    /** GetObject past the SDK's pipeline, with a custom endpoint; null to send every request through the SDK. */
+    private final S3Http http;
     private final S3Errors errors;
     private final ConditionalWrites conditionalWrites;
     private final long singleCopyLimit;
@@ -87,20 +93,23 @@ final class S3Store implements ObjectStore {
     private final AtomicBoolean closed = new AtomicBoolean();
 
     S3Store(S3Config config) {
-        this(config, MAX_SINGLE_COPY, null, STREAMED_PUT_LIMIT);
+        this(config, MAX_SINGLE_COPY, null, STREAMED_PUT_LIMIT, true);
     }
 
     /**
      * @param singleCopyLimit lets a test take the part-by-part copy path without writing 5 GiB
      * @param uploads where multipart uploads under way are recorded, or {@code null} not to record them
      * @param streamedPutLimit the largest object of known size and CRC32C sent as one streamed PUT
+     * @param directReads send GetObject over {@link S3Http} when there is a custom endpoint (false lets a test run the
+     *     SDK's reads, as against AWS)
      */
-    S3Store(S3Config config, long singleCopyLimit, UploadJournal uploads, long streamedPutLimit) {
+    S3Store(S3Config config, long singleCopyLimit, UploadJournal uploads, long streamedPutLimit, boolean directReads) {
         this.config = Objects.requireNonNull(config, "config is null");
         this.singleCopyLimit = singleCopyLimit;
         this.uploads = uploads;
         this.streamedPutLimit = streamedPutLimit;
         this.client = newClient(config);
+        this.http = directReads && config.endpoint() != null ? new S3Http(config) : null;
         this.errors = new S3Errors(config);
         this.conditionalWrites = new ConditionalWrites(this);
         OPEN.incrementAndGet();
@@ -309,7 +318,7 @@ final class S3Store implements ObjectStore {
     @Override
     public ObjectInputStream openStream(Location location) throws IOException {
         requireObject(location);
-        return get(location, GetObjectRequest.builder().bucket(location.bucket()).key(location.path()).build());
+        return get(location, null);
     }
 
     @Override
@@ -325,13 +334,8 @@ final class S3Store implements ObjectStore {
         String range = length > Long.MAX_VALUE - position
                 ? "bytes=" + position + "-"
                 : "bytes=" + position + "-" + (position + length - 1);
-        GetObjectRequest request = GetObjectRequest.builder()
-                .bucket(location.bucket())
-                .key(location.path())
-                .range(range)
-                .build();
         try {
-            return get(location, request);
+            return get(location, range);
         } catch (RangeNotSatisfiable e) {
             // The object exists but ends before position (or is empty): nothing to read, as with a file.
             return new EmptyRead(stat(location));
@@ -364,7 +368,38 @@ final class S3Store implements ObjectStore {
         }
     }
 
-    private ObjectInputStream get(Location location, GetObjectRequest request) throws IOException {
+    /** Reads the object, or {@code range} of it ({@code bytes=0-99}) when not null. */
+    private ObjectInputStream get(Location location, String range) throws IOException {
+        try {
+            return http != null ? directGet(location, range) : sdkGet(location, range);
+        } catch (InterruptedIOException e) {
+            throw e;
+        } catch (IOException | RuntimeException e) {
+            if (S3Errors.hasStatus(e, 416)) {
+                throw new RangeNotSatisfiable(e);
+            }
+            IOException failure = errors.map(e, location, "read");
+            throw failure instanceof ObjectNotFoundException notFound ? notFound(location, notFound) : failure;
+        }
+    }
+
+    private ObjectInputStream directGet(Location location, String range) throws IOException {
+        HttpResponse<InputStream> response = http.get(location, range);
+        HttpHeaders headers = response.headers();
+        long length = headers.firstValueAsLong("Content-Length").orElse(-1);
+        ObjectInfo info = new ObjectInfo(location, objectSize(headers.firstValue("Content-Range").orElse(null), length),
+                lastModified(null, headers.firstValue("Last-Modified").or(() -> headers.firstValue("Date")).orElse(null)),
+                etag(headers.firstValue("ETag").orElse(null)),
+                crc32c(headers.firstValue("x-amz-meta-" + CRC32C_METADATA).orElse(null)));
+        return new S3InputStream(response.body(), () -> { }, info, length, errors);
+    }
+
+    private ObjectInputStream sdkGet(Location location, String range) throws IOException {
+        GetObjectRequest request = GetObjectRequest.builder()
+                .bucket(location.bucket())
+                .key(location.path())
+                .range(range)
+                .build();
         CompletableFuture<ResponseInputStream<GetObjectResponse>> future =
                 client.getObject(request, AsyncResponseTransformer.toBlockingInputStream());
         ResponseInputStream<GetObjectResponse> response;
@@ -375,17 +410,13 @@ final class S3Store implements ObjectStore {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while trying to read " + location);
         } catch (ExecutionException e) {
-            if (S3Errors.hasStatus(e.getCause(), 416)) {
-                throw new RangeNotSatisfiable(e.getCause());
-            }
-            IOException failure = errors.map(e.getCause(), location, "read");
-            throw failure instanceof ObjectNotFoundException notFound ? notFound(location, notFound) : failure;
+            throw new CompletionException(e.getCause()); // mapped by get, as S3Http's failures are
         }
         GetObjectResponse got = response.response();
         long length = got.contentLength() == null ? -1 : got.contentLength();
         ObjectInfo info = new ObjectInfo(location, objectSize(got.contentRange(), length),
                 lastModified(got.lastModified(), got), etag(got.eTag()), crc32c(got.metadata()));
-        return new S3InputStream(response, info, length, errors);
+        return new S3InputStream(response, response::abort, info, length, errors);
     }
 
     @Override
@@ -421,6 +452,9 @@ final class S3Store implements ObjectStore {
     public void close() {
         if (closed.compareAndSet(false, true)) {
             client.close();
+            if (http != null) {
+                http.close();
+            }
             if (OPEN.decrementAndGet() == 0) {
                 stopNativeThreads();
             }
@@ -487,7 +521,11 @@ final class S3Store implements ObjectStore {
 
     /** The recorded CRC32C, or null when the object has none (or something else put junk there). */
     static String crc32c(Map<String, String> metadata) {
-        String value = metadataValue(metadata, CRC32C_METADATA);
+        return crc32c(metadataValue(metadata, CRC32C_METADATA));
+    }
+
+    /** A recorded CRC32C value, or null when it is missing or junk. */
+    static String crc32c(String value) {
         return value != null && value.matches("[0-9a-fA-F]{8}") ? value.toLowerCase(Locale.ROOT) : null;
     }
 
@@ -510,15 +548,21 @@ final class S3Store implements ObjectStore {
 
     /** {@code lastModified}, else the response's Date header, else now. */
     static Instant lastModified(Instant lastModified, SdkResponse response) {
+        return lastModified(lastModified, response.sdkHttpResponse().firstMatchingHeader("Date").orElse(null));
+    }
+
+    /** {@code lastModified}, else {@code httpDate} (RFC 1123, as in Last-Modified and Date headers), else now. */
+    static Instant lastModified(Instant lastModified, String httpDate) {
         if (lastModified != null) {
             return lastModified;
         }
-        return response.sdkHttpResponse().firstMatchingHeader("Date").map(date -> {
+        if (httpDate != null) {
             try {
-                return ZonedDateTime.parse(date, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+                return ZonedDateTime.parse(httpDate, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
             } catch (DateTimeParseException e) {
-                return null;
+                // fall back to now
             }
-        }).orElseGet(Instant::now);
+        }
+        return Instant.now();
     }
 }

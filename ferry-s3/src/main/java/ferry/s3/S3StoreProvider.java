@@ -26,7 +26,7 @@ public final class S3StoreProvider implements StoreProvider {
                 : Path.of(environment.getOrDefault("HOME", System.getProperty("user.home")), ".ferry");
         return new S3Store(S3Config.fromEnvironment(environment), S3Store.MAX_SINGLE_COPY,
                 new UploadJournal(ferryHome.resolve("uploads")),
-                S3Config.parseSize(environment, "FERRY_S3_UPLOAD_CUTOFF", (int) S3Store.STREAMED_PUT_LIMIT));
+                S3Config.parseSize(environment, "FERRY_S3_UPLOAD_CUTOFF", (int) S3Store.STREAMED_PUT_LIMIT), true);
     }
 
     /** A store with the given configuration; closing it releases its connections. */

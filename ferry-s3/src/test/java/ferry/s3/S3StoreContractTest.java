@@ -6,6 +6,7 @@ import ferry.testing.S3TestServer;
 import ferry.testing.StoreContractTest;
 import java.io.IOException;
 import java.util.UUID;
+import java.util.function.Function;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
@@ -24,7 +25,17 @@ class S3StoreContractTest extends StoreContractTest {
     static void startServer() throws IOException {
         server = S3TestServer.newServer();
         server.createBucket(BUCKET);
-        store = S3StoreProvider.newStore(S3Config.fromEnvironment(server.environment()).withPartSize(S3Config.MIN_PART_SIZE));
+        store = S3StoreProvider.newStore(config());
+    }
+
+    /** Runs the contract against another store on the same server and configuration. */
+    static void replaceStore(Function<S3Config, ObjectStore> open) throws IOException {
+        store.close();
+        store = open.apply(config());
+    }
+
+    private static S3Config config() throws IOException {
+        return S3Config.fromEnvironment(server.environment()).withPartSize(S3Config.MIN_PART_SIZE);
     }
 
     @AfterAll

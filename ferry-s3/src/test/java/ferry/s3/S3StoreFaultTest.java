@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import ferry.store.Location;
+import ferry.store.ObjectInputStream;
 import ferry.store.ObjectOutput;
 import ferry.store.StoreException;
 import ferry.store.WriteOptions;
@@ -230,6 +231,41 @@ class S3StoreFaultTest {
                         .hasMessageContaining(OBJECT.toString());
             }
         }
+    }
+
+    @Test
+    void a_read_answered_503_is_tried_again_and_then_served() throws IOException {
+        int[] answered = new int[1];
+        try (S3Store store = storeAgainst(exchange -> {
+            if (answered[0]++ == 0) {
+                answer(exchange, 503, "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message>"
+                        + "</Error>", Map.of());
+            } else {
+                answer(exchange, 200, "served", Map.of("ETag", "\"e\"", "x-amz-meta-ferry-crc32c", "0a1b2c3d"));
+            }
+        }, Duration.ofSeconds(5), 2)) {
+            try (ObjectInputStream in = store.openStream(OBJECT)) {
+                assertThat(in.readAllBytes()).isEqualTo("served".getBytes(UTF_8));
+                assertThat(in.info().etag()).isEqualTo("e");
+                assertThat(in.info().crc32c()).isEqualTo("0a1b2c3d");
+                assertThat(in.info().size()).isEqualTo(6);
+            }
+        }
+        assertThat(requests).containsExactly("GET /bucket/data/object.bin", "GET /bucket/data/object.bin");
+    }
+
+    @Test
+    void a_read_that_keeps_failing_names_the_object_the_code_and_the_attempts() throws IOException {
+        try (S3Store store = storeAgainst(exchange -> answer(exchange, 500,
+                "<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>",
+                Map.of()), Duration.ofSeconds(5), 3)) {
+            assertThatThrownBy(() -> store.openStream(OBJECT, 0, 10))
+                    .isInstanceOf(StoreException.class)
+                    .hasMessageContaining(OBJECT.toString())
+                    .hasMessageContaining("InternalError")
+                    .hasMessageContaining("3 attempts");
+        }
+        assertThat(requests).hasSize(3);
     }
 
     @Test

@@ -137,6 +137,24 @@ public abstract class StoreContractTest {
         }
     }
 
+    @Test
+    void keys_with_spaces_symbols_and_non_ascii_letters_round_trip() throws IOException {
+        List<String> keys = List.of("with space/a b.txt", "plus+and&amp=eq;semi", "percent%20not-an-escape",
+                "question?hash#bang!", "unicode/été/日本.bin", "tilde~star*(paren)'quote,comma$dollar@at");
+        for (String key : keys) {
+            put(root().resolve(key), key.getBytes(UTF_8));
+        }
+        for (String key : keys) {
+            Location location = root().resolve(key);
+            assertThat(read(location)).as(key).isEqualTo(key.getBytes(UTF_8));
+            assertThat(store().stat(location).size()).as(key).isEqualTo(key.getBytes(UTF_8).length);
+            try (InputStream in = store().openStream(location, 1, 3)) {
+                assertThat(in.readAllBytes()).as(key).isEqualTo(key.substring(1, 4).getBytes(UTF_8));
+            }
+        }
+        assertThat(keys(root())).containsExactlyInAnyOrderElementsOf(keys);
+    }
+
     /** Whether the store keeps the CRC32C of what Ferry wrote (in object metadata), so reads can report it. */
     protected boolean recordsChecksums() {
         return true;
