@@ -23,6 +23,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -266,6 +267,34 @@ class S3StoreFaultTest {
                     .hasMessageContaining("3 attempts");
         }
         assertThat(requests).hasSize(3);
+    }
+
+    @Test
+    void a_body_that_stops_arriving_becomes_a_timeout_error_naming_the_object() throws IOException {
+        CountDownLatch release = new CountDownLatch(1);
+        try (S3Store store = storeAgainst(exchange -> {
+            try {
+                exchange.getResponseHeaders().add("ETag", "\"e\"");
+                exchange.sendResponseHeaders(200, 1000);
+                exchange.getResponseBody().write(new byte[100]);
+                exchange.getResponseBody().flush();
+                release.await(); // a server that stalls half-way through the body
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, Duration.ofMillis(300), 1)) {
+            try (InputStream in = store.openStream(OBJECT)) {
+                assertThatThrownBy(in::readAllBytes)
+                        .isInstanceOf(StoreException.class)
+                        .hasMessageContaining("did not answer in time")
+                        .hasMessageContaining(OBJECT.toString());
+            }
+            assertThat(Thread.currentThread().isInterrupted()).as("the guard's interrupt is not left behind").isFalse();
+        } finally {
+            release.countDown();
+        }
     }
 
     @Test
