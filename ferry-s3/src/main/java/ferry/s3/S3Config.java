@@ -147,6 +147,14 @@ public record S3Config(
                 maxAttempts);
     }
 
+    /**
+     * How long a connection may move no bytes before it is dropped: the attempt timeout, within 2 to 30 s (the CRT
+     * client measures throughput over whole seconds).
+     */
+    Duration idleTimeout() {
+        return Duration.ofSeconds(Math.clamp(attemptTimeout.toSeconds(), 2, 30));
+    }
+
     /** The endpoint as users know it, for messages: the custom one, or AWS's for the region. */
     String endpointText() {
         return endpoint != null ? endpoint.toString() : "https://s3." + region + ".amazonaws.com";

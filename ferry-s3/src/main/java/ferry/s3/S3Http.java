@@ -9,12 +9,16 @@ import java.io.InterruptedIOException;
 import java.io.StringReader;
 import java.net.URI;
 import java.net.http.HttpClient;
+import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
-import javax.xml.stream.XMLInputFactory;
 import javax.xml.stream.XMLStreamException;
 import javax.xml.stream.XMLStreamReader;
 import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
@@ -26,7 +30,7 @@ import software.amazon.awssdk.identity.spi.AwsCredentialsIdentity;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 
 /**
- * GetObject sent over the JDK's HTTP client and signed by the SDK's SigV4 signer, past the SDK's per-request
+ * The reading requests (GetObject, HeadObject, ListObjectsV2) sent over the JDK's HTTP client and signed by the SDK's SigV4 signer, past the SDK's per-request
  * pipeline (interceptors, marshalling, endpoint rules, futures), which costs more CPU than the request itself when
  * objects are small: on 20,000 objects of 8 KiB from the loopback server this path fetched about 7,000 objects/s at
  * 0.18 ms of CPU each, where the SDK's asynchronous client fetched 3,400-4,100/s at 0.37 ms (bench/RESULTS.md).
@@ -45,7 +49,6 @@ final class S3Http implements AutoCloseable {
     private static final Duration MAX_DELAY = Duration.ofSeconds(20);
     /** Headers the JDK's client sets itself (it refuses them from callers); Host comes from the same URL. */
     private static final Set<String> RESTRICTED = Set.of("host", "content-length", "connection", "expect", "upgrade");
-    private static final XMLInputFactory XML = XMLInputFactory.newFactory();
 
     static {
         // The JDK's client reads the socket into buffers of this size (16 KiB by default), before its first use: with
@@ -53,14 +56,13 @@ final class S3Http implements AutoCloseable {
         if (System.getProperty("jdk.httpclient.bufsize") == null) {
             System.setProperty("jdk.httpclient.bufsize", String.valueOf(256 * 1024));
         }
-        XML.setProperty(XMLInputFactory.SUPPORT_DTD, false);
-        XML.setProperty(XMLInputFactory.IS_SUPPORTING_EXTERNAL_ENTITIES, false);
     }
 
     private final S3Config config;
     private final String base;
     private final HttpClient client;
     private final AwsV4HttpSigner signer = AwsV4HttpSigner.create();
+    private final Executor pages = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("ferry-s3-list").factory());
 
     S3Http(S3Config config) {
         this.config = config;
@@ -85,24 +87,83 @@ final class S3Http implements AutoCloseable {
 
     /** The URL of an object: {@code endpoint/bucket/key} in path style, else {@code bucket.endpoint/key}. */
     URI url(Location location) {
-        String key = encodePath(location.path());
+        return URI.create(bucketUrl(location.bucket()) + "/" + encodePath(location.path()));
+    }
+
+    /** The URL of a bucket, without a trailing slash. */
+    private String bucketUrl(String bucket) {
         if (config.pathStyle()) {
-            return URI.create(base + "/" + location.bucket() + "/" + key);
+            return base + "/" + bucket;
         }
         int hostStart = base.indexOf("://") + 3;
-        return URI.create(base.substring(0, hostStart) + location.bucket() + "." + base.substring(hostStart) + "/" + key);
+        return base.substring(0, hostStart) + bucket + "." + base.substring(hostStart);
     }
 
     /**
      * Starts reading an object, or {@code range} of it ({@code bytes=0-99}, or null for all), and returns once its
-     * headers are in: status 200 or 206, the body still to be read.
+     * headers are in: status 200 or 206, the body still to be read (a read that waits too long for it fails).
      *
      * @throws S3Exception for any other answer, after the retries
      */
-    HttpResponse<InputStream> get(Location location, String range) throws IOException {
-        URI url = url(location);
+    Read get(Location location, String range) throws IOException {
+        HttpResponse<InputStream> response = send(SdkHttpRequest.builder().method(SdkHttpMethod.GET)
+                .uri(url(location)), range, location, "read");
+        return new Read(response.headers(), StallGuard.guard(response.body(), config.idleTimeout()));
+    }
+
+    /** The headers of a HeadObject answer: the object's size, ETag, last modification and metadata. */
+    HttpHeaders head(Location location) throws IOException {
+        return send(SdkHttpRequest.builder().method(SdkHttpMethod.HEAD).uri(url(location)), null, location, "stat")
+                .headers();
+    }
+
+    /** Answers normally when the bucket exists (and the credentials may see it). */
+    void headBucket(String bucket) throws IOException {
+        send(SdkHttpRequest.builder().method(SdkHttpMethod.HEAD).uri(URI.create(bucketUrl(bucket) + "/")), null,
+                Location.of("s3://" + bucket + "/"), "stat");
+    }
+
+    /** The answer to a GetObject: its headers, and its body as it arrives. */
+    record Read(HttpHeaders headers, InputStream body) {
+    }
+
+    /**
+     * One page of ListObjectsV2 under {@code prefix}, fetched on a virtual thread of its own so that a listing can
+     * ask for several pages at once.
+     *
+     * @param delimiter groups keys into common prefixes at this string, or null for a flat listing
+     * @param token the continuation token of the previous page, or null for the first
+     */
+    CompletableFuture<ListPage> list(String bucket, String prefix, String delimiter, int maxKeys, String token) {
+        return CompletableFuture.supplyAsync(() -> {
+            SdkHttpRequest.Builder request = SdkHttpRequest.builder().method(SdkHttpMethod.GET)
+                    .uri(URI.create(bucketUrl(bucket) + "/"))
+                    .putRawQueryParameter("list-type", "2")
+                    .putRawQueryParameter("prefix", prefix)
+                    .putRawQueryParameter("max-keys", String.valueOf(maxKeys))
+                    .putRawQueryParameter("encoding-type", "url");
+            if (delimiter != null) {
+                request.putRawQueryParameter("delimiter", delimiter);
+            }
+            if (token != null) {
+                request.putRawQueryParameter("continuation-token", token);
+            }
+            try {
+                HttpResponse<InputStream> response = send(request, null, Location.of("s3://" + bucket + "/"), "list");
+                try (InputStream body = StallGuard.guard(response.body(), config.idleTimeout())) {
+                    return ListPage.parse(body);
+                }
+            } catch (IOException e) {
+                throw new CompletionException(e);
+            }
+        }, pages);
+    }
+
+    /** Sends a request, trying again as the class says, until an answer 200 or 206 whose body is still to be read. */
+    private HttpResponse<InputStream> send(SdkHttpRequest.Builder unsigned, String range, Location location,
+            String action) throws IOException {
         for (int attempt = 1; ; attempt++) {
-            HttpRequest.Builder request = signed(SdkHttpRequest.builder().method(SdkHttpMethod.GET).uri(url));
+            HttpRequest.Builder request = signed(unsigned);
             if (range != null) {
                 request.header("Range", range);
             }
@@ -111,12 +172,12 @@ final class S3Http implements AutoCloseable {
                 response = client.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new InterruptedIOException("interrupted while trying to read " + location);
+                throw new InterruptedIOException("interrupted while trying to " + action + " " + location);
             } catch (IOException e) {
                 if (attempt >= config.maxAttempts()) {
                     throw e;
                 }
-                pause(attempt, location);
+                pause(attempt, location, action);
                 continue;
             }
             int status = response.statusCode();
@@ -127,7 +188,7 @@ final class S3Http implements AutoCloseable {
             if (attempt >= config.maxAttempts() || !retried(failure)) {
                 throw failure;
             }
-            pause(attempt, location);
+            pause(attempt, location, action);
         }
     }
 
@@ -143,7 +204,9 @@ final class S3Http implements AutoCloseable {
                 .putProperty(AwsV4HttpSigner.DOUBLE_URL_ENCODE, false)
                 .putProperty(AwsV4HttpSigner.NORMALIZE_PATH, false));
         SdkHttpRequest request = signed.request();
-        HttpRequest.Builder builder = HttpRequest.newBuilder(request.getUri()).timeout(config.attemptTimeout());
+        HttpRequest.Builder builder = HttpRequest.newBuilder(request.getUri())
+                .method(request.method().name(), HttpRequest.BodyPublishers.noBody())
+                .timeout(config.attemptTimeout());
         request.forEachHeader((name, values) -> {
             if (!RESTRICTED.contains(name.toLowerCase(java.util.Locale.ROOT))) {
                 values.forEach(value -> builder.header(name, value));
@@ -158,13 +221,13 @@ final class S3Http implements AutoCloseable {
     }
 
     /** Waits before attempt {@code attempt + 1}: full jitter over an exponentially growing ceiling. */
-    private static void pause(int attempt, Location location) throws InterruptedIOException {
+    private static void pause(int attempt, Location location, String action) throws InterruptedIOException {
         long ceiling = Math.min(MAX_DELAY.toMillis(), BASE_DELAY.toMillis() << Math.min(attempt - 1, 20));
         try {
             Thread.sleep(ThreadLocalRandom.current().nextLong(ceiling + 1));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted while waiting to read " + location + " again");
+            throw new InterruptedIOException("interrupted while waiting to " + action + " " + location + " again");
         }
     }
 
@@ -177,7 +240,7 @@ final class S3Http implements AutoCloseable {
         String code = response.headers().firstValue("x-amz-error-code").orElse("");
         String message = "";
         try {
-            XMLStreamReader xml = XML.createXMLStreamReader(new StringReader(body));
+            XMLStreamReader xml = ListPage.XML.createXMLStreamReader(new StringReader(body));
             while (xml.hasNext()) {
                 if (xml.next() == XMLStreamReader.START_ELEMENT) {
                     switch (xml.getLocalName()) {

@@ -6,17 +6,12 @@ import ferry.store.Location;
 import ferry.store.ObjectInfo;
 import ferry.store.ObjectListing;
 import java.io.IOException;
-import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.concurrent.CompletableFuture;
-import software.amazon.awssdk.services.s3.model.CommonPrefix;
-import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
-import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
-import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
  * A recursive listing as a walk of the folder tree: ListObjectsV2 with the delimiter {@code /}, one folder at a time,
@@ -85,58 +80,41 @@ final class S3Listing implements ObjectListing {
         List<String> folders = new ArrayList<>();
         String token = null;
         do {
-            ListObjectsV2Request request = request(folder.bucket(), folder.path(), PAGE_SIZE, token);
-            ListObjectsV2Response response = store.await(store.client().listObjectsV2(request), folder, "list");
-            for (S3Object object : response.contents()) {
+            ListPage page = store.await(store.listPage(folder.bucket(), folder.path(), PAGE_SIZE, token), folder, "list");
+            for (ListPage.Entry object : page.objects()) {
                 if (isObject(object)) {
                     objects.add(info(bucketRoot, object));
                 }
             }
-            for (CommonPrefix common : response.commonPrefixes()) {
-                String name = common.prefix().substring(folder.path().length());
+            for (String common : page.prefixes()) {
+                String name = common.substring(folder.path().length());
                 if (name.length() > 1) { // "/" alone would be an empty folder name
                     folders.add(name.substring(0, name.length() - 1));
                 }
             }
-            token = continuation(response);
+            token = page.nextToken();
         } while (token != null);
         return new FolderListing(objects, folders);
     }
 
-    private static ListObjectsV2Request request(String bucket, String path, int pageSize, String token) {
-        return ListObjectsV2Request.builder()
-                .bucket(bucket)
-                .prefix(path)
-                .delimiter("/")
-                .maxKeys(pageSize)
-                .continuationToken(token)
-                .build();
-    }
-
-    private CompletableFuture<ListObjectsV2Response> request(String path, String token) {
-        return store.client().listObjectsV2(request(prefix.bucket(), path, pageSize, token));
-    }
-
-    /** The token of the next page, or null after the last. */
-    private static String continuation(ListObjectsV2Response response) {
-        return Boolean.TRUE.equals(response.isTruncated()) ? response.nextContinuationToken() : null;
+    private CompletableFuture<ListPage> request(String path, String token) {
+        return store.listPage(prefix.bucket(), path, pageSize, token);
     }
 
     /** Folder placeholders are not data; conditional-write probes are Ferry's own, and short-lived. */
-    private static boolean isObject(S3Object object) {
+    private static boolean isObject(ListPage.Entry object) {
         return !object.key().endsWith("/") && !object.key().startsWith(ConditionalWrites.PROBE_PREFIX);
     }
 
-    private static ObjectInfo info(Location bucketRoot, S3Object object) {
-        return new ObjectInfo(bucketRoot.resolve(object.key()), object.size(),
-                object.lastModified() == null ? Instant.EPOCH : object.lastModified(),
-                S3Store.etag(object.eTag()), null);
+    private static ObjectInfo info(Location bucketRoot, ListPage.Entry object) {
+        return new ObjectInfo(bucketRoot.resolve(object.key()), object.size(), object.lastModified(), object.etag(),
+                null);
     }
 
     /** A sub-folder met in a page, with its first page once requested. */
     private static final class Folder {
         final String path;
-        CompletableFuture<ListObjectsV2Response> firstPage;
+        CompletableFuture<ListPage> firstPage;
 
         Folder(String path) {
             this.path = path;
@@ -147,29 +125,29 @@ final class S3Listing implements ObjectListing {
     private final class Level {
         final String path;
         /** The page to read when this one is done, or null after the last. */
-        CompletableFuture<ListObjectsV2Response> pending;
-        List<S3Object> objects = List.of();
+        CompletableFuture<ListPage> pending;
+        List<ListPage.Entry> objects = List.of();
         List<Folder> folders = List.of();
         int nextObject;
         int nextFolder;
         /** Sub-folders of this page before this index have had their first page requested (or were walked). */
         int nextAhead;
 
-        Level(String path, CompletableFuture<ListObjectsV2Response> pending) {
+        Level(String path, CompletableFuture<ListPage> pending) {
             this.path = path;
             this.pending = pending;
         }
 
-        void accept(ListObjectsV2Response response) {
-            objects = response.contents();
-            folders = new ArrayList<>(response.commonPrefixes().size());
-            for (CommonPrefix common : response.commonPrefixes()) {
-                folders.add(new Folder(common.prefix()));
+        void accept(ListPage page) {
+            objects = page.objects();
+            folders = new ArrayList<>(page.prefixes().size());
+            for (String common : page.prefixes()) {
+                folders.add(new Folder(common));
             }
             nextObject = 0;
             nextFolder = 0;
             nextAhead = 0;
-            String token = continuation(response);
+            String token = page.nextToken();
             pending = token == null ? null : request(path, token);
         }
 
@@ -196,13 +174,13 @@ final class S3Listing implements ObjectListing {
                     requestAhead();
                 }
             } else if (level.objectFirst()) {
-                S3Object object = level.objects.get(level.nextObject++);
+                ListPage.Entry object = level.objects.get(level.nextObject++);
                 if (isObject(object)) {
                     next = info(bucketRoot, object);
                 }
             } else {
                 Folder folder = level.folders.get(level.nextFolder++);
-                CompletableFuture<ListObjectsV2Response> firstPage = folder.firstPage;
+                CompletableFuture<ListPage> firstPage = folder.firstPage;
                 if (firstPage == null) {
                     firstPage = request(folder.path, null);
                 } else {

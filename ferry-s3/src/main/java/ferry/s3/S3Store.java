@@ -10,14 +10,12 @@ import ferry.store.ObjectOutput;
 import ferry.store.ObjectStore;
 import ferry.store.WriteOptions;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpHeaders;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZonedDateTime;
@@ -53,8 +51,9 @@ import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 
 /**
- * Objects in an S3-compatible store, through the AWS SDK's asynchronous client. Every method blocks its caller (a
- * virtual thread, typically, with many at once) while the client's event loops carry the requests.
+ * Objects in an S3-compatible store, through the AWS SDK's asynchronous client; with a custom endpoint the reading
+ * requests (GetObject, HeadObject, ListObjectsV2) go over {@link S3Http} instead, at half the CPU per request. Every
+ * method blocks its caller (a virtual thread, typically, with many at once) while the clients carry the requests.
  */
 final class S3Store implements ObjectStore {
     /** User metadata ({@code x-amz-meta-ferry-crc32c}) holding the whole-object CRC32C of an object Ferry wrote. */
@@ -76,12 +75,13 @@ final class S3Store implements ObjectStore {
     /** Profile name of the configuration given to the SDK in place of the user's files (see {@link #newClient}). */
     private static final String SDK_PROFILE = "ferry";
 
-    /** Stores not yet closed in this process. */
+    /** Stores with an SDK client not yet closed in this process. */
     private static final AtomicInteger OPEN = new AtomicInteger();
 
     private final S3Config config;
-    private final S3AsyncClient client;
-    /** GetObject past the SDK's pipeline, with a custom endpoint; null to send every request through the SDK. */
+    /** Made on first use: a command that only reads over {@link #http} never loads the SDK's client or the CRT. */
+    private S3AsyncClient client;
+    /** Reads past the SDK's pipeline, with a custom endpoint; null to send every request through the SDK. */
     private final S3Http http;
     private final S3Errors errors;
     private final ConditionalWrites conditionalWrites;
@@ -108,11 +108,9 @@ final class S3Store implements ObjectStore {
         this.singleCopyLimit = singleCopyLimit;
         this.uploads = uploads;
         this.streamedPutLimit = streamedPutLimit;
-        this.client = newClient(config);
         this.http = directReads && config.endpoint() != null ? new S3Http(config) : null;
         this.errors = new S3Errors(config);
         this.conditionalWrites = new ConditionalWrites(this);
-        OPEN.incrementAndGet();
     }
 
     /**
@@ -136,15 +134,10 @@ final class S3Store implements ObjectStore {
         }
     }
 
-    /** How long a connection may move no bytes before it is dropped: the attempt timeout, within 2 to 30 s. */
-    private static Duration idleTimeout(S3Config config) {
-        return Duration.ofSeconds(Math.clamp(config.attemptTimeout().toSeconds(), 2, 30));
-    }
-
     private static S3AsyncClient newClient(S3Config config) {
         // A connection that moves less than 1 byte/s for this long is dropped; the attempt timeout bounds a request.
         // (The CRT client measures throughput over whole seconds: at least 2.)
-        Duration idle = idleTimeout(config);
+        Duration idle = config.idleTimeout();
         S3AsyncClientBuilder builder = S3AsyncClient.builder()
                 // The AWS Common Runtime's HTTP client (native I/O): measured here against the SDK's Netty client,
                 // 15% faster for large downloads and 15-25% more small objects per second, at less CPU per byte.
@@ -197,7 +190,14 @@ final class S3Store implements ObjectStore {
         return config;
     }
 
-    S3AsyncClient client() {
+    synchronized S3AsyncClient client() {
+        if (client == null) {
+            if (closed.get()) {
+                throw new IllegalStateException("the S3 store is closed");
+            }
+            client = newClient(config);
+            OPEN.incrementAndGet();
+        }
         return client;
     }
 
@@ -225,7 +225,7 @@ final class S3Store implements ObjectStore {
             for (UploadJournal.Orphan orphan : uploads.orphans()) {
                 Location location = Location.of("s3://" + orphan.bucket() + "/" + orphan.key());
                 try {
-                    await(client.abortMultipartUpload(b -> b.bucket(orphan.bucket()).key(orphan.key())
+                    await(client().abortMultipartUpload(b -> b.bucket(orphan.bucket()).key(orphan.key())
                             .uploadId(orphan.uploadId())), location, "abort an interrupted upload of");
                     uploads.forget(orphan.file());
                 } catch (ObjectNotFoundException e) {
@@ -295,14 +295,33 @@ final class S3Store implements ObjectStore {
     @Override
     public ObjectInfo stat(Location location) throws IOException {
         requireObject(location);
+        if (http != null) {
+            try {
+                return info(location, http.head(location), -1);
+            } catch (InterruptedIOException e) {
+                throw e;
+            } catch (IOException | RuntimeException e) {
+                IOException failure = errors.map(e, location, "stat");
+                throw failure instanceof ObjectNotFoundException notFound ? notFound(location, notFound) : failure;
+            }
+        }
         HeadObjectResponse head;
         try {
-            head = await(client.headObject(b -> b.bucket(location.bucket()).key(location.path())), location, "stat");
+            head = await(client().headObject(b -> b.bucket(location.bucket()).key(location.path())), location, "stat");
         } catch (ObjectNotFoundException e) {
             throw notFound(location, e);
         }
         return new ObjectInfo(location, head.contentLength(), lastModified(head.lastModified(), head), etag(head.eTag()),
                 crc32c(head.metadata()));
+    }
+
+    /** One page of ListObjectsV2 of the keys that start with {@code prefix}, grouped at {@code /}. */
+    CompletableFuture<ListPage> listPage(String bucket, String prefix, int maxKeys, String token) {
+        if (http != null) {
+            return http.list(bucket, prefix, "/", maxKeys, token);
+        }
+        return client().listObjectsV2(b -> b.bucket(bucket).prefix(prefix).delimiter("/").maxKeys(maxKeys)
+                .continuationToken(token)).thenApply(ListPage::of);
     }
 
     @Override
@@ -389,16 +408,18 @@ final class S3Store implements ObjectStore {
     }
 
     private ObjectInputStream directGet(Location location, String range) throws IOException {
-        HttpResponse<InputStream> response = http.get(location, range);
-        HttpHeaders headers = response.headers();
-        long length = headers.firstValueAsLong("Content-Length").orElse(-1);
-        ObjectInfo info = new ObjectInfo(location, objectSize(headers.firstValue("Content-Range").orElse(null), length),
+        S3Http.Read response = http.get(location, range);
+        long length = response.headers().firstValueAsLong("Content-Length").orElse(-1);
+        return new S3InputStream(response.body(), () -> { }, info(location, response.headers(), length), length, errors);
+    }
+
+    /** What the headers of a GetObject or HeadObject answer say about the object; {@code length}: the body's. */
+    private static ObjectInfo info(Location location, HttpHeaders headers, long length) {
+        long bodyLength = length >= 0 ? length : headers.firstValueAsLong("Content-Length").orElse(-1);
+        return new ObjectInfo(location, objectSize(headers.firstValue("Content-Range").orElse(null), bodyLength),
                 lastModified(null, headers.firstValue("Last-Modified").or(() -> headers.firstValue("Date")).orElse(null)),
                 etag(headers.firstValue("ETag").orElse(null)),
                 crc32c(headers.firstValue("x-amz-meta-" + CRC32C_METADATA).orElse(null)));
-        // As the CRT client's minimum throughput does for the SDK's reads (see newClient).
-        InputStream body = StallGuard.guard(response.body(), idleTimeout(config));
-        return new S3InputStream(body, () -> { }, info, length, errors);
     }
 
     private ObjectInputStream sdkGet(Location location, String range) throws IOException {
@@ -408,7 +429,7 @@ final class S3Store implements ObjectStore {
                 .range(range)
                 .build();
         CompletableFuture<ResponseInputStream<GetObjectResponse>> future =
-                client.getObject(request, AsyncResponseTransformer.toBlockingInputStream());
+                client().getObject(request, AsyncResponseTransformer.toBlockingInputStream());
         ResponseInputStream<GetObjectResponse> response;
         try {
             response = waitFor(future);
@@ -452,18 +473,24 @@ final class S3Store implements ObjectStore {
     @Override
     public void delete(Location location) throws IOException {
         requireObjectName(location, "delete");
-        await(client.deleteObject(b -> b.bucket(location.bucket()).key(location.path())), location, "delete");
+        await(client().deleteObject(b -> b.bucket(location.bucket()).key(location.path())), location, "delete");
     }
 
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
-            client.close();
             if (http != null) {
                 http.close();
             }
-            if (OPEN.decrementAndGet() == 0) {
-                stopNativeThreads();
+            S3AsyncClient made;
+            synchronized (this) {
+                made = client;
+            }
+            if (made != null) {
+                made.close();
+                if (OPEN.decrementAndGet() == 0) {
+                    stopNativeThreads();
+                }
             }
         }
     }
@@ -477,7 +504,17 @@ final class S3Store implements ObjectStore {
             return original;
         }
         try {
-            await(client.headBucket(b -> b.bucket(location.bucket())), location, "stat");
+            if (http != null) {
+                try {
+                    http.headBucket(location.bucket());
+                } catch (InterruptedIOException e) {
+                    throw e;
+                } catch (IOException | RuntimeException e) {
+                    throw errors.map(e, location, "stat");
+                }
+            } else {
+                await(client().headBucket(b -> b.bucket(location.bucket())), location, "stat");
+            }
         } catch (ObjectNotFoundException e) {
             return new ObjectNotFoundException(location, errors.noSuchBucket(location));
         }

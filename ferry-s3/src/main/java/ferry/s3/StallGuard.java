@@ -31,9 +31,9 @@ final class StallGuard {
     private StallGuard() {
     }
 
-    /** {@code body}, whose reads fail once one has waited longer than {@code idle} (at least 2 s) for bytes. */
+    /** {@code body}, whose reads fail once one has waited longer than {@code idle} for bytes. */
     static InputStream guard(InputStream body, Duration idle) {
-        return new Guarded(body, Duration.ofSeconds(Math.max(2, idle.toSeconds())));
+        return new Guarded(body, idle);
     }
 
     private static void interruptStalled() {
