@@ -12,6 +12,7 @@ import ferry.store.WriteOptions;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
+import java.net.http.HttpHeaders;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,7 +53,6 @@ final class S3Output extends ObjectOutput {
     private enum State { OPEN, COMMITTED, ABANDONED }
 
     private final S3Store store;
-    private final S3AsyncClient client;
     private final Location location;
     private final WriteOptions options;
     private final boolean exclusive;
@@ -79,7 +79,6 @@ final class S3Output extends ObjectOutput {
 
     S3Output(S3Store store, Location location, WriteOptions options, boolean exclusive) {
         this.store = store;
-        this.client = store.client();
         this.location = location;
         this.options = options;
         this.exclusive = exclusive;
@@ -164,7 +163,7 @@ final class S3Output extends ObjectOutput {
         CompletableFuture<CompletedPart> upload;
         try {
             // The unsafe body does not copy: the buffer is left alone until the upload, retries included, is done.
-            upload = client.uploadPart(
+            upload = client().uploadPart(
                             b -> b.bucket(location.bucket())
                                     .key(location.path())
                                     .uploadId(uploadId)
@@ -189,7 +188,7 @@ final class S3Output extends ObjectOutput {
 
     private void startUpload() throws IOException {
         Map<String, String> metadata = metadata(options.crc32c());
-        uploadId = store.await(client.createMultipartUpload(
+        uploadId = store.await(client().createMultipartUpload(
                         b -> b.bucket(location.bucket()).key(location.path()).metadata(metadata)),
                 location, "write").uploadId();
         if (store.uploads() != null) {
@@ -205,6 +204,11 @@ final class S3Output extends ObjectOutput {
         }
     }
 
+    /** The SDK's client, made on first use: a small object written whole may never need it. */
+    private S3AsyncClient client() {
+        return store.client();
+    }
+
     /** This output's metadata: its write id and, when known, the CRC32C. */
     private Map<String, String> metadata(String crc32c) {
         return crc32c == null
@@ -218,7 +222,7 @@ final class S3Output extends ObjectOutput {
      */
     private HeadObjectResponse ownObject() {
         try {
-            HeadObjectResponse head = client.headObject(b -> b.bucket(location.bucket()).key(location.path())).get();
+            HeadObjectResponse head = client().headObject(b -> b.bucket(location.bucket()).key(location.path())).get();
             boolean ours = writeId.equals(S3Store.metadataValue(head.metadata(), S3Store.WRITE_ID_METADATA))
                     && head.contentLength() != null
                     && head.contentLength() == size;
@@ -274,29 +278,48 @@ final class S3Output extends ObjectOutput {
     private ObjectInfo putWhole(String actual) throws IOException {
         checkAnnounced(actual);
         byte[] bytes = buffer == null ? new byte[0] : buffer;
+        // Only an exclusive create needs its write id, to recognize its own object after a lost answer; leaving it
+        // out elsewhere spares the server a metadata entry.
+        Map<String, String> metadata = exclusive ? metadata(actual) : Map.of(S3Store.CRC32C_METADATA, actual);
+        if (store.http() != null) {
+            try {
+                HttpHeaders put = store.http().put(location, bytes, count, metadata, exclusive);
+                return new ObjectInfo(location, count, S3Store.lastModified(null, put.firstValue("Date").orElse(null)),
+                        S3Store.etag(put.firstValue("ETag").orElse(null)), actual);
+            } catch (InterruptedIOException e) {
+                throw e;
+            } catch (IOException | RuntimeException e) {
+                IOException failure = store.errors().map(e, location, "write");
+                if (!(failure instanceof ObjectExistsException)) {
+                    throw failure;
+                }
+                return ownWhole(actual, (ObjectExistsException) failure);
+            }
+        }
         PutObjectResponse response;
         try {
-            response = store.await(client.putObject(
+            response = store.await(client().putObject(
                             b -> b.bucket(location.bucket())
                                     .key(location.path())
                                     .contentLength((long) count)
-                                    // Only an exclusive create needs its write id, to recognize its own object after a
-                                    // lost answer; leaving it out elsewhere spares the server a metadata entry.
-                                    .metadata(exclusive ? metadata(actual)
-                                            : Map.of(S3Store.CRC32C_METADATA, actual))
+                                    .metadata(metadata)
                                     .ifNoneMatch(exclusive ? "*" : null),
                             AsyncRequestBody.fromByteBufferUnsafe(ByteBuffer.wrap(bytes, 0, count))),
                     location, "write");
         } catch (ObjectExistsException e) {
-            // A retry after a lost answer finds the object the first try wrote.
-            HeadObjectResponse own = ownObject();
-            if (own == null) {
-                throw e;
-            }
-            return new ObjectInfo(location, count, S3Store.lastModified(own.lastModified(), own),
-                    S3Store.etag(own.eTag()), actual);
+            return ownWhole(actual, e);
         }
         return new ObjectInfo(location, count, S3Store.lastModified(null, response), S3Store.etag(response.eTag()),
+                actual);
+    }
+
+    /** After an exclusive PUT was refused: a retry after a lost answer finds the object the first try wrote. */
+    private ObjectInfo ownWhole(String actual, ObjectExistsException refused) throws ObjectExistsException {
+        HeadObjectResponse own = ownObject();
+        if (own == null) {
+            throw refused;
+        }
+        return new ObjectInfo(location, count, S3Store.lastModified(own.lastModified(), own), S3Store.etag(own.eTag()),
                 actual);
     }
 
@@ -312,7 +335,7 @@ final class S3Output extends ObjectOutput {
         String etag;
         Instant lastModified;
         try {
-            CompleteMultipartUploadResponse response = store.await(client.completeMultipartUpload(
+            CompleteMultipartUploadResponse response = store.await(client().completeMultipartUpload(
                             b -> b.bucket(location.bucket())
                                     .key(location.path())
                                     .uploadId(uploadId)
@@ -356,7 +379,7 @@ final class S3Output extends ObjectOutput {
      */
     private ObjectInfo describeCompleted(String actual, String etag, Instant lastModified) throws IOException {
         HeadObjectResponse head = store.await(
-                client.headObject(b -> b.bucket(location.bucket()).key(location.path())), location, "stat");
+                client().headObject(b -> b.bucket(location.bucket()).key(location.path())), location, "stat");
         if (head.contentLength() != null && head.contentLength() == size) {
             return new ObjectInfo(location, size, S3Store.lastModified(head.lastModified(), head),
                     S3Store.etag(head.eTag()), actual);
@@ -378,7 +401,7 @@ final class S3Output extends ObjectOutput {
                 // store the object under another. An object of our size whose ETag is not the one we were told is
                 // taken to be ours; one with the ETag we were told failed the condition for another reason.
                 HeadObjectResponse head = awaitRaw(
-                        client.headObject(b -> b.bucket(location.bucket()).key(location.path())));
+                        client().headObject(b -> b.bucket(location.bucket()).key(location.path())));
                 String stored = S3Store.etag(head.eTag());
                 if (stored.equals(etag) || head.contentLength() == null || head.contentLength() != size) {
                     return null;
@@ -401,7 +424,7 @@ final class S3Output extends ObjectOutput {
         if (size > store.singleCopyLimit()) {
             return copyInParts(actual, etag, metadata);
         }
-        CopyObjectResponse copy = awaitRaw(client.copyObject(b -> b.sourceBucket(location.bucket())
+        CopyObjectResponse copy = awaitRaw(client().copyObject(b -> b.sourceBucket(location.bucket())
                 .sourceKey(location.path())
                 .destinationBucket(location.bucket())
                 .destinationKey(location.path())
@@ -416,7 +439,7 @@ final class S3Output extends ObjectOutput {
     private ObjectInfo copyInParts(String actual, String etag, Map<String, String> metadata)
             throws IOException, ExecutionException {
         long partSize = Math.min(store.singleCopyLimit(), Math.max(512L << 20, (size + 9_999) / 10_000));
-        String copyId = awaitRaw(client.createMultipartUpload(
+        String copyId = awaitRaw(client().createMultipartUpload(
                         b -> b.bucket(location.bucket()).key(location.path()).metadata(metadata)))
                 .uploadId();
         boolean done = false;
@@ -428,7 +451,7 @@ final class S3Output extends ObjectOutput {
                 String range = "bytes=" + start + "-" + (Math.min(size, start + partSize) - 1);
                 int partNumber = number;
                 acquire(copySlots);
-                CompletableFuture<CompletedPart> copy = client.uploadPartCopy(b -> b.sourceBucket(location.bucket())
+                CompletableFuture<CompletedPart> copy = client().uploadPartCopy(b -> b.sourceBucket(location.bucket())
                                 .sourceKey(location.path())
                                 .copySourceIfMatch("\"" + etag + "\"")
                                 .copySourceRange(range)
@@ -447,7 +470,7 @@ final class S3Output extends ObjectOutput {
             for (CompletableFuture<CompletedPart> copy : copies) {
                 completed.add(awaitRaw(copy));
             }
-            CompleteMultipartUploadResponse response = awaitRaw(client.completeMultipartUpload(b -> b.bucket(
+            CompleteMultipartUploadResponse response = awaitRaw(client().completeMultipartUpload(b -> b.bucket(
                             location.bucket())
                     .key(location.path())
                     .uploadId(copyId)
@@ -459,7 +482,7 @@ final class S3Output extends ObjectOutput {
                 for (CompletableFuture<CompletedPart> copy : copies) {
                     copy.handle((r, failure) -> null).join();
                 }
-                client.abortMultipartUpload(b -> b.bucket(location.bucket()).key(location.path()).uploadId(copyId))
+                client().abortMultipartUpload(b -> b.bucket(location.bucket()).key(location.path()).uploadId(copyId))
                         .handle((r, failure) -> null)
                         .join();
             }
@@ -509,7 +532,7 @@ final class S3Output extends ObjectOutput {
             part.handle((done, failure) -> null).join();
         }
         try {
-            store.await(client.abortMultipartUpload(
+            store.await(client().abortMultipartUpload(
                             b -> b.bucket(location.bucket()).key(location.path()).uploadId(uploadId)),
                     location, "abort the upload of");
             forgetUpload();

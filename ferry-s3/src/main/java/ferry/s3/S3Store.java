@@ -51,8 +51,9 @@ import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 
 /**
- * Objects in an S3-compatible store, through the AWS SDK's asynchronous client; with a custom endpoint the reading
- * requests (GetObject, HeadObject, ListObjectsV2) go over {@link S3Http} instead, at half the CPU per request. Every
+ * Objects in an S3-compatible store, through the AWS SDK's asynchronous client; with a custom endpoint the requests
+ * of many-small-object work (GetObject, HeadObject, ListObjectsV2, PutObject of a small object) go over
+ * {@link S3Http} instead, at half the CPU per request. Every
  * method blocks its caller (a virtual thread, typically, with many at once) while the clients carry the requests.
  */
 final class S3Store implements ObjectStore {
@@ -79,9 +80,9 @@ final class S3Store implements ObjectStore {
     private static final AtomicInteger OPEN = new AtomicInteger();
 
     private final S3Config config;
-    /** Made on first use: a command that only reads over {@link #http} never loads the SDK's client or the CRT. */
+    /** Made on first use: a command served by {@link #http} alone never loads the SDK's client or the CRT. */
     private S3AsyncClient client;
-    /** Reads past the SDK's pipeline, with a custom endpoint; null to send every request through the SDK. */
+    /** Requests past the SDK's pipeline, with a custom endpoint; null to send every request through the SDK. */
     private final S3Http http;
     private final S3Errors errors;
     private final ConditionalWrites conditionalWrites;
@@ -100,15 +101,15 @@ final class S3Store implements ObjectStore {
      * @param singleCopyLimit lets a test take the part-by-part copy path without writing 5 GiB
      * @param uploads where multipart uploads under way are recorded, or {@code null} not to record them
      * @param streamedPutLimit the largest object of known size and CRC32C sent as one streamed PUT
-     * @param directReads send GetObject over {@link S3Http} when there is a custom endpoint (false lets a test run the
-     *     SDK's reads, as against AWS)
+     * @param direct send the requests {@link S3Http} knows over it when there is a custom endpoint (false lets a test
+     *     send everything through the SDK, as against AWS)
      */
-    S3Store(S3Config config, long singleCopyLimit, UploadJournal uploads, long streamedPutLimit, boolean directReads) {
+    S3Store(S3Config config, long singleCopyLimit, UploadJournal uploads, long streamedPutLimit, boolean direct) {
         this.config = Objects.requireNonNull(config, "config is null");
         this.singleCopyLimit = singleCopyLimit;
         this.uploads = uploads;
         this.streamedPutLimit = streamedPutLimit;
-        this.http = directReads && config.endpoint() != null ? new S3Http(config) : null;
+        this.http = direct && S3Http.serves(config) ? new S3Http(config) : null;
         this.errors = new S3Errors(config);
         this.conditionalWrites = new ConditionalWrites(this);
     }
@@ -199,6 +200,11 @@ final class S3Store implements ObjectStore {
             OPEN.incrementAndGet();
         }
         return client;
+    }
+
+    /** The direct client, or null when every request goes through the SDK. */
+    S3Http http() {
+        return http;
     }
 
     S3Errors errors() {

@@ -19,7 +19,9 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -42,6 +44,8 @@ class S3StoreFaultTest {
 
     private HttpServer http;
     private final List<String> requests = new CopyOnWriteArrayList<>();
+    /** The x-amz-content-sha256 header of each request that had one. */
+    private final List<String> payloadHashes = new CopyOnWriteArrayList<>();
 
     @AfterEach
     void stopServer() {
@@ -58,6 +62,10 @@ class S3StoreFaultTest {
             String query = exchange.getRequestURI().getRawQuery();
             requests.add(exchange.getRequestMethod() + " " + exchange.getRequestURI().getRawPath()
                     + (query == null ? "" : "?" + query));
+            String payloadHash = exchange.getRequestHeaders().getFirst("x-amz-content-sha256");
+            if (payloadHash != null) {
+                payloadHashes.add(payloadHash);
+            }
             try (exchange) {
                 exchange.getRequestBody().transferTo(OutputStream.nullOutputStream());
                 handler.accept(exchange);
@@ -295,6 +303,21 @@ class S3StoreFaultTest {
         } finally {
             release.countDown();
         }
+    }
+
+    @Test
+    void a_small_put_signs_its_payload_so_the_server_can_check_the_bytes_it_received() throws Exception {
+        byte[] bytes = "eight KiB or so".getBytes(UTF_8);
+        try (S3Store store = storeAgainst(exchange -> answer(exchange, 200, "", Map.of("ETag", "\"put\"")),
+                Duration.ofSeconds(5), 1)) {
+            try (ObjectOutput out = store.createOrOverwrite(OBJECT, WriteOptions.DEFAULT)) {
+                out.write(bytes);
+                assertThat(out.commit().etag()).isEqualTo("put");
+            }
+        }
+        assertThat(requests).containsExactly("PUT /bucket/data/object.bin");
+        assertThat(payloadHashes).containsExactly(
+                HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes)));
     }
 
     @Test
