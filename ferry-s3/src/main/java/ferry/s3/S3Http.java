@@ -14,6 +14,7 @@ import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -35,15 +36,15 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
 
 /**
  * The requests of many-small-object work (GetObject, HeadObject, ListObjectsV2, and PutObject of bytes in memory)
- * sent over the JDK's HTTP client and signed by the SDK's SigV4 signer, past the SDK's per-request
- * pipeline (interceptors, marshalling, endpoint rules, futures), which costs more CPU than the request itself when
- * objects are small: on 20,000 objects of 8 KiB from the loopback server this path fetched about 7,000 objects/s at
- * 0.18 ms of CPU each, where the SDK's asynchronous client fetched 3,400-4,100/s at 0.37 ms (bench/RESULTS.md).
+ * sent over the JDK's HTTP client and signed by the SDK's SigV4 signer, past the SDK's per-request pipeline
+ * (interceptors, marshalling, endpoint rules, futures), which costs more CPU than the request itself when objects are
+ * small: on 20,000 objects of 8 KiB from the loopback server this path fetched about 7,000 objects/s at 0.18 ms of
+ * CPU each, where the SDK's asynchronous client fetched 3,400-4,100/s at 0.37 ms (bench/RESULTS.md).
  *
- * <p>Only for a custom endpoint (MinIO, Ceph RGW, s3proxy...), whose URLs are fixed; against AWS itself the SDK, which
- * knows its regions and endpoint rules, sends every request, as it does when the SDK's checksums are asked for. Failures are what the SDK would throw: an
- * {@link S3Exception} carrying the status and the error's code for an answer, an {@link IOException} for the
- * connection, so that {@link S3Errors} maps both alike. Retries follow the SDK's standard strategy in short: answers
+ * <p>Only for a custom endpoint (MinIO, Ceph RGW, s3proxy...), whose URLs are fixed: against AWS itself the SDK, which
+ * knows its regions and endpoint rules, sends every request, as it does when the SDK's checksums are asked for.
+ * Failures are what the SDK would throw: an {@link S3Exception} carrying the status and the error's code for an
+ * answer, an {@link IOException} for the connection, so that {@link S3Errors} maps both alike. Retries follow the SDK's standard strategy in short: answers
  * 5xx, 429 and throttling codes, and failed connections, up to {@link S3Config#maxAttempts()} attempts with
  * exponential back-off and full jitter.
  */
@@ -121,8 +122,11 @@ final class S3Http implements AutoCloseable {
      * @throws S3Exception for any other answer, after the retries
      */
     Read get(Location location, String range) throws IOException {
-        HttpResponse<InputStream> response = send(SdkHttpRequest.builder().method(SdkHttpMethod.GET)
-                .uri(url(location)), range, location, "read");
+        SdkHttpRequest.Builder request = SdkHttpRequest.builder().method(SdkHttpMethod.GET).uri(url(location));
+        if (range != null) {
+            request.putHeader("Range", range);
+        }
+        HttpResponse<InputStream> response = send(request, null, 0, location, "read");
         return new Read(response.headers(), StallGuard.guard(response.body(), config.idleTimeout()));
     }
 
@@ -137,7 +141,7 @@ final class S3Http implements AutoCloseable {
         if (exclusive) {
             request.putHeader("If-None-Match", "*");
         }
-        HttpResponse<InputStream> response = send(request, null, body, length, location, "write");
+        HttpResponse<InputStream> response = send(request, body, length, location, "write");
         try (InputStream ignored = response.body()) {
             return response.headers();
         }
@@ -145,13 +149,13 @@ final class S3Http implements AutoCloseable {
 
     /** The headers of a HeadObject answer: the object's size, ETag, last modification and metadata. */
     HttpHeaders head(Location location) throws IOException {
-        return send(SdkHttpRequest.builder().method(SdkHttpMethod.HEAD).uri(url(location)), null, location, "stat")
+        return send(SdkHttpRequest.builder().method(SdkHttpMethod.HEAD).uri(url(location)), null, 0, location, "stat")
                 .headers();
     }
 
     /** Answers normally when the bucket exists (and the credentials may see it). */
     void headBucket(String bucket) throws IOException {
-        send(SdkHttpRequest.builder().method(SdkHttpMethod.HEAD).uri(URI.create(bucketUrl(bucket) + "/")), null,
+        send(SdkHttpRequest.builder().method(SdkHttpMethod.HEAD).uri(URI.create(bucketUrl(bucket) + "/")), null, 0,
                 Location.of("s3://" + bucket + "/"), "stat");
     }
 
@@ -181,7 +185,7 @@ final class S3Http implements AutoCloseable {
                 request.putRawQueryParameter("continuation-token", token);
             }
             try {
-                HttpResponse<InputStream> response = send(request, null, Location.of("s3://" + bucket + "/"), "list");
+                HttpResponse<InputStream> response = send(request, null, 0, Location.of("s3://" + bucket + "/"), "list");
                 try (InputStream body = StallGuard.guard(response.body(), config.idleTimeout())) {
                     return ListPage.parse(body);
                 }
@@ -191,24 +195,16 @@ final class S3Http implements AutoCloseable {
         }, pages);
     }
 
-    /** Sends a request, trying again as the class says, until an answer 200 or 206 whose body is still to be read. */
-    private HttpResponse<InputStream> send(SdkHttpRequest.Builder unsigned, String range, Location location,
-            String action) throws IOException {
-        return send(unsigned, range, null, 0, location, action);
-    }
-
-    /** As {@link #send(SdkHttpRequest.Builder, String, Location, String)}, with the first {@code length} bytes of
-     * {@code body} (or none when null) as the request's payload. */
-    private HttpResponse<InputStream> send(SdkHttpRequest.Builder unsigned, String range, byte[] body, int length,
+    /**
+     * Sends a request with the first {@code length} bytes of {@code body} as its payload (none when null), trying
+     * again as the class says, until an answer 200 or 206 whose body is still to be read.
+     */
+    private HttpResponse<InputStream> send(SdkHttpRequest.Builder unsigned, byte[] body, int length,
             Location location, String action) throws IOException {
         for (int attempt = 1; ; attempt++) {
-            HttpRequest.Builder request = signed(unsigned, body, length);
-            if (range != null) {
-                request.header("Range", range);
-            }
             HttpResponse<InputStream> response;
             try {
-                response = client.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+                response = client.send(signed(unsigned, body, length), HttpResponse.BodyHandlers.ofInputStream());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new InterruptedIOException("interrupted while trying to " + action + " " + location);
@@ -232,10 +228,10 @@ final class S3Http implements AutoCloseable {
     }
 
     /**
-     * A request builder carrying the signed headers of {@code unsigned}. A payload is signed (its SHA-256 in the
-     * signature, which the server checks against the bytes it received), as the SDK does over plain HTTP.
+     * The request {@code unsigned} with its signature. A payload is signed (its SHA-256 in the signature, which the
+     * server checks against the bytes it received), as the SDK does over plain HTTP.
      */
-    private HttpRequest.Builder signed(SdkHttpRequest.Builder unsigned, byte[] body, int length) {
+    private HttpRequest signed(SdkHttpRequest.Builder unsigned, byte[] body, int length) {
         AwsCredentialsIdentity identity = config.credentials().resolveCredentials();
         SignedRequest signed = signer.sign(r -> r.identity(identity)
                 .request(unsigned.build())
@@ -252,11 +248,11 @@ final class S3Http implements AutoCloseable {
                         : HttpRequest.BodyPublishers.ofByteArray(body, 0, length))
                 .timeout(config.attemptTimeout());
         request.forEachHeader((name, values) -> {
-            if (!RESTRICTED.contains(name.toLowerCase(java.util.Locale.ROOT))) {
+            if (!RESTRICTED.contains(name.toLowerCase(Locale.ROOT))) {
                 values.forEach(value -> builder.header(name, value));
             }
         });
-        return builder;
+        return builder.build();
     }
 
     private static boolean retried(S3Exception failure) {
