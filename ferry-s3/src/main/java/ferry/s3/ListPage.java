@@ -38,7 +38,8 @@ record ListPage(List<Entry> objects, List<String> prefixes, String nextToken) {
         List<Entry> objects = new ArrayList<>(response.contents().size());
         for (S3Object object : response.contents()) {
             objects.add(new Entry(object.key(), object.size() == null ? 0 : object.size(),
-                    object.lastModified() == null ? Instant.EPOCH : object.lastModified(), S3Store.etag(object.eTag())));
+                    object.lastModified() == null ? Instant.EPOCH : object.lastModified(),
+                    S3Store.etag(object.eTag())));
         }
         List<String> prefixes = new ArrayList<>(response.commonPrefixes().size());
         for (CommonPrefix common : response.commonPrefixes()) {

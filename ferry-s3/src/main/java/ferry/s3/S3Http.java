@@ -44,9 +44,9 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
  * <p>Only for a custom endpoint (MinIO, Ceph RGW, s3proxy...), whose URLs are fixed: against AWS itself the SDK, which
  * knows its regions and endpoint rules, sends every request, as it does when the SDK's checksums are asked for.
  * Failures are what the SDK would throw: an {@link S3Exception} carrying the status and the error's code for an
- * answer, an {@link IOException} for the connection, so that {@link S3Errors} maps both alike. Retries follow the SDK's standard strategy in short: answers
- * 5xx, 429 and throttling codes, and failed connections, up to {@link S3Config#maxAttempts()} attempts with
- * exponential back-off and full jitter.
+ * answer, an {@link IOException} for the connection, so that {@link S3Errors} maps both alike. Retries follow the
+ * SDK's standard strategy in short: answers 5xx, 429 and throttling codes, and failed connections, up to
+ * {@link S3Config#maxAttempts()} attempts with exponential back-off and full jitter.
  */
 final class S3Http implements AutoCloseable {
     private static final Set<String> RETRIED_CODES = Set.of("SlowDown", "Throttling", "ThrottlingException",
@@ -68,7 +68,8 @@ final class S3Http implements AutoCloseable {
     private final String base;
     private final HttpClient client;
     private final AwsV4HttpSigner signer = AwsV4HttpSigner.create();
-    private final Executor pages = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("ferry-s3-list").factory());
+    private final Executor pages =
+            Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("ferry-s3-list").factory());
 
     /**
      * Whether this client can send a store's requests: a custom endpoint, and the SDK's own checksums not asked for
@@ -185,7 +186,8 @@ final class S3Http implements AutoCloseable {
                 request.putRawQueryParameter("continuation-token", token);
             }
             try {
-                HttpResponse<InputStream> response = send(request, null, 0, Location.of("s3://" + bucket + "/"), "list");
+                Location where = Location.of("s3://" + bucket + "/");
+                HttpResponse<InputStream> response = send(request, null, 0, where, "list");
                 try (InputStream body = StallGuard.guard(response.body(), config.idleTimeout())) {
                     return ListPage.parse(body);
                 }

@@ -80,7 +80,8 @@ final class S3Listing implements ObjectListing {
         List<String> folders = new ArrayList<>();
         String token = null;
         do {
-            ListPage page = store.await(store.listPage(folder.bucket(), folder.path(), PAGE_SIZE, token), folder, "list");
+            ListPage page = store.await(
+                    store.listPage(folder.bucket(), folder.path(), PAGE_SIZE, token), folder, "list");
             for (ListPage.Entry object : page.objects()) {
                 if (isObject(object)) {
                     objects.add(info(bucketRoot, object));

@@ -286,14 +286,12 @@ final class S3Output extends ObjectOutput {
                 HttpHeaders put = store.http().put(location, bytes, count, metadata, exclusive);
                 return new ObjectInfo(location, count, S3Store.lastModified(null, put.firstValue("Date").orElse(null)),
                         S3Store.etag(put.firstValue("ETag").orElse(null)), actual);
-            } catch (InterruptedIOException e) {
-                throw e;
             } catch (IOException | RuntimeException e) {
                 IOException failure = store.errors().map(e, location, "write");
-                if (!(failure instanceof ObjectExistsException)) {
-                    throw failure;
+                if (failure instanceof ObjectExistsException refused) {
+                    return ownWhole(actual, refused);
                 }
-                return ownWhole(actual, (ObjectExistsException) failure);
+                throw failure;
             }
         }
         PutObjectResponse response;

@@ -53,8 +53,8 @@ import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 /**
  * Objects in an S3-compatible store, through the AWS SDK's asynchronous client; with a custom endpoint the requests
  * of many-small-object work (GetObject, HeadObject, ListObjectsV2, PutObject of a small object) go over
- * {@link S3Http} instead, at half the CPU per request. Every
- * method blocks its caller (a virtual thread, typically, with many at once) while the clients carry the requests.
+ * {@link S3Http} instead, at half the CPU per request. Every method blocks its caller (a virtual thread, typically,
+ * with many at once) while the clients carry the requests.
  */
 final class S3Store implements ObjectStore {
     /** User metadata ({@code x-amz-meta-ferry-crc32c}) holding the whole-object CRC32C of an object Ferry wrote. */
@@ -303,12 +303,9 @@ final class S3Store implements ObjectStore {
         requireObject(location);
         if (http != null) {
             try {
-                return info(location, http.head(location), -1);
-            } catch (InterruptedIOException e) {
-                throw e;
+                return info(location, http.head(location));
             } catch (IOException | RuntimeException e) {
-                IOException failure = errors.map(e, location, "stat");
-                throw failure instanceof ObjectNotFoundException notFound ? notFound(location, notFound) : failure;
+                throw failure(e, location, "stat");
             }
         }
         HeadObjectResponse head;
@@ -317,8 +314,8 @@ final class S3Store implements ObjectStore {
         } catch (ObjectNotFoundException e) {
             throw notFound(location, e);
         }
-        return new ObjectInfo(location, head.contentLength(), lastModified(head.lastModified(), head), etag(head.eTag()),
-                crc32c(head.metadata()));
+        return new ObjectInfo(location, head.contentLength(), lastModified(head.lastModified(), head),
+                etag(head.eTag()), crc32c(head.metadata()));
     }
 
     /** One page of ListObjectsV2 of the keys that start with {@code prefix}, grouped at {@code /}. */
@@ -402,28 +399,33 @@ final class S3Store implements ObjectStore {
     private ObjectInputStream get(Location location, String range) throws IOException {
         try {
             return http != null ? directGet(location, range) : sdkGet(location, range);
-        } catch (InterruptedIOException e) {
-            throw e;
         } catch (IOException | RuntimeException e) {
             if (S3Errors.hasStatus(e, 416)) {
                 throw new RangeNotSatisfiable(e);
             }
-            IOException failure = errors.map(e, location, "read");
-            throw failure instanceof ObjectNotFoundException notFound ? notFound(location, notFound) : failure;
+            throw failure(e, location, "read");
         }
+    }
+
+    /** Ferry's error for a failed read of an object; a not-found one says whether the bucket is missing. */
+    private IOException failure(Throwable failure, Location location, String action) throws IOException {
+        IOException mapped = errors.map(failure, location, action);
+        return mapped instanceof ObjectNotFoundException notFound ? notFound(location, notFound) : mapped;
     }
 
     private ObjectInputStream directGet(Location location, String range) throws IOException {
         S3Http.Read response = http.get(location, range);
         long length = response.headers().firstValueAsLong("Content-Length").orElse(-1);
-        return new S3InputStream(response.body(), () -> { }, info(location, response.headers(), length), length, errors);
+        // Closing the JDK's stream before its end drops the connection: no abort of its own is needed.
+        return new S3InputStream(response.body(), () -> { }, info(location, response.headers()), length, errors);
     }
 
-    /** What the headers of a GetObject or HeadObject answer say about the object; {@code length}: the body's. */
-    private static ObjectInfo info(Location location, HttpHeaders headers, long length) {
-        long bodyLength = length >= 0 ? length : headers.firstValueAsLong("Content-Length").orElse(-1);
+    /** What the headers of a GetObject or HeadObject answer say about the object. */
+    private static ObjectInfo info(Location location, HttpHeaders headers) {
+        long bodyLength = headers.firstValueAsLong("Content-Length").orElse(-1);
         return new ObjectInfo(location, objectSize(headers.firstValue("Content-Range").orElse(null), bodyLength),
-                lastModified(null, headers.firstValue("Last-Modified").or(() -> headers.firstValue("Date")).orElse(null)),
+                lastModified(null,
+                        headers.firstValue("Last-Modified").or(() -> headers.firstValue("Date")).orElse(null)),
                 etag(headers.firstValue("ETag").orElse(null)),
                 crc32c(headers.firstValue("x-amz-meta-" + CRC32C_METADATA).orElse(null)));
     }
@@ -513,8 +515,6 @@ final class S3Store implements ObjectStore {
             if (http != null) {
                 try {
                     http.headBucket(location.bucket());
-                } catch (InterruptedIOException e) {
-                    throw e;
                 } catch (IOException | RuntimeException e) {
                     throw errors.map(e, location, "stat");
                 }

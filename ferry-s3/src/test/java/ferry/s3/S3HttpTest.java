@@ -26,7 +26,8 @@ class S3HttpTest {
     @Test
     void path_style_puts_the_bucket_in_the_path_and_drops_a_default_port() throws Exception {
         try (S3Http http = http("https://s3.example.com:443/", true)) {
-            assertThat(http.url(Location.of("s3://bucket/a b/c"))).isEqualTo(URI.create("https://s3.example.com/bucket/a%20b/c"));
+            assertThat(http.url(Location.of("s3://bucket/a b/c")))
+                    .isEqualTo(URI.create("https://s3.example.com/bucket/a%20b/c"));
         }
         try (S3Http http = http("http://127.0.0.1:9000", true)) {
             assertThat(http.url(Location.of("s3://bucket/k"))).isEqualTo(URI.create("http://127.0.0.1:9000/bucket/k"));
@@ -36,7 +37,8 @@ class S3HttpTest {
     @Test
     void virtual_host_style_puts_the_bucket_in_the_host() throws Exception {
         try (S3Http http = http("http://minio.local:9000", false)) {
-            assertThat(http.url(Location.of("s3://bucket/k/v"))).isEqualTo(URI.create("http://bucket.minio.local:9000/k/v"));
+            assertThat(http.url(Location.of("s3://bucket/k/v")))
+                    .isEqualTo(URI.create("http://bucket.minio.local:9000/k/v"));
         }
     }
 }

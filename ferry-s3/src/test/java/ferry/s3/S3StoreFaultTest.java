@@ -98,6 +98,31 @@ class S3StoreFaultTest {
         }
     }
 
+    /** What a fake server does between pieces of a body; it may wait. */
+    private interface Pause {
+        void run() throws InterruptedException;
+    }
+
+    /**
+     * Answers 200 announcing {@code announced} bytes, then sends {@code pieces} pieces of 100 bytes, each followed by
+     * {@code after}.
+     */
+    private static void trickle(HttpExchange exchange, long announced, int pieces, Pause after) {
+        try {
+            exchange.getResponseHeaders().add("ETag", "\"e\"");
+            exchange.sendResponseHeaders(200, announced);
+            for (int i = 0; i < pieces; i++) {
+                exchange.getResponseBody().write(new byte[100]);
+                exchange.getResponseBody().flush();
+                after.run();
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     @Test
     void complete_multipart_upload_answered_200_with_an_error_body_fails_and_aborts_the_upload() throws IOException {
         try (S3Store store = storeAgainst(exchange -> {
@@ -280,19 +305,9 @@ class S3StoreFaultTest {
     @Test
     void a_body_that_stops_arriving_becomes_a_timeout_error_naming_the_object() throws IOException {
         CountDownLatch release = new CountDownLatch(1);
-        try (S3Store store = storeAgainst(exchange -> {
-            try {
-                exchange.getResponseHeaders().add("ETag", "\"e\"");
-                exchange.sendResponseHeaders(200, 1000);
-                exchange.getResponseBody().write(new byte[100]);
-                exchange.getResponseBody().flush();
-                release.await(); // a server that stalls half-way through the body
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, Duration.ofMillis(300), 1)) {
+        // A server that stalls half-way through the body.
+        try (S3Store store = storeAgainst(exchange -> trickle(exchange, 1000, 1, release::await),
+                Duration.ofMillis(300), 1)) {
             try (InputStream in = store.openStream(OBJECT)) {
                 assertThatThrownBy(in::readAllBytes)
                         .isInstanceOf(StoreException.class)
@@ -323,21 +338,9 @@ class S3StoreFaultTest {
     @Test
     void a_slow_body_is_read_to_the_end_even_when_it_takes_longer_than_the_attempt_timeout() throws IOException {
         int chunks = 8;
-        try (S3Store store = storeAgainst(exchange -> {
-            try {
-                exchange.getResponseHeaders().add("ETag", "\"e\"");
-                exchange.sendResponseHeaders(200, chunks * 100L);
-                for (int i = 0; i < chunks; i++) {
-                    exchange.getResponseBody().write(new byte[100]);
-                    exchange.getResponseBody().flush();
-                    Thread.sleep(100); // a slow link, not a wait for a condition
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, Duration.ofMillis(400), 1)) {
+        // A slow link: the sleep is the pace of the body, not a wait for a condition.
+        try (S3Store store = storeAgainst(exchange -> trickle(exchange, chunks * 100L, chunks, () -> Thread.sleep(100)),
+                Duration.ofMillis(400), 1)) {
             try (InputStream in = store.openStream(OBJECT)) {
                 assertThat(in.readAllBytes()).hasSize(chunks * 100);
             }
