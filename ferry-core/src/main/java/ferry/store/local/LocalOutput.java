@@ -32,7 +32,7 @@ final class LocalOutput extends ObjectOutput {
     static final long FLUSH_EVERY = 16L << 20;
 
     /** Flushes block in the kernel for as long as the disk takes: platform threads, not a virtual thread's carrier. */
-    private static final ExecutorService FLUSHER = Executors.newCachedThreadPool(
+    static final ExecutorService FLUSHER = Executors.newCachedThreadPool(
             Thread.ofPlatform().daemon().name("ferry-flush-", 0).factory());
 
     private final Location location;
@@ -43,6 +43,7 @@ final class LocalOutput extends ObjectOutput {
     private final FileChannel channel;
     private final CRC32C crc = new CRC32C();
     private long unflushed;
+    private boolean flushedAhead;
     private CompletableFuture<Void> flushing = CompletableFuture.completedFuture(null);
     private boolean done;
 
@@ -88,6 +89,7 @@ final class LocalOutput extends ObjectOutput {
         unflushed += len;
         if (unflushed >= FLUSH_EVERY && flushing.isDone()) {
             unflushed = 0;
+            flushedAhead = true;
             flushing = CompletableFuture.runAsync(this::flushAhead, FLUSHER);
         }
     }
@@ -112,9 +114,14 @@ final class LocalOutput extends ObjectOutput {
                 throw new ChecksumMismatchException(location, "CRC32C", options.crc32c(), actual);
             }
             try {
-                // Flush the data before the rename makes it visible, so a power cut cannot publish a hole.
+                // Flush the data before the rename makes it visible, so a power cut cannot publish a hole. A large
+                // file has little left to flush and flushes it alone; small ones share a flush of the file system.
                 flushing.join();
-                channel.force(false);
+                if (flushedAhead || !GroupFlush.available()) {
+                    channel.force(false);
+                } else {
+                    GroupFlush.flush(temp.getParent());
+                }
             } catch (IOException e) {
                 throw LocalStore.failure(location, "write", e);
             }
