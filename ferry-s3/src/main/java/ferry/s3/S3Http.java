@@ -99,6 +99,10 @@ final class S3Http implements AutoCloseable {
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(config.connectTimeout())
                 .followRedirects(HttpClient.Redirect.NEVER)
+                // The client's own steps run where they are triggered (the caller's thread or the selector's) instead
+                // of being handed to a pool each time: nothing of Ferry's runs there, and every handoff woke a
+                // thread. 20,000 x 8 KiB down took 9.8 s with the pool, 8.4 s without.
+                .executor(Runnable::run)
                 .build();
     }
 
