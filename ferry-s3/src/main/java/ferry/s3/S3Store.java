@@ -21,6 +21,7 @@ import java.time.Instant;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
+import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -576,7 +577,15 @@ final class S3Store implements ObjectStore {
 
     /** A recorded CRC32C value, or null when it is missing or junk. */
     static String crc32c(String value) {
-        return value != null && value.matches("[0-9a-fA-F]{8}") ? value.toLowerCase(Locale.ROOT) : null;
+        if (value == null || value.length() != 8) {
+            return null;
+        }
+        for (int i = 0; i < 8; i++) {
+            if (!HexFormat.isHexDigit(value.charAt(i))) {
+                return null;
+            }
+        }
+        return value.toLowerCase(Locale.ROOT);
     }
 
     /** A user metadata value; names are compared ignoring case, as HTTP headers are. */
@@ -607,12 +616,24 @@ final class S3Store implements ObjectStore {
             return lastModified;
         }
         if (httpDate != null) {
+            HttpDate last = lastDate;
+            if (last != null && last.text.equals(httpDate)) {
+                return last.instant;
+            }
             try {
-                return ZonedDateTime.parse(httpDate, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+                Instant parsed = ZonedDateTime.parse(httpDate, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+                lastDate = new HttpDate(httpDate, parsed);
+                return parsed;
             } catch (DateTimeParseException e) {
                 // fall back to now
             }
         }
         return Instant.now();
+    }
+
+    /** The last date parsed: objects written together share one, and parsing costs more than the rest of a stat. */
+    private static volatile HttpDate lastDate;
+
+    private record HttpDate(String text, Instant instant) {
     }
 }
