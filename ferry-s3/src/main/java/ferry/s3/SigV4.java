@@ -30,6 +30,15 @@ final class SigV4 {
     private static final String ALGORITHM = "AWS4-HMAC-SHA256";
     static final String UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD";
     private static final HexFormat HEX = HexFormat.of();
+    private static final MessageDigest SHA256;
+
+    static {
+        try {
+            SHA256 = MessageDigest.getInstance("SHA-256");
+        } catch (GeneralSecurityException e) {
+            throw new ExceptionInInitializerError("this JDK cannot compute SHA-256: " + e);
+        }
+    }
 
     private final String region;
     private final AwsCredentialsProvider credentials;
@@ -148,11 +157,11 @@ final class SigV4 {
 
     private static byte[] sha256(byte[] data, int offset, int length) {
         try {
-            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            MessageDigest digest = (MessageDigest) SHA256.clone(); // cheaper than looking the provider up again
             digest.update(data, offset, length);
             return digest.digest();
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("this JDK cannot compute SHA-256", e);
+        } catch (CloneNotSupportedException e) {
+            throw new IllegalStateException(e);
         }
     }
 
