@@ -33,7 +33,7 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
  * The requests of many-small-object work (GetObject, HeadObject, ListObjectsV2, and PutObject of bytes in memory)
  * sent over the JDK's HTTP client and signed by {@link SigV4}, past the SDK's per-request pipeline
  * (interceptors, marshalling, endpoint rules, futures), which costs more CPU than the request itself when objects are
- * small: on 20,000 objects of 8 KiB from the loopback server this path fetched about 7,000 objects/s at 0.18 ms of
+ * small: on 20,000 objects of 8 KiB from the loopback server this path fetched about 8,500 objects/s at 0.12 ms of
  * CPU each, where the SDK's asynchronous client fetched 3,400-4,100/s at 0.37 ms (bench/RESULTS.md).
  *
  * <p>Only for a custom endpoint (MinIO, Ceph RGW, s3proxy...), whose URLs are fixed: against AWS itself the SDK, which

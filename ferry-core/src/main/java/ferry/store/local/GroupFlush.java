@@ -22,11 +22,12 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * Makes small files durable together: the commits waiting at one time share one {@code syncfs(2)} of their file
  * system, instead of one {@code fdatasync(2)} each. Every such flush also flushes the disk's write cache, which is
- * what made 20,000 small downloads spend a quarter of their time flushing; grouped, they spend a few percent.
+ * what made 20,000 small downloads spend a quarter of their time flushing; grouped, they spend under a tenth.
  *
  * <p>A commit waits for a flush that <em>started</em> after its data was written, so the data is on disk when the
- * wait ends, exactly as after its own {@code fdatasync}. Linux only: elsewhere {@link #available()} is false and
- * each file is flushed on its own.
+ * wait ends, exactly as after its own {@code fdatasync}. The price: a flush also writes out what other programs left
+ * unwritten on that file system. Linux only: elsewhere {@link #available()} is false and each file is flushed on
+ * its own.
  */
 final class GroupFlush {
     private static final Libc LIBC = Libc.load();

@@ -23,9 +23,10 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.zip.CRC32C;
 
 /**
- * Writes to a temporary file beside the target; {@link #commit()} flushes it and moves it into place. A large file is
- * flushed in the background while it is written, so that the flush at commit finds little left to write: flushing a
- * whole gibibyte at the end took longer than the last seconds of its download.
+ * Writes to a temporary file beside the target; {@link #commit()} flushes it to disk and moves it into place. A large
+ * file is flushed in the background while it is written, so that the flush at commit finds little left to write:
+ * flushing a whole gibibyte at the end took longer than the last seconds of its download. Small files committed at
+ * the same time share one flush of their file system ({@link GroupFlush}).
  */
 final class LocalOutput extends ObjectOutput {
     /** Bytes written since the last flush that start another one in the background. */
