@@ -12,8 +12,11 @@ import java.net.http.HttpClient;
 import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
@@ -49,7 +52,14 @@ final class S3Http implements AutoCloseable {
     private static final Duration BASE_DELAY = Duration.ofMillis(100);
     private static final Duration MAX_DELAY = Duration.ofSeconds(20);
 
+    private static final MessageDigest MD5;
+
     static {
+        try {
+            MD5 = MessageDigest.getInstance("MD5");
+        } catch (NoSuchAlgorithmException e) {
+            throw new ExceptionInInitializerError("this JDK cannot compute MD5: " + e);
+        }
         // The JDK's client reads the socket into buffers of this size (16 KiB by default), before its first use: with
         // 256 KiB a 1 GiB download in 8 objects took 1.7-1.8 s instead of 2.8-3.6 s, small objects unchanged.
         if (System.getProperty("jdk.httpclient.bufsize") == null) {
@@ -128,11 +138,13 @@ final class S3Http implements AutoCloseable {
 
     /**
      * PutObject of the first {@code length} bytes of {@code body}, with user metadata ({@code x-amz-meta-*}) and, for
-     * an exclusive create, {@code If-None-Match: *}. Returns the answer's headers (ETag, Date).
+     * an exclusive create, {@code If-None-Match: *}. Returns the answer's headers (ETag, Date). The body's MD5 goes
+     * with it ({@code Content-MD5}, signed), so the server refuses bytes damaged on the way.
      */
     HttpHeaders put(Location location, byte[] body, int length, Map<String, String> metadata, boolean exclusive)
             throws IOException {
         Map<String, String> headers = new HashMap<>();
+        headers.put("Content-MD5", contentMd5(body, length));
         metadata.forEach((name, value) -> headers.put("x-amz-meta-" + name, value));
         if (exclusive) {
             headers.put("If-None-Match", "*");
@@ -197,7 +209,7 @@ final class S3Http implements AutoCloseable {
         for (int attempt = 1; ; attempt++) {
             HttpResponse<InputStream> response;
             try {
-                response = client.send(signed(method, url, headers, body, length),
+                response = client.send(request(method, url, headers, body, length),
                         HttpResponse.BodyHandlers.ofInputStream());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -221,17 +233,25 @@ final class S3Http implements AutoCloseable {
         }
     }
 
-    /**
-     * The request with its signature, made anew for each attempt. A payload is signed (its SHA-256 in the signature,
-     * which the server checks against the bytes it received), as the SDK does over plain HTTP.
-     */
-    private HttpRequest signed(String method, URI url, Map<String, String> headers, byte[] body, int length) {
+    /** The request with its signature, made anew for each attempt. */
+    private HttpRequest request(String method, URI url, Map<String, String> headers, byte[] body, int length) {
         HttpRequest.Builder builder = HttpRequest.newBuilder(url)
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
                         : HttpRequest.BodyPublishers.ofByteArray(body, 0, length))
                 .timeout(config.attemptTimeout());
-        signer.sign(method, url, headers, body, length).forEach(builder::header);
+        signer.sign(method, url, headers).forEach(builder::header);
         return builder.build();
+    }
+
+    /** The base64 of the MD5 of the first {@code length} bytes of {@code body}. */
+    static String contentMd5(byte[] body, int length) {
+        try {
+            MessageDigest md5 = (MessageDigest) MD5.clone(); // cheaper than looking the provider up again
+            md5.update(body, 0, length);
+            return Base64.getEncoder().encodeToString(md5.digest());
+        } catch (CloneNotSupportedException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static boolean retried(S3Exception failure) {

@@ -21,7 +21,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.security.MessageDigest;
 import java.time.Duration;
-import java.util.HexFormat;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -44,8 +44,9 @@ class S3StoreFaultTest {
 
     private HttpServer http;
     private final List<String> requests = new CopyOnWriteArrayList<>();
-    /** The x-amz-content-sha256 header of each request that had one. */
+    /** The x-amz-content-sha256 and Content-MD5 headers of each request that had one. */
     private final List<String> payloadHashes = new CopyOnWriteArrayList<>();
+    private final List<String> contentMd5s = new CopyOnWriteArrayList<>();
 
     @AfterEach
     void stopServer() {
@@ -65,6 +66,10 @@ class S3StoreFaultTest {
             String payloadHash = exchange.getRequestHeaders().getFirst("x-amz-content-sha256");
             if (payloadHash != null) {
                 payloadHashes.add(payloadHash);
+            }
+            String contentMd5 = exchange.getRequestHeaders().getFirst("Content-MD5");
+            if (contentMd5 != null) {
+                contentMd5s.add(contentMd5);
             }
             try (exchange) {
                 exchange.getRequestBody().transferTo(OutputStream.nullOutputStream());
@@ -321,7 +326,7 @@ class S3StoreFaultTest {
     }
 
     @Test
-    void a_small_put_signs_its_payload_so_the_server_can_check_the_bytes_it_received() throws Exception {
+    void a_small_put_sends_its_md5_so_the_server_can_check_the_bytes_it_received() throws Exception {
         byte[] bytes = "eight KiB or so".getBytes(UTF_8);
         try (S3Store store = storeAgainst(exchange -> answer(exchange, 200, "", Map.of("ETag", "\"put\"")),
                 Duration.ofSeconds(5), 1)) {
@@ -331,8 +336,9 @@ class S3StoreFaultTest {
             }
         }
         assertThat(requests).containsExactly("PUT /bucket/data/object.bin");
-        assertThat(payloadHashes).containsExactly(
-                HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes)));
+        assertThat(contentMd5s).containsExactly(
+                Base64.getEncoder().encodeToString(MessageDigest.getInstance("MD5").digest(bytes)));
+        assertThat(payloadHashes).containsExactly("UNSIGNED-PAYLOAD");
     }
 
     @Test

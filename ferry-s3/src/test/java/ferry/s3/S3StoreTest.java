@@ -19,6 +19,10 @@ import ferry.store.WriteOptions;
 import ferry.testing.S3TestServer;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -101,6 +105,23 @@ class S3StoreTest {
             keys.add(root.relativize(listing.next().location()));
         }
         return keys;
+    }
+
+    @Test
+    void the_server_refuses_a_put_whose_bytes_do_not_match_the_md5_sent_with_them() throws Exception {
+        // Ferry's small PUTs leave their payload unsigned and send its Content-MD5: the server is what checks it.
+        URI url = URI.create(config.endpoint() + "/" + BUCKET + "/" + root.path() + "damaged.bin");
+        Map<String, String> headers = Map.of("Content-MD5", S3Http.contentMd5("the bytes sent".getBytes(UTF_8), 14));
+        HttpRequest.Builder request = HttpRequest.newBuilder(url)
+                .PUT(HttpRequest.BodyPublishers.ofString("the bytes that arrived"));
+        new SigV4(config.region(), config.credentials(), java.time.Clock.systemUTC()).sign("PUT", url, headers)
+                .forEach(request::header);
+        try (HttpClient client = HttpClient.newHttpClient()) {
+            HttpResponse<String> answer = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(answer.statusCode()).isEqualTo(400);
+            assertThat(answer.body()).contains("BadDigest");
+        }
+        assertThatThrownBy(() -> store.stat(root.resolve("damaged.bin"))).isInstanceOf(ObjectNotFoundException.class);
     }
 
     @Test

@@ -50,51 +50,49 @@ class SigV4Test {
     @Test
     void a_ranged_get_of_a_key_with_spaces_symbols_and_accents() {
         assertSignedAsTheSdkDoes(KEYS, "GET", "http://127.0.0.1:9555/bucket/" + S3Http.encodePath("a b/c+d%e?f#g/été"),
-                Map.of("Range", "bytes=0-1048575"), null);
+                Map.of("Range", "bytes=0-1048575"));
     }
 
     @Test
-    void a_put_with_its_payload_metadata_and_an_exclusive_create() {
+    void a_put_with_its_content_md5_metadata_and_an_exclusive_create() {
         assertSignedAsTheSdkDoes(KEYS, "PUT", "http://127.0.0.1:9555/bucket/data/x.bin",
-                Map.of("x-amz-meta-ferry-crc32c", "0a1b2c3d", "If-None-Match", "*", "X-Amz-Meta-Note", "  two   spaces "),
-                "the bytes of the object".getBytes(UTF_8));
+                Map.of("Content-MD5", S3Http.contentMd5("the bytes".getBytes(UTF_8), 9), "x-amz-meta-ferry-crc32c",
+                        "0a1b2c3d", "If-None-Match", "*", "X-Amz-Meta-Note", "  two   spaces "));
     }
 
     @Test
-    void a_head_of_a_bucket_and_an_empty_put() {
-        assertSignedAsTheSdkDoes(KEYS, "HEAD", "http://127.0.0.1:9555/bucket/", Map.of(), null);
-        assertSignedAsTheSdkDoes(KEYS, "PUT", "http://127.0.0.1:9555/bucket/empty", Map.of(), new byte[0]);
+    void a_head_of_a_bucket() {
+        assertSignedAsTheSdkDoes(KEYS, "HEAD", "http://127.0.0.1:9555/bucket/", Map.of());
     }
 
     @Test
     void a_listing_whose_parameters_need_encoding() {
         assertSignedAsTheSdkDoes(KEYS, "GET", "http://minio.local:9000/?list-type=2&prefix=a%20b%2F%C3%A9%2B&max-keys=1000"
-                + "&encoding-type=url&delimiter=%2F&continuation-token=1%2Fab%3D%3D", Map.of(), null);
+                + "&encoding-type=url&delimiter=%2F&continuation-token=1%2Fab%3D%3D", Map.of());
     }
 
     @Test
     void session_credentials_sign_their_token() {
         assertSignedAsTheSdkDoes(AwsSessionCredentials.create("ASIAEXAMPLE", "secret/+key", "token/with+chars=="),
-                "GET", "https://bucket.s3.example.com/k", Map.of(), null);
+                "GET", "https://bucket.s3.example.com/k", Map.of());
     }
 
     @Test
     void the_signing_key_follows_the_day_and_the_credentials() {
         SigV4 signer = new SigV4("eu-west-1", StaticCredentialsProvider.create(KEYS), clock);
         URI url = URI.create("http://127.0.0.1:9555/bucket/k");
-        String today = signer.sign("GET", url, Map.of(), null, 0).get("authorization");
+        String today = signer.sign("GET", url, Map.of()).get("authorization");
         clock.now = clock.now.plusSeconds(24 * 3600);
-        assertThat(signer.sign("GET", url, Map.of(), null, 0).get("authorization"))
+        assertThat(signer.sign("GET", url, Map.of()).get("authorization"))
                 .isNotEqualTo(today)
-                .isEqualTo(sdk(KEYS, "eu-west-1", "GET", url, Map.of(), null).get("authorization"));
+                .isEqualTo(sdk(KEYS, "eu-west-1", "GET", url, Map.of()).get("authorization"));
     }
 
-    private void assertSignedAsTheSdkDoes(AwsCredentials keys, String method, String url, Map<String, String> headers,
-            byte[] body) {
+    private void assertSignedAsTheSdkDoes(AwsCredentials keys, String method, String url, Map<String, String> headers) {
         URI uri = URI.create(url);
         Map<String, String> ours = new SigV4("us-east-1", StaticCredentialsProvider.create(keys), clock)
-                .sign(method, uri, headers, body, body == null ? 0 : body.length);
-        Map<String, String> theirs = sdk(keys, "us-east-1", method, uri, headers, body);
+                .sign(method, uri, headers);
+        Map<String, String> theirs = sdk(keys, "us-east-1", method, uri, headers);
         for (String name : new String[] {"authorization", "x-amz-date", "x-amz-content-sha256"}) {
             assertThat(ours.get(name)).as(name).isNotNull().isEqualTo(theirs.get(name));
         }
@@ -102,18 +100,17 @@ class SigV4Test {
         assertThat(ours).doesNotContainKey("host"); // the HTTP client sets it from the URL
     }
 
-    /** The SDK's signature of the same request, header names in lower case. */
+    /** The SDK's signature of the same request, its payload unsigned, header names in lower case. */
     private Map<String, String> sdk(AwsCredentials keys, String region, String method, URI uri,
-            Map<String, String> headers, byte[] body) {
+            Map<String, String> headers) {
         SdkHttpRequest.Builder request = SdkHttpRequest.builder().method(SdkHttpMethod.fromValue(method)).uri(uri);
         headers.forEach(request::putHeader);
         var signed = AwsV4HttpSigner.create().sign(r -> r.identity(keys)
                 .request(request.build())
-                .payload(body == null ? null : () -> new java.io.ByteArrayInputStream(body))
                 .putProperty(AwsV4HttpSigner.REGION_NAME, region)
                 .putProperty(AwsV4HttpSigner.SERVICE_SIGNING_NAME, "s3")
                 .putProperty(AwsV4HttpSigner.SIGNING_CLOCK, clock)
-                .putProperty(AwsV4HttpSigner.PAYLOAD_SIGNING_ENABLED, body != null)
+                .putProperty(AwsV4HttpSigner.PAYLOAD_SIGNING_ENABLED, false)
                 .putProperty(AwsV4HttpSigner.DOUBLE_URL_ENCODE, false)
                 .putProperty(AwsV4HttpSigner.NORMALIZE_PATH, false));
         Map<String, String> out = new TreeMap<>();
