@@ -1,6 +1,7 @@
 package ferry.cache;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import ferry.checksum.Digests;
 import ferry.store.local.LocalStore;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -14,7 +15,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -29,13 +29,7 @@ final class CacheLayout {
     static final String TEMP_SUFFIX = LocalStore.TEMP_SUFFIX;
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final ThreadLocal<MessageDigest> SHA_256 = ThreadLocal.withInitial(() -> {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("this JVM has no SHA-256", e);
-        }
-    });
+    private static final ThreadLocal<MessageDigest> SHA_256 = ThreadLocal.withInitial(Digests::sha256);
 
     final Path dir;
     final Path chunks;

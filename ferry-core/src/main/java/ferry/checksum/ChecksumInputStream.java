@@ -4,7 +4,6 @@ import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.zip.CRC32C;
 
@@ -19,15 +18,7 @@ public final class ChecksumInputStream extends FilterInputStream {
 
     public ChecksumInputStream(InputStream in, boolean md5) {
         super(in);
-        this.md5 = md5 ? newMd5() : null;
-    }
-
-    static MessageDigest newMd5() {
-        try {
-            return MessageDigest.getInstance("MD5");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("this JDK has no MD5", e);
-        }
+        this.md5 = md5 ? Digests.md5() : null;
     }
 
     @Override

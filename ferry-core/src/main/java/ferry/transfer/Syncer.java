@@ -1,6 +1,7 @@
 package ferry.transfer;
 
 import ferry.checksum.ChecksumInputStream;
+import ferry.checksum.Digests;
 import ferry.store.Keys;
 import ferry.store.Location;
 import ferry.store.ObjectInfo;
@@ -17,8 +18,6 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -94,12 +93,8 @@ public final class Syncer {
     /** The folder that holds the state of one source and destination pair. */
     public Path stateFolder(Location source, Location destination) {
         String pair = source.asDirectory() + "\n" + destination.asDirectory();
-        try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(pair.getBytes(StandardCharsets.UTF_8));
-            return stateRoot.resolve(HexFormat.of().formatHex(digest, 0, 8));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        byte[] digest = Digests.sha256().digest(pair.getBytes(StandardCharsets.UTF_8));
+        return stateRoot.resolve(HexFormat.of().formatHex(digest, 0, 8));
     }
 
     /**

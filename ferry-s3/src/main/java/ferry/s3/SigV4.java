@@ -2,9 +2,9 @@ package ferry.s3;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import ferry.checksum.Digests;
 import java.net.URI;
 import java.security.GeneralSecurityException;
-import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
@@ -30,15 +30,6 @@ final class SigV4 {
     private static final String ALGORITHM = "AWS4-HMAC-SHA256";
     private static final String UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD";
     private static final HexFormat HEX = HexFormat.of();
-    private static final MessageDigest SHA256;
-
-    static {
-        try {
-            SHA256 = MessageDigest.getInstance("SHA-256");
-        } catch (GeneralSecurityException e) {
-            throw new ExceptionInInitializerError("this JDK cannot compute SHA-256: " + e);
-        }
-    }
 
     private final String region;
     private final AwsCredentialsProvider credentials;
@@ -88,7 +79,7 @@ final class SigV4 {
         String scope = date + "/" + region + "/s3/aws4_request";
         byte[] canonicalBytes = canonical.toString().getBytes(UTF_8);
         String toSign = ALGORITHM + "\n" + timestamp + "\n" + scope + "\n"
-                + hex(sha256(canonicalBytes));
+                + hex(Digests.sha256().digest(canonicalBytes));
         String signature = hex(mac(identity.secretAccessKey(), date).doFinal(toSign.getBytes(UTF_8)));
 
         signed.remove("host"); // the HTTP client sets it from the same URL
@@ -154,15 +145,6 @@ final class SigV4 {
             return mac;
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("this JDK cannot compute HMAC-SHA256", e);
-        }
-    }
-
-    private static byte[] sha256(byte[] data) {
-        try {
-            MessageDigest digest = (MessageDigest) SHA256.clone(); // cheaper than looking the provider up again
-            return digest.digest(data);
-        } catch (CloneNotSupportedException e) {
-            throw new IllegalStateException(e);
         }
     }
 
