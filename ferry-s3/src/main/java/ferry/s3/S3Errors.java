@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
+import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.nio.channels.UnresolvedAddressException;
 import java.util.Locale;
@@ -64,7 +65,7 @@ final class S3Errors {
      */
     IOException map(Throwable failure, Location location, String action) {
         Throwable t = unwrap(failure);
-        if (t instanceof IOException io && (t instanceof StoreException || t instanceof InterruptedIOException)) {
+        if (t instanceof IOException io && (t instanceof StoreException || isInterruption(t))) {
             return io;
         }
         if (t instanceof CancellationException) {
@@ -212,6 +213,14 @@ final class S3Errors {
     String noSuchBucket(Location location) {
         return "bucket '" + location.bucket() + "' does not exist at S3 endpoint " + config.endpointText()
                 + ": create it, or fix the bucket name in " + location;
+    }
+
+    /**
+     * Whether a failure is the caller's own interruption, passed on as it is: a {@link SocketTimeoutException} is an
+     * {@link InterruptedIOException} too, but it is the server's failure.
+     */
+    static boolean isInterruption(Throwable t) {
+        return t instanceof InterruptedIOException && !(t instanceof SocketTimeoutException);
     }
 
     static boolean isTimeout(Throwable t) {

@@ -8,6 +8,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.io.StringReader;
+import java.net.HttpURLConnection;
+import java.net.Proxy;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpHeaders;
@@ -18,6 +20,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -34,7 +37,8 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
 
 /**
  * The requests of many-small-object work (GetObject, HeadObject, ListObjectsV2, and PutObject of bytes in memory)
- * sent over the JDK's HTTP client and signed by {@link SigV4}, past the SDK's per-request pipeline
+ * sent over the JDK's HTTP clients (see {@link #exchange} for which) and signed by {@link SigV4}, past the SDK's
+ * per-request pipeline
  * (interceptors, marshalling, endpoint rules, futures), which costs more CPU than the request itself when objects are
  * small: on 20,000 objects of 8 KiB from the loopback server this path fetched about 8,500 objects/s at 0.12 ms of
  * CPU each, where the SDK's asynchronous client fetched 3,400-4,100/s at 0.37 ms (bench/RESULTS.md).
@@ -53,16 +57,19 @@ final class S3Http implements AutoCloseable {
     private static final Duration MAX_DELAY = Duration.ofSeconds(20);
 
     static {
-        // The JDK's client reads the socket into buffers of this size (16 KiB by default), before its first use: with
-        // 256 KiB a 1 GiB download in 8 objects took 1.7-1.8 s instead of 2.8-3.6 s, small objects unchanged.
-        if (System.getProperty("jdk.httpclient.bufsize") == null) {
-            System.setProperty("jdk.httpclient.bufsize", String.valueOf(256 * 1024));
+        // The JDK keeps at most this many idle connections to one server (5 by default) for the next request: with
+        // many requests at once, the others would be closed after one use and the next request would connect anew.
+        if (System.getProperty("http.maxConnections") == null) {
+            System.setProperty("http.maxConnections", "256");
         }
     }
 
     private final S3Config config;
     private final String base;
-    private final HttpClient client;
+    /** How long a request may wait for the next bytes of its answer, in milliseconds. */
+    private final int timeout;
+    /** Sends the requests that carry a body; see {@link #exchange}. */
+    private final HttpClient sender;
     private final SigV4 signer;
     private final Executor pages =
             Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("ferry-s3-list").factory());
@@ -92,15 +99,18 @@ final class S3Http implements AutoCloseable {
         this.base = endpoint.getScheme() + "://" + endpoint.getRawAuthority().replaceAll(":\\d+$", "")
                 + (defaultPort ? "" : ":" + port) + path;
         this.signer = new SigV4(config.region(), config.credentials(), Clock.systemUTC());
-        this.client = HttpClient.newBuilder()
+        this.sender = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(config.connectTimeout())
                 .followRedirects(HttpClient.Redirect.NEVER)
-                // The client's own steps run where they are triggered (the caller's thread or the selector's) instead
-                // of being handed to a pool each time: nothing of Ferry's runs there, and every handoff woke a
-                // thread. 20,000 x 8 KiB down took 9.8 s with the pool, 8.4 s without.
+                // Its steps run where they are triggered (the caller's thread or the selector's) instead of being
+                // handed to a pool each time: every handoff woke a thread.
                 .executor(Runnable::run)
                 .build();
+        // Silence for the attempt's whole time fails it, at most the idle timeout within a body: a body keeps coming
+        // however long it takes, as long as its bytes keep coming.
+        Duration attempt = config.attemptTimeout();
+        this.timeout = millis(attempt.compareTo(config.idleTimeout()) < 0 ? attempt : config.idleTimeout());
     }
 
     /** The URL of an object: {@code endpoint/bucket/key} in path style, else {@code bucket.endpoint/key}. */
@@ -125,8 +135,8 @@ final class S3Http implements AutoCloseable {
      */
     Read get(Location location, String range) throws IOException {
         Map<String, String> headers = range == null ? Map.of() : Map.of("Range", range);
-        HttpResponse<InputStream> response = send("GET", url(location), headers, null, 0, location, "read");
-        return new Read(response.headers(), StallGuard.guard(response.body(), config.idleTimeout()));
+        Answer answer = send("GET", url(location), headers, null, 0, location, "read");
+        return new Read(answer.headers(), answer.body());
     }
 
     /**
@@ -142,21 +152,23 @@ final class S3Http implements AutoCloseable {
         if (exclusive) {
             headers.put("If-None-Match", "*");
         }
-        HttpResponse<InputStream> response = send("PUT", url(location), headers, body, length, location, "write");
-        try (InputStream ignored = response.body()) {
-            return response.headers();
+        Answer answer = send("PUT", url(location), headers, body, length, location, "write");
+        try (Answer ignored = answer) {
+            return answer.headers();
         }
     }
 
     /** The headers of a HeadObject answer: the object's size, ETag, last modification and metadata. */
     HttpHeaders head(Location location) throws IOException {
-        return send("HEAD", url(location), Map.of(), null, 0, location, "stat").headers();
+        try (Answer answer = send("HEAD", url(location), Map.of(), null, 0, location, "stat")) {
+            return answer.headers();
+        }
     }
 
     /** Answers normally when the bucket exists (and the credentials may see it). */
     void headBucket(String bucket) throws IOException {
         send("HEAD", URI.create(bucketUrl(bucket) + "/"), Map.of(), null, 0, Location.of("s3://" + bucket + "/"),
-                "stat");
+                "stat").close();
     }
 
     /** The answer to a GetObject: its headers, and its body as it arrives. */
@@ -183,8 +195,7 @@ final class S3Http implements AutoCloseable {
             try {
                 Location where = Location.of("s3://" + bucket + "/");
                 URI url = URI.create(bucketUrl(bucket) + "/?" + query);
-                HttpResponse<InputStream> response = send("GET", url, Map.of(), null, 0, where, "list");
-                try (InputStream body = StallGuard.guard(response.body(), config.idleTimeout())) {
+                try (InputStream body = send("GET", url, Map.of(), null, 0, where, "list").body()) {
                     return ListPage.parse(body);
                 }
             } catch (IOException e) {
@@ -197,28 +208,26 @@ final class S3Http implements AutoCloseable {
      * Sends a request with the first {@code length} bytes of {@code body} as its payload (none when null), trying
      * again as the class says, until an answer 200 or 206 whose body is still to be read.
      */
-    private HttpResponse<InputStream> send(String method, URI url, Map<String, String> headers, byte[] body,
-            int length, Location location, String action) throws IOException {
+    private Answer send(String method, URI url, Map<String, String> headers, byte[] body, int length,
+            Location location, String action) throws IOException {
         for (int attempt = 1; ; attempt++) {
-            HttpResponse<InputStream> response;
+            Answer answer;
             try {
-                response = client.send(request(method, url, headers, body, length),
-                        HttpResponse.BodyHandlers.ofInputStream());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new InterruptedIOException("interrupted while trying to " + action + " " + location);
+                answer = exchange(method, url, headers, body, length);
             } catch (IOException e) {
+                if (Thread.currentThread().isInterrupted()) {
+                    throw new InterruptedIOException("interrupted while trying to " + action + " " + location);
+                }
                 if (attempt >= config.maxAttempts()) {
                     throw e;
                 }
                 pause(attempt, location, action);
                 continue;
             }
-            int status = response.statusCode();
-            if (status == 200 || status == 206) {
-                return response;
+            if (answer.status == 200 || answer.status == 206) {
+                return answer;
             }
-            S3Exception failure = failure(response);
+            S3Exception failure = failure(answer);
             if (attempt >= config.maxAttempts() || !retried(failure)) {
                 throw failure;
             }
@@ -226,14 +235,63 @@ final class S3Http implements AutoCloseable {
         }
     }
 
-    /** The request with its signature, made anew for each attempt. */
-    private HttpRequest request(String method, URI url, Map<String, String> headers, byte[] body, int length) {
-        HttpRequest.Builder builder = HttpRequest.newBuilder(url)
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-                        : HttpRequest.BodyPublishers.ofByteArray(body, 0, length))
+    /**
+     * One attempt: the request, signed anew, and the answer once its headers are in.
+     *
+     * <p>A request without a body goes over the JDK's {@code HttpURLConnection}: it runs on the caller's thread and
+     * reads the answer's body straight into the caller's array. The JDK's {@link HttpClient} hands every piece of a
+     * body from its selector thread to the reader in a fresh buffer: a cold 1 GiB read through the mount took 3.9 s
+     * of the mount's CPU that way against 2.8 s, and 20,000 small downloads 8.3 s against 7.3 s (bench/RESULTS.md).
+     * A request with a body goes over the {@link HttpClient}, which writes it with the headers' segment unheld
+     * ({@code TCP_NODELAY}); {@code HttpURLConnection} writes a body after its headers and lets the kernel hold it
+     * until they are acknowledged, which costs a small PUT the server's delayed acknowledgement (40 ms on Linux).
+     */
+    private Answer exchange(String method, URI url, Map<String, String> headers, byte[] body, int length)
+            throws IOException {
+        if (body != null) {
+            return exchangeWithBody(method, url, headers, body, length);
+        }
+        HttpURLConnection connection = (HttpURLConnection) url.toURL().openConnection(Proxy.NO_PROXY);
+        connection.setRequestMethod(method);
+        connection.setInstanceFollowRedirects(false);
+        connection.setUseCaches(false);
+        connection.setConnectTimeout(millis(config.connectTimeout()));
+        connection.setReadTimeout(timeout);
+        connection.setRequestProperty("Accept", "*/*");
+        signer.sign(method, url, headers).forEach(connection::setRequestProperty);
+        int status = connection.getResponseCode();
+        Map<String, List<String>> fields = new HashMap<>(connection.getHeaderFields());
+        fields.remove(null); // the status line
+        InputStream in = status < 400 ? connection.getInputStream() : connection.getErrorStream();
+        return new Answer(status, HttpHeaders.of(fields, (name, value) -> true),
+                in == null ? InputStream.nullInputStream() : in);
+    }
+
+    private Answer exchangeWithBody(String method, URI url, Map<String, String> headers, byte[] body, int length)
+            throws IOException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(url)
+                .method(method, HttpRequest.BodyPublishers.ofByteArray(body, 0, length))
                 .timeout(config.attemptTimeout());
-        signer.sign(method, url, headers).forEach(builder::header);
-        return builder.build();
+        signer.sign(method, url, headers).forEach(request::header);
+        try {
+            HttpResponse<InputStream> response = sender.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+            return new Answer(response.statusCode(), response.headers(), response.body());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted");
+        }
+    }
+
+    /** An answer whose headers are in and whose body is still to be read. */
+    private record Answer(int status, HttpHeaders headers, InputStream body) implements AutoCloseable {
+        @Override
+        public void close() throws IOException {
+            body.close();
+        }
+    }
+
+    private static int millis(Duration duration) {
+        return (int) Math.clamp(duration.toMillis(), 1, Integer.MAX_VALUE);
     }
 
     /** The base64 of the MD5 of the first {@code length} bytes of {@code body}. */
@@ -260,12 +318,12 @@ final class S3Http implements AutoCloseable {
     }
 
     /** The error an answer other than success carries: its status, and the code and message of its XML body. */
-    private static S3Exception failure(HttpResponse<InputStream> response) throws IOException {
+    private static S3Exception failure(Answer answer) throws IOException {
         String body;
-        try (InputStream in = response.body()) {
+        try (InputStream in = answer.body()) {
             body = new String(in.readNBytes(64 * 1024), UTF_8);
         }
-        String code = response.headers().firstValue("x-amz-error-code").orElse("");
+        String code = answer.headers().firstValue("x-amz-error-code").orElse("");
         String message = "";
         try {
             XMLStreamReader xml = ListPage.XML.createXMLStreamReader(new StringReader(body));
@@ -282,18 +340,18 @@ final class S3Http implements AutoCloseable {
             // no XML (a HEAD-like answer, or a proxy's page): the status says enough
         }
         return (S3Exception) S3Exception.builder()
-                .statusCode(response.statusCode())
-                .message(response.statusCode() + (code.isEmpty() ? "" : " " + code)
+                .statusCode(answer.status())
+                .message(answer.status() + (code.isEmpty() ? "" : " " + code)
                         + (message.isEmpty() ? "" : ": " + message))
                 .awsErrorDetails(AwsErrorDetails.builder().errorCode(code).errorMessage(message).serviceName("S3")
                         .build())
                 .build();
     }
 
-    /** Closes the connections; requests under way fail. */
+    /** Closes the connections of requests with a body; those without are the JDK's, closed when idle a few seconds. */
     @Override
     public void close() {
-        client.shutdownNow();
+        sender.shutdownNow();
     }
 
     /** A key as a URL path: UTF-8, every byte but unreserved characters and {@code /} percent-encoded. */

@@ -6,7 +6,6 @@ import ferry.store.ObjectInputStream;
 import ferry.store.StoreException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InterruptedIOException;
 
 /**
  * The body of one GetObject as it arrives. Failures while streaming name the object, and a body that ends before its
@@ -55,10 +54,8 @@ final class S3InputStream extends ObjectInputStream {
         int n;
         try {
             n = body.read(b, off, len);
-        } catch (InterruptedIOException e) {
-            throw e;
         } catch (IOException | RuntimeException e) {
-            throw errors.map(e, location, "read");
+            throw errors.map(e, location, "read"); // an interruption as it is
         }
         if (n < 0) {
             if (expected >= 0 && received < expected) {

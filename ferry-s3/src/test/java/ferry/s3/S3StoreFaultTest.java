@@ -319,7 +319,7 @@ class S3StoreFaultTest {
                         .hasMessageContaining("did not answer in time")
                         .hasMessageContaining(OBJECT.toString());
             }
-            assertThat(Thread.currentThread().isInterrupted()).as("the guard's interrupt is not left behind").isFalse();
+            assertThat(Thread.currentThread().isInterrupted()).as("the timeout leaves no interrupt behind").isFalse();
         } finally {
             release.countDown();
         }
