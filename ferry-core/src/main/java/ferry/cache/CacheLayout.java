@@ -283,8 +283,13 @@ final class CacheLayout {
             Files.write(temp, JSON.writeValueAsBytes(description));
             Files.move(temp, folder.resolve(OBJECT_FILE), StandardCopyOption.ATOMIC_MOVE,
                     StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(temp);
+        } catch (IOException | RuntimeException e) {
+            try {
+                Files.deleteIfExists(temp);
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
         }
     }
 
