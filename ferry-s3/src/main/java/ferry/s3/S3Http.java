@@ -25,7 +25,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
 import javax.xml.stream.XMLStreamException;
@@ -38,10 +38,10 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
 /**
  * The requests of many-small-object work (GetObject, HeadObject, ListObjectsV2, and PutObject of bytes in memory)
  * sent over the JDK's HTTP clients (see {@link #exchange} for which) and signed by {@link SigV4}, past the SDK's
- * per-request pipeline
- * (interceptors, marshalling, endpoint rules, futures), which costs more CPU than the request itself when objects are
- * small: on 20,000 objects of 8 KiB from the loopback server this path fetched about 8,500 objects/s at 0.12 ms of
- * CPU each, where the SDK's asynchronous client fetched 3,400-4,100/s at 0.37 ms (bench/RESULTS.md).
+ * per-request pipeline (interceptors, marshalling, endpoint rules, futures), which costs more CPU than the request
+ * itself when objects are small: a test program fetching 20,000 objects of 8 KiB from the loopback server, 64 at
+ * once, got about 9,800 objects/s at 0.10 ms of CPU each over {@code HttpURLConnection}, where the SDK's asynchronous
+ * client fetched 3,400-4,100/s at 0.37 ms (bench/RESULTS.md).
  *
  * <p>Only for a custom endpoint (MinIO, Ceph RGW, s3proxy...), whose URLs are fixed: against AWS itself the SDK, which
  * knows its regions and endpoint rules, sends every request, as it does when the SDK's checksums are asked for.
@@ -71,8 +71,12 @@ final class S3Http implements AutoCloseable {
     /** Sends the requests that carry a body; see {@link #exchange}. */
     private final HttpClient sender;
     private final SigV4 signer;
-    private final Executor pages =
-            Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("ferry-s3-list").factory());
+    /**
+     * Fetches listing pages, a few at once. Platform threads: a page read on a virtual thread waited for a carrier
+     * busy with the caller's work, and a no-change re-sync of 20,000 objects took 1.9-2.2 s instead of 1.6-1.9 s.
+     */
+    private final ExecutorService pages =
+            Executors.newCachedThreadPool(Thread.ofPlatform().daemon().name("ferry-s3-list").factory());
 
     /**
      * Whether this client can send a store's requests: a custom endpoint, and the SDK's own checksums not asked for
@@ -176,7 +180,7 @@ final class S3Http implements AutoCloseable {
     }
 
     /**
-     * One page of ListObjectsV2 under {@code prefix}, fetched on a virtual thread of its own so that a listing can
+     * One page of ListObjectsV2 under {@code prefix}, fetched on a thread of its own so that a listing can
      * ask for several pages at once.
      *
      * @param delimiter groups keys into common prefixes at this string, or null for a flat listing
@@ -241,7 +245,7 @@ final class S3Http implements AutoCloseable {
      * <p>A request without a body goes over the JDK's {@code HttpURLConnection}: it runs on the caller's thread and
      * reads the answer's body straight into the caller's array. The JDK's {@link HttpClient} hands every piece of a
      * body from its selector thread to the reader in a fresh buffer: a cold 1 GiB read through the mount took 3.9 s
-     * of the mount's CPU that way against 2.8 s, and 20,000 small downloads 8.3 s against 7.3 s (bench/RESULTS.md).
+     * of the mount's CPU that way against 2.8 s, and 20,000 small downloads 8.0-9.0 s of CPU against 7.1-7.7 s.
      * A request with a body goes over the {@link HttpClient}, which writes it with the headers' segment unheld
      * ({@code TCP_NODELAY}); {@code HttpURLConnection} writes a body after its headers and lets the kernel hold it
      * until they are acknowledged, which costs a small PUT the server's delayed acknowledgement (40 ms on Linux).
@@ -257,7 +261,7 @@ final class S3Http implements AutoCloseable {
         connection.setUseCaches(false);
         connection.setConnectTimeout(millis(config.connectTimeout()));
         connection.setReadTimeout(timeout);
-        connection.setRequestProperty("Accept", "*/*");
+        connection.setRequestProperty("Accept", "*/*"); // instead of the JDK's default, a browser's list
         signer.sign(method, url, headers).forEach(connection::setRequestProperty);
         int status = connection.getResponseCode();
         Map<String, List<String>> fields = new HashMap<>(connection.getHeaderFields());
@@ -278,7 +282,7 @@ final class S3Http implements AutoCloseable {
             return new Answer(response.statusCode(), response.headers(), response.body());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted");
+            throw new InterruptedIOException("interrupted"); // send says what was being done
         }
     }
 
@@ -348,10 +352,14 @@ final class S3Http implements AutoCloseable {
                 .build();
     }
 
-    /** Closes the connections of requests with a body; those without are the JDK's, closed when idle a few seconds. */
+    /**
+     * Closes the connections of requests with a body (those without are the JDK's, closed when idle a few seconds) and
+     * lets the listing threads end.
+     */
     @Override
     public void close() {
         sender.shutdownNow();
+        pages.shutdown();
     }
 
     /** A key as a URL path: UTF-8, every byte but unreserved characters and {@code /} percent-encoded. */
