@@ -111,8 +111,8 @@ final class S3Http implements AutoCloseable {
                 // handed to a pool each time: every handoff woke a thread.
                 .executor(Runnable::run)
                 .build();
-        // Silence for the attempt's whole time fails it, at most the idle timeout within a body: a body keeps coming
-        // however long it takes, as long as its bytes keep coming.
+        // A request fails once the server is silent this long, before the answer's head or within its body; a slow
+        // body is read to its end however long it takes, as long as its bytes keep coming.
         Duration attempt = config.attemptTimeout();
         this.timeout = millis(attempt.compareTo(config.idleTimeout()) < 0 ? attempt : config.idleTimeout());
     }
