@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import ferry.store.Location;
+import ferry.store.ObjectNotFoundException;
 import ferry.store.ObjectInputStream;
 import ferry.store.ObjectOutput;
 import ferry.store.StoreException;
@@ -22,6 +23,7 @@ import java.net.Socket;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -270,6 +272,33 @@ class S3StoreFaultTest {
                         .hasMessageContaining(OBJECT.toString());
             }
         }
+    }
+
+    @Test
+    void requests_in_turn_share_one_connection_also_after_an_error_answer() throws IOException {
+        Location missing = Location.of("s3://bucket/data/missing.bin");
+        List<Integer> clientPorts = new CopyOnWriteArrayList<>();
+        try (S3Store store = storeAgainst(exchange -> {
+            clientPorts.add(exchange.getRemoteAddress().getPort());
+            if (exchange.getRequestMethod().equals("HEAD")) {
+                answer(exchange, 200, "", Map.of()); // the bucket exists
+            } else if (exchange.getRequestURI().getRawPath().endsWith("missing.bin")) {
+                answer(exchange, 404, "<Error><Code>NoSuchKey</Code><Message>The specified key does not exist."
+                        + "</Message></Error>", Map.of());
+            } else {
+                answer(exchange, 200, "served", Map.of("ETag", "\"e\""));
+            }
+        }, Duration.ofSeconds(5), 1)) {
+            for (int i = 0; i < 5; i++) {
+                try (InputStream in = store.openStream(OBJECT)) {
+                    assertThat(in.readAllBytes()).isEqualTo("served".getBytes(UTF_8));
+                }
+                assertThatThrownBy(() -> store.openStream(missing)).isInstanceOf(ObjectNotFoundException.class);
+            }
+        }
+        // Each answer read to its end, the next request goes over the same connection instead of a new one.
+        assertThat(clientPorts).hasSizeGreaterThanOrEqualTo(10);
+        assertThat(new HashSet<>(clientPorts)).hasSize(1);
     }
 
     @Test
