@@ -77,6 +77,7 @@ final class S3Http implements AutoCloseable {
      */
     private final ExecutorService pages =
             Executors.newCachedThreadPool(Thread.ofPlatform().daemon().name("ferry-s3-list").factory());
+    private volatile boolean closed;
 
     /**
      * Whether this client can send a store's requests: a custom endpoint, and the SDK's own checksums not asked for
@@ -113,8 +114,8 @@ final class S3Http implements AutoCloseable {
                 .build();
         // A request fails once the server is silent this long, before the answer's head or within its body; a slow
         // body is read to its end however long it takes, as long as its bytes keep coming.
-        Duration attempt = config.attemptTimeout();
-        this.timeout = millis(attempt.compareTo(config.idleTimeout()) < 0 ? attempt : config.idleTimeout());
+        this.timeout = (int) Math.clamp(Math.min(config.attemptTimeout().toMillis(), config.idleTimeout().toMillis()),
+                1, Integer.MAX_VALUE);
     }
 
     /** The URL of an object: {@code endpoint/bucket/key} in path style, else {@code bucket.endpoint/key}. */
@@ -187,6 +188,9 @@ final class S3Http implements AutoCloseable {
      * @param token the continuation token of the previous page, or null for the first
      */
     CompletableFuture<ListPage> list(String bucket, String prefix, String delimiter, int maxKeys, String token) {
+        if (closed) {
+            throw new IllegalStateException("the S3 store is closed: cannot list s3://" + bucket + "/" + prefix);
+        }
         return CompletableFuture.supplyAsync(() -> {
             StringBuilder query = new StringBuilder("list-type=2&prefix=").append(encode(prefix, false))
                     .append("&max-keys=").append(maxKeys).append("&encoding-type=url");
@@ -214,6 +218,9 @@ final class S3Http implements AutoCloseable {
      */
     private Answer send(String method, URI url, Map<String, String> headers, byte[] body, int length,
             Location location, String action) throws IOException {
+        if (closed) {
+            throw new IllegalStateException("the S3 store is closed: cannot " + action + " " + location);
+        }
         for (int attempt = 1; ; attempt++) {
             Answer answer;
             try {
@@ -252,14 +259,16 @@ final class S3Http implements AutoCloseable {
      */
     private Answer exchange(String method, URI url, Map<String, String> headers, byte[] body, int length)
             throws IOException {
-        if (body != null) {
-            return exchangeWithBody(method, url, headers, body, length);
-        }
+        return body == null ? exchangeWithoutBody(method, url, headers)
+                : exchangeWithBody(method, url, headers, body, length);
+    }
+
+    private Answer exchangeWithoutBody(String method, URI url, Map<String, String> headers) throws IOException {
         HttpURLConnection connection = (HttpURLConnection) url.toURL().openConnection(Proxy.NO_PROXY);
         connection.setRequestMethod(method);
         connection.setInstanceFollowRedirects(false);
         connection.setUseCaches(false);
-        connection.setConnectTimeout(millis(config.connectTimeout()));
+        connection.setConnectTimeout((int) Math.clamp(config.connectTimeout().toMillis(), 1, Integer.MAX_VALUE));
         connection.setReadTimeout(timeout);
         connection.setRequestProperty("Accept", "*/*"); // instead of the JDK's default, a browser's list
         signer.sign(method, url, headers).forEach(connection::setRequestProperty);
@@ -278,7 +287,8 @@ final class S3Http implements AutoCloseable {
                 .timeout(config.attemptTimeout());
         signer.sign(method, url, headers).forEach(request::header);
         try {
-            HttpResponse<InputStream> response = sender.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+            HttpResponse<InputStream> response =
+                    sender.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
             return new Answer(response.statusCode(), response.headers(), response.body());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -292,10 +302,6 @@ final class S3Http implements AutoCloseable {
         public void close() throws IOException {
             body.close();
         }
-    }
-
-    private static int millis(Duration duration) {
-        return (int) Math.clamp(duration.toMillis(), 1, Integer.MAX_VALUE);
     }
 
     /** The base64 of the MD5 of the first {@code length} bytes of {@code body}. */
@@ -353,11 +359,12 @@ final class S3Http implements AutoCloseable {
     }
 
     /**
-     * Closes the connections of requests with a body (those without are the JDK's, closed when idle a few seconds) and
-     * lets the listing threads end.
+     * Fails every later request, closes the connections of requests with a body (those without are the JDK's, closed
+     * when idle a few seconds) and lets the listing threads end.
      */
     @Override
     public void close() {
+        closed = true;
         sender.shutdownNow();
         pages.shutdown();
     }

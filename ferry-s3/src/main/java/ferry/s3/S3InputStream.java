@@ -55,7 +55,7 @@ final class S3InputStream extends ObjectInputStream {
         try {
             n = body.read(b, off, len);
         } catch (IOException | RuntimeException e) {
-            throw errors.map(e, location, "read"); // an interruption as it is
+            throw errors.map(e, location, "read"); // the caller's interruption is passed on unchanged
         }
         if (n < 0) {
             if (expected >= 0 && received < expected) {

@@ -54,8 +54,8 @@ import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 /**
  * Objects in an S3-compatible store, through the AWS SDK's asynchronous client; with a custom endpoint the requests
  * of many-small-object work (GetObject, HeadObject, ListObjectsV2, PutObject of a small object) go over
- * {@link S3Http} instead, at a third of the CPU per request. Every method blocks its caller (a virtual thread, typically,
- * with many at once) while the clients carry the requests.
+ * {@link S3Http} instead, at a third of the CPU per request. Every method blocks its caller (a virtual thread,
+ * typically, with many at once) while the clients carry the requests.
  */
 final class S3Store implements ObjectStore {
     /** User metadata ({@code x-amz-meta-ferry-crc32c}) holding the whole-object CRC32C of an object Ferry wrote. */

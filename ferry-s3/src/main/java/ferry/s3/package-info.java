@@ -1,8 +1,8 @@
 /**
  * The S3 store: {@code s3://bucket/key} locations on AWS S3 or any S3-compatible server (MinIO, Ceph RGW, s3proxy),
  * through the AWS SDK for Java v2; with a custom endpoint, the requests that dominate work on many small objects go
- * over the JDK's own HTTP clients ({@code S3Http}), signed by Ferry's own SigV4 ({@code SigV4}, held to the SDK's signer by
- * its tests).
+ * over the JDK's own HTTP clients ({@code S3Http}), signed by Ferry's own SigV4 ({@code SigV4}, held to the SDK's
+ * signer by its tests).
  *
  * <p>Users need two types: {@link ferry.s3.S3StoreProvider}, which {@code ferry.store.Stores} finds on the class
  * path and configures from the environment, and {@link ferry.s3.S3Config}, to configure a store in code. Everything

@@ -1,6 +1,7 @@
 package ferry.s3;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ferry.store.Location;
 import ferry.testing.S3TestServer;
@@ -12,7 +13,10 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
-/** Closing the last S3 store stops the AWS CRT's event-loop threads, so a process can exit without waiting on them. */
+/**
+ * Closing the last S3 store stops the AWS CRT's event-loop threads, so a process can exit without waiting on them; a
+ * closed store refuses requests.
+ */
 class S3StoreCloseTest {
     /** The names the kernel knows this process's threads by (the CRT's native threads are not all Java threads). */
     private static List<String> threadNames() throws IOException {
@@ -55,6 +59,20 @@ class S3StoreCloseTest {
 
             awaitNoEventLoop();
             assertThat(threadNames()).noneMatch(name -> name.startsWith("AwsEventLoop"));
+        }
+    }
+
+    @Test
+    void a_closed_store_refuses_reads_and_listings_saying_it_is_closed() throws Exception {
+        try (S3TestServer server = S3TestServer.newServer()) {
+            Location bucket = server.createBucket("closed");
+            S3Store store = new S3Store(S3Config.fromEnvironment(server.environment()));
+            assertThat(store.list(bucket).hasNext()).isFalse();
+            store.close();
+
+            assertThatThrownBy(() -> store.openStream(bucket.resolve("a"))).hasMessageContaining("store is closed");
+            assertThatThrownBy(() -> store.list(bucket).hasNext()).hasMessageContaining("store is closed");
+            assertThatThrownBy(() -> store.stat(bucket.resolve("a"))).hasMessageContaining("store is closed");
         }
     }
 }

@@ -25,6 +25,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -114,7 +115,7 @@ class S3StoreTest {
         Map<String, String> headers = Map.of("Content-MD5", S3Http.contentMd5("the bytes sent".getBytes(UTF_8), 14));
         HttpRequest.Builder request = HttpRequest.newBuilder(url)
                 .PUT(HttpRequest.BodyPublishers.ofString("the bytes that arrived"));
-        new SigV4(config.region(), config.credentials(), java.time.Clock.systemUTC()).sign("PUT", url, headers)
+        new SigV4(config.region(), config.credentials(), Clock.systemUTC()).sign("PUT", url, headers)
                 .forEach(request::header);
         try (HttpClient client = HttpClient.newHttpClient()) {
             HttpResponse<String> answer = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
