@@ -9,11 +9,15 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The read path the mount takes for every FUSE read: once chunks are checked and open, a hit allocates nothing. */
+/**
+ * The read path the mount takes for every FUSE read: once chunks are checked and open, a hit allocates nothing, also
+ * when the reads go round as many chunks as a 1 GiB file has (1,024 of the mount's 1 MiB chunks): the default pool
+ * keeps them all open, where one of 128 channels reopened a chunk file for nearly every read.
+ */
 class ChunkCacheHotPathTest {
-    private static final int CHUNKS = 16;
-    private static final int CHUNK = 256 * 1024;
-    private static final int READ = 64 * 1024;
+    private static final int CHUNKS = 1024;
+    private static final int CHUNK = 16 * 1024;
+    private static final int READ = 4 * 1024;
     private static final int READS = 10_000;
 
     @TempDir
