@@ -70,6 +70,26 @@ final class AwsEnvironment {
         return null;
     }
 
+    /**
+     * {@code AWS_CA_BUNDLE}, else the profile's {@code ca_bundle}, read; null when neither is set, or when the
+     * endpoint is plain http and no certificate will be checked (many machines set {@code AWS_CA_BUNDLE} to the
+     * system's bundle of 150 authorities, not worth reading then).
+     */
+    CaBundle caBundle(URI endpoint) throws StoreException {
+        if (endpoint != null && "http".equals(endpoint.getScheme())) {
+            return null;
+        }
+        String value = get("AWS_CA_BUNDLE");
+        if (value != null) {
+            return CaBundle.read(Path.of(value), "AWS_CA_BUNDLE");
+        }
+        String name = profileName();
+        Optional<String> configured = profiles().profile(name).flatMap(p -> p.property("ca_bundle"));
+        return configured.isEmpty() ? null
+                : CaBundle.read(Path.of(configured.get()), "ca_bundle of profile '" + name + "' in "
+                        + profileFilesText());
+    }
+
     String region() throws StoreException {
         for (String name : List.of("AWS_REGION", "AWS_DEFAULT_REGION")) {
             String value = get(name);

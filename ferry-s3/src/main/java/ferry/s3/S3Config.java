@@ -17,6 +17,8 @@ import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
  * <table>
  *   <caption>Variables read (from the given map only, never from the process directly)</caption>
  *   <tr><td>{@code AWS_ENDPOINT_URL_S3}, {@code AWS_ENDPOINT_URL}</td><td>a custom endpoint; AWS when absent</td></tr>
+ *   <tr><td>{@code AWS_CA_BUNDLE}</td><td>else the profile's {@code ca_bundle}: a PEM file of the certificate
+ *       authorities to trust over https instead of the defaults (not read for an http endpoint)</td></tr>
  *   <tr><td>{@code FERRY_S3_PATH_STYLE}</td><td>{@code true|false}; default: path style with a custom endpoint</td></tr>
  *   <tr><td>{@code AWS_REGION}, {@code AWS_DEFAULT_REGION}</td><td>else the profile's region, else us-east-1</td></tr>
  *   <tr><td>{@code AWS_ACCESS_KEY_ID}, {@code AWS_SECRET_ACCESS_KEY}, {@code AWS_SESSION_TOKEN}</td>
@@ -30,6 +32,7 @@ import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
  * </table>
  *
  * @param endpoint a custom endpoint such as {@code http://127.0.0.1:9000}, or {@code null} for AWS
+ * @param caBundle the certificate authorities to trust instead of the defaults, or {@code null}
  * @param region the signing region
  * @param pathStyle address buckets as {@code endpoint/bucket/key} rather than {@code bucket.endpoint/key}
  * @param credentials where request signatures get their keys; never printed
@@ -47,6 +50,7 @@ import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
  */
 public record S3Config(
         URI endpoint,
+        CaBundle caBundle,
         String region,
         boolean pathStyle,
         AwsCredentialsProvider credentials,
@@ -117,6 +121,7 @@ public record S3Config(
         AwsEnvironment.Credentials credentials = aws.credentials();
         return new S3Config(
                 endpoint,
+                aws.caBundle(endpoint),
                 aws.region(),
                 parseBoolean(environment, "FERRY_S3_PATH_STYLE", endpoint != null),
                 credentials.provider(),
@@ -135,16 +140,16 @@ public record S3Config(
 
     /** A copy with another part size. */
     public S3Config withPartSize(int partSize) {
-        return new S3Config(endpoint, region, pathStyle, credentials, credentialsSource, requestChecksumCalculation,
-                responseChecksumValidation, partSize, partsInFlight, maxConcurrency, connectTimeout, attemptTimeout,
-                maxAttempts);
+        return new S3Config(endpoint, caBundle, region, pathStyle, credentials, credentialsSource,
+                requestChecksumCalculation, responseChecksumValidation, partSize, partsInFlight, maxConcurrency,
+                connectTimeout, attemptTimeout, maxAttempts);
     }
 
     /** A copy with other limits on how long and how often a request is tried. */
     public S3Config withRetries(Duration attemptTimeout, int maxAttempts) {
-        return new S3Config(endpoint, region, pathStyle, credentials, credentialsSource, requestChecksumCalculation,
-                responseChecksumValidation, partSize, partsInFlight, maxConcurrency, connectTimeout, attemptTimeout,
-                maxAttempts);
+        return new S3Config(endpoint, caBundle, region, pathStyle, credentials, credentialsSource,
+                requestChecksumCalculation, responseChecksumValidation, partSize, partsInFlight, maxConcurrency,
+                connectTimeout, attemptTimeout, maxAttempts);
     }
 
     /**
@@ -163,9 +168,10 @@ public record S3Config(
     /** Names every setting but the credentials themselves. */
     @Override
     public String toString() {
-        return "S3Config[endpoint=" + endpointText() + ", region=" + region + ", pathStyle=" + pathStyle
-                + ", credentials from " + credentialsSource + ", requestChecksumCalculation="
-                + requestChecksumCalculation + ", responseChecksumValidation=" + responseChecksumValidation
+        return "S3Config[endpoint=" + endpointText() + (caBundle == null ? "" : ", caBundle=" + caBundle)
+                + ", region=" + region + ", pathStyle=" + pathStyle + ", credentials from " + credentialsSource
+                + ", requestChecksumCalculation=" + requestChecksumCalculation
+                + ", responseChecksumValidation=" + responseChecksumValidation
                 + ", partSize=" + partSize + ", partsInFlight=" + partsInFlight + ", maxConcurrency=" + maxConcurrency
                 + ", connectTimeout=" + connectTimeout + ", attemptTimeout=" + attemptTimeout + ", maxAttempts="
                 + maxAttempts + "]";

@@ -15,6 +15,7 @@ import java.util.Locale;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import javax.net.ssl.SSLHandshakeException;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.exception.SdkClientException;
 
@@ -187,6 +188,15 @@ final class S3Errors {
                     + target + ": " + rootMessage(t) + ")", t);
         }
         String message = t.getMessage() == null ? t.toString() : t.getMessage();
+        if (causedBy(t, SSLHandshakeException.class) || message.contains("TLS (SSL) negotiation failed")) {
+            return new StoreException(location, "cannot make a TLS connection to S3 endpoint " + endpoint
+                    + " while trying to " + action + " " + target + " (" + rootMessage(t) + "): "
+                    + (config.caBundle() == null
+                            ? "if a private certificate authority signed the server's certificate, set AWS_CA_BUNDLE"
+                                    + " to a PEM file that holds it"
+                            : "check that " + config.caBundle().source() + " (" + config.caBundle().file()
+                                    + ") holds the authority that signed the server's certificate"), t);
+        }
         if (message.startsWith("Unable to load credentials")) {
             return new StoreException(location, "no credentials for S3 from " + config.credentialsSource()
                     + " while trying to " + action + " " + target + ": set AWS_ACCESS_KEY_ID and"

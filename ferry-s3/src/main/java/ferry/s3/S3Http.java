@@ -28,6 +28,9 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
+import javax.net.ssl.HttpsURLConnection;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocketFactory;
 import javax.xml.stream.XMLStreamException;
 import javax.xml.stream.XMLStreamReader;
 import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
@@ -70,6 +73,8 @@ final class S3Http implements AutoCloseable {
     private final int timeout;
     /** Sends the requests that carry a body; see {@link #exchange}. */
     private final HttpClient sender;
+    /** Sockets trusting {@link S3Config#caBundle()}, else null (the JDK's defaults); one, so connections are reused. */
+    private final SSLSocketFactory tls;
     private final SigV4 signer;
     /**
      * Fetches listing pages, a few at once. Platform threads: a page read on a virtual thread waited for a carrier
@@ -104,7 +109,13 @@ final class S3Http implements AutoCloseable {
         this.base = endpoint.getScheme() + "://" + endpoint.getRawAuthority().replaceAll(":\\d+$", "")
                 + (defaultPort ? "" : ":" + port) + path;
         this.signer = new SigV4(config.region(), config.credentials(), Clock.systemUTC());
-        this.sender = HttpClient.newBuilder()
+        SSLContext trusted = config.caBundle() == null ? null : config.caBundle().sslContext();
+        this.tls = trusted == null ? null : trusted.getSocketFactory();
+        HttpClient.Builder sender = HttpClient.newBuilder();
+        if (trusted != null) {
+            sender.sslContext(trusted);
+        }
+        this.sender = sender
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(config.connectTimeout())
                 .followRedirects(HttpClient.Redirect.NEVER)
@@ -265,6 +276,9 @@ final class S3Http implements AutoCloseable {
 
     private Answer exchangeWithoutBody(String method, URI url, Map<String, String> headers) throws IOException {
         HttpURLConnection connection = (HttpURLConnection) url.toURL().openConnection(Proxy.NO_PROXY);
+        if (tls != null && connection instanceof HttpsURLConnection https) {
+            https.setSSLSocketFactory(tls);
+        }
         connection.setRequestMethod(method);
         connection.setInstanceFollowRedirects(false);
         connection.setUseCaches(false);

@@ -137,6 +137,9 @@ final class S3Store implements ObjectStore {
     }
 
     private static S3AsyncClient newClient(S3Config config) {
+        if (config.caBundle() != null) {
+            config.caBundle().installAsJavaTrustStore();
+        }
         // A connection that moves less than 1 byte/s for this long is dropped; the attempt timeout bounds a request.
         // (The CRT client measures throughput over whole seconds: at least 2.)
         Duration idle = config.idleTimeout();
@@ -146,6 +149,9 @@ final class S3Store implements ObjectStore {
                 .httpClientBuilder(AwsCrtAsyncHttpClient.builder()
                         .maxConcurrency(config.maxConcurrency())
                         .connectionTimeout(config.connectTimeout())
+                        // Trust the store javax.net.ssl.trustStore names when it is set (AWS_CA_BUNDLE sets it), as
+                        // the JDK's client does; else the operating system's.
+                        .useTrustStoreSystemProperties(true)
                         .connectionHealthConfiguration(health -> health
                                 .minimumThroughputInBps(1L)
                                 .minimumThroughputTimeout(idle))

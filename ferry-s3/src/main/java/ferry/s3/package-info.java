@@ -5,8 +5,11 @@
  * signer by its tests).
  *
  * <p>Users need two types: {@link ferry.s3.S3StoreProvider}, which {@code ferry.store.Stores} finds on the class
- * path and configures from the environment, and {@link ferry.s3.S3Config}, to configure a store in code. Everything
- * else is package-private.
+ * path and configures from the environment, and {@link ferry.s3.S3Config} (with the {@link ferry.s3.CaBundle} it may
+ * hold), to configure a store in code. Everything else is package-private.
+ *
+ * <p>Over https both HTTP clients, the JDK's and the SDK's (CRT), trust the same authorities: the JDK's trust store
+ * ({@code javax.net.ssl.trustStore}), replaced by {@code AWS_CA_BUNDLE} or a profile's {@code ca_bundle} when set.
  *
  * <p>What it promises beyond {@link ferry.store.ObjectStore}: objects written by Ferry carry their whole-object
  * CRC32C as user metadata {@code ferry-crc32c}, multipart or not; an abandoned write never leaves a multipart upload

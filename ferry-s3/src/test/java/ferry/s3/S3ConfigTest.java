@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ferry.store.StoreException;
+import ferry.testing.S3TestServer;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -83,6 +84,40 @@ class S3ConfigTest {
                         environment("AWS_DEFAULT_REGION", "eu-west-1", "AWS_REGION", "eu-north-1"))
                 .region())
                 .isEqualTo("eu-north-1");
+    }
+
+    @Test
+    void the_ca_bundle_comes_from_aws_ca_bundle_then_the_profile_and_is_read_only_for_https() throws IOException {
+        Path pem = home.resolve("ca.pem");
+        try (S3TestServer server = S3TestServer.builder().tls().start()) {
+            Files.copy(server.certificate(), pem);
+        }
+        Files.createDirectories(home.resolve(".aws"));
+        Files.writeString(home.resolve(".aws/config"), "[default]\nca_bundle = " + pem + "\n");
+        String https = "https://s3.example.com";
+
+        CaBundle fromVariable = S3Config.fromEnvironment(
+                environment("AWS_ENDPOINT_URL", https, "AWS_CA_BUNDLE", pem.toString())).caBundle();
+        assertThat(fromVariable.source()).isEqualTo("AWS_CA_BUNDLE");
+        assertThat(fromVariable.certificates()).singleElement()
+                .satisfies(c -> assertThat(c.getSubjectX500Principal().getName()).isEqualTo("CN=127.0.0.1"));
+        CaBundle fromProfile = S3Config.fromEnvironment(environment("AWS_ENDPOINT_URL", https)).caBundle();
+        assertThat(fromProfile.file()).isEqualTo(pem);
+        assertThat(fromProfile.source()).startsWith("ca_bundle of profile 'default'");
+        assertThat(S3Config.fromEnvironment(environment()).caBundle()).as("AWS itself, over https").isNotNull();
+
+        Map<String, String> missing = environment("AWS_CA_BUNDLE", home.resolve("missing.pem").toString());
+        assertThat(S3Config.fromEnvironment(with(missing, "AWS_ENDPOINT_URL", "http://127.0.0.1:9000")).caBundle())
+                .as("no certificate to check over http").isNull();
+        assertThatThrownBy(() -> S3Config.fromEnvironment(with(missing, "AWS_ENDPOINT_URL", https)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("AWS_CA_BUNDLE names " + home.resolve("missing.pem") + ", which cannot be read");
+    }
+
+    private static Map<String, String> with(Map<String, String> environment, String name, String value) {
+        Map<String, String> copy = new HashMap<>(environment);
+        copy.put(name, value);
+        return copy;
     }
 
     @Test

@@ -12,6 +12,7 @@ import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.lang.reflect.Field;
@@ -23,7 +24,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
@@ -67,14 +70,18 @@ public final class S3TestServer implements AutoCloseable {
     private final Object conditionalWrites = new Object();
     private final java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.atomic.LongAdder> requests =
             new java.util.concurrent.ConcurrentHashMap<>();
+    /** The https certificate's key store and PEM file, or null for plain http. */
+    private final Path tls;
     private int port;
     private S3Proxy proxy;
 
-    private S3TestServer(Path folder, boolean ownsFolder, int port, boolean honourIfNoneMatch, boolean inMemory) {
+    private S3TestServer(Path folder, boolean ownsFolder, int port, boolean honourIfNoneMatch, boolean inMemory,
+            Path tls) {
         this.folder = folder;
         this.ownsFolder = ownsFolder;
         this.port = port;
         this.honourIfNoneMatch = honourIfNoneMatch;
+        this.tls = tls;
         Properties properties = new Properties();
         properties.setProperty("jclouds.filesystem.basedir", folder.toString());
         this.context = ContextBuilder.newBuilder(inMemory ? "transient-nio2" : "filesystem-nio2")
@@ -99,8 +106,18 @@ public final class S3TestServer implements AutoCloseable {
         private int port;
         private boolean honourIfNoneMatch = true;
         private boolean inMemory;
+        private boolean tls;
 
         private Builder() {}
+
+        /**
+         * Serve https only, with a new self-signed certificate for 127.0.0.1 (made with the JDK's keytool), which
+         * clients must be told to trust: {@link #certificate()} is its PEM file.
+         */
+        public Builder tls() {
+            this.tls = true;
+            return this;
+        }
 
         /**
          * Keep objects in memory ({@code transient-nio2}) rather than in files: keys that no file name can hold (such
@@ -140,7 +157,8 @@ public final class S3TestServer implements AutoCloseable {
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot create the S3 test server's folder", e);
             }
-            S3TestServer server = new S3TestServer(where, temporary, port, honourIfNoneMatch, inMemory);
+            S3TestServer server = new S3TestServer(where, temporary, port, honourIfNoneMatch, inMemory,
+                    tls ? selfSignedCertificate() : null);
             try {
                 server.start();
             } catch (RuntimeException e) {
@@ -156,11 +174,16 @@ public final class S3TestServer implements AutoCloseable {
         if (proxy != null) {
             return;
         }
-        S3Proxy next = S3Proxy.builder()
+        S3Proxy.Builder builder = S3Proxy.builder()
                 .blobStore(blobStore)
-                .endpoint(URI.create("http://127.0.0.1:" + port))
-                .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
-                .build();
+                .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY);
+        if (tls == null) {
+            builder.endpoint(URI.create("http://127.0.0.1:" + port));
+        } else {
+            builder.secureEndpoint(URI.create("https://127.0.0.1:" + port))
+                    .keyStore(tls.resolve(KEY_STORE).toString(), KEY_STORE_PASSWORD);
+        }
+        S3Proxy next = builder.build();
         if (honourIfNoneMatch) {
             installConditionalWriteCheck(next);
         }
@@ -169,7 +192,7 @@ public final class S3TestServer implements AutoCloseable {
         } catch (Exception e) {
             throw new IllegalStateException("cannot start the S3 test server on 127.0.0.1:" + port, e);
         }
-        port = next.getPort();
+        port = tls == null ? next.getPort() : next.getSecurePort();
         proxy = next;
     }
 
@@ -191,9 +214,53 @@ public final class S3TestServer implements AutoCloseable {
         return proxy != null;
     }
 
-    /** {@code http://127.0.0.1:<port>}, valid across {@link #stop()} and {@link #start()}. */
+    /** {@code http://127.0.0.1:<port>} ({@code https} with {@link Builder#tls()}), valid across stop and start. */
     public synchronized URI endpoint() {
-        return URI.create("http://127.0.0.1:" + port);
+        return URI.create((tls == null ? "http" : "https") + "://127.0.0.1:" + port);
+    }
+
+    /** The PEM file of the https certificate, which clients are to trust; only with {@link Builder#tls()}. */
+    public Path certificate() {
+        if (tls == null) {
+            throw new IllegalStateException("this server serves plain http: build it with tls()");
+        }
+        return tls.resolve(CERTIFICATE);
+    }
+
+    private static final String KEY_STORE = "server.p12";
+    private static final String KEY_STORE_PASSWORD = "ferry-test";
+    private static final String CERTIFICATE = "server.pem";
+
+    /** A temporary folder with a key store holding a new self-signed certificate for 127.0.0.1, and its PEM. */
+    private static Path selfSignedCertificate() {
+        try {
+            Path dir = Files.createTempDirectory("ferry-s3-tls-");
+            keytool(dir, "-genkeypair", "-alias", "server", "-keyalg", "EC", "-groupname", "secp256r1",
+                    "-dname", "CN=127.0.0.1", "-ext", "SAN=IP:127.0.0.1", "-ext", "BC=ca:true", "-validity", "7",
+                    "-keystore", KEY_STORE, "-storetype", "PKCS12", "-storepass", KEY_STORE_PASSWORD);
+            keytool(dir, "-exportcert", "-rfc", "-alias", "server", "-keystore", KEY_STORE,
+                    "-storepass", KEY_STORE_PASSWORD, "-file", CERTIFICATE);
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot make a certificate for the S3 test server", e);
+        }
+    }
+
+    private static void keytool(Path dir, String... args) throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "keytool").toString());
+        command.addAll(List.of(args));
+        Process process = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), UTF_8);
+        try {
+            if (process.waitFor() != 0) {
+                throw new IOException("keytool " + String.join(" ", args) + " failed: " + output);
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while running keytool");
+        }
     }
 
     public synchronized int port() {
@@ -211,10 +278,6 @@ public final class S3TestServer implements AutoCloseable {
     }
 
     /**
-     * The variables a client needs to reach this server: endpoint, test credentials, region, instance metadata off
-     * (nothing may reach beyond loopback) and the checksum settings s3proxy accepts.
-     */
-    /**
      * How many requests with this HTTP method ({@code GET}, {@code PUT}...) the server has received, so a test can
      * tell what a client asked for; counted unless the server was built with {@link Builder#ignoreIfNoneMatch()}.
      */
@@ -223,6 +286,11 @@ public final class S3TestServer implements AutoCloseable {
         return count == null ? 0 : count.sum();
     }
 
+    /**
+     * The variables a client needs to reach this server: endpoint, test credentials, region, instance metadata off
+     * (nothing may reach beyond loopback), the checksum settings s3proxy accepts, and with {@link Builder#tls()} the
+     * certificate to trust ({@code AWS_CA_BUNDLE}).
+     */
     public Map<String, String> environment() {
         Map<String, String> environment = new LinkedHashMap<>();
         environment.put("AWS_ENDPOINT_URL", endpoint().toString());
@@ -232,6 +300,9 @@ public final class S3TestServer implements AutoCloseable {
         environment.put("AWS_EC2_METADATA_DISABLED", "true");
         environment.put("AWS_REQUEST_CHECKSUM_CALCULATION", "when_required");
         environment.put("AWS_RESPONSE_CHECKSUM_VALIDATION", "when_required");
+        if (tls != null) {
+            environment.put("AWS_CA_BUNDLE", certificate().toString());
+        }
         return Map.copyOf(environment);
     }
 
@@ -260,6 +331,9 @@ public final class S3TestServer implements AutoCloseable {
             context.close();
             if (ownsFolder) {
                 deleteRecursively(folder);
+            }
+            if (tls != null) {
+                deleteRecursively(tls);
             }
         }
     }
