@@ -166,19 +166,22 @@ final class SyncCommand implements Callable<Integer> {
         List<String> excludes = new ArrayList<>();
 
         @Option(names = "--min-size", paramLabel = "SIZE", converter = Sizes.Bytes.class,
-                description = "Only objects at least this big (512, 10MB, 64MiB).")
+                description = "Copy only source objects at least this big (512, 10MB, 64MiB); --delete still keeps"
+                        + " what the source has of other sizes.")
         long minSize;
 
         @Option(names = "--max-size", paramLabel = "SIZE", converter = Sizes.Bytes.class,
-                description = "Only objects at most this big.")
+                description = "Copy only source objects at most this big.")
         long maxSize = Long.MAX_VALUE;
 
         @Option(names = "--newer-than", paramLabel = "AGE|DATE",
-                description = "Only objects modified within this age (24h, 7d) or after this date (2026-01-31).")
+                description = "Copy only source objects modified within this age (24h, 7d) or after this date"
+                        + " (2026-01-31); --delete still keeps what the source has that is older.")
         String newerThan;
 
         @Option(names = "--bwlimit", paramLabel = "RATE", converter = Sizes.Rate.class,
-                description = "Limit the whole run to this rate (200MB/s, 50MiB/s).")
+                description = "Limit the whole run to this rate (200MB/s, 50MiB/s): copies, and the checksum reads"
+                        + " and read-backs of objects in an object store.")
         long bandwidth;
 
         @ArgGroup(exclusive = true)

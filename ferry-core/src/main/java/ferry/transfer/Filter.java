@@ -61,23 +61,32 @@ public record Filter(List<String> includes, List<String> excludes, long minSize,
     public Predicate compile() {
         List<Glob> in = compile(includes);
         List<Glob> out = compile(excludes);
-        return (key, size, lastModified) -> {
-            if (size < minSize || size > maxSize) {
-                return false;
+        return new Predicate() {
+            @Override
+            public boolean inScope(String key) {
+                return (in.isEmpty() || in.stream().anyMatch(g -> g.matches(key)))
+                        && out.stream().noneMatch(g -> g.matches(key));
             }
-            if (newerThan != null && !lastModified.isAfter(newerThan)) {
-                return false;
+
+            @Override
+            public boolean test(String key, long size, Instant lastModified) {
+                return size >= minSize && size <= maxSize
+                        && (newerThan == null || lastModified.isAfter(newerThan))
+                        && inScope(key);
             }
-            if (!in.isEmpty() && in.stream().noneMatch(g -> g.matches(key))) {
-                return false;
-            }
-            return out.stream().noneMatch(g -> g.matches(key));
         };
     }
 
-    /** Whether an object is taken. */
-    @FunctionalInterface
+    /**
+     * Whether an object is taken. The globs draw the scope, on both sides of a sync (what {@code --delete} may
+     * remove); the size and age bounds only choose which objects in scope are copied, since a destination's copy has
+     * its own time and may have an older size.
+     */
     public interface Predicate {
+        /** Whether the key is within the globs. */
+        boolean inScope(String key);
+
+        /** Whether the object is in scope and within the size and age bounds. */
         boolean test(String key, long size, Instant lastModified);
     }
 }

@@ -9,10 +9,8 @@ import ferry.store.ObjectOutput;
 import ferry.store.ObjectStore;
 import ferry.store.StoreException;
 import ferry.store.WriteOptions;
-import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InterruptedIOException;
 
 /** Copies one object: streamed, paced, written atomically, and checked at both ends. */
 public final class ObjectCopy {
@@ -42,7 +40,7 @@ public final class ObjectCopy {
                 expected = localCrc32c(from, source.location());
             }
             try (ObjectOutput out = to.createOrOverwrite(target, new WriteOptions(expected, source.size()))) {
-                transfer(paced(in, limiter), out, source.size());
+                transfer(limiter.pace(in), out, source.size());
                 written = out.commit();
             }
         }
@@ -52,7 +50,9 @@ public final class ObjectCopy {
                     + " (listed " + source.size() + " bytes, read " + written.size() + "): copy again");
         }
         if (readBack) {
-            try (ChecksumInputStream check = new ChecksumInputStream(to.openStream(target), false)) {
+            InputStream back = to.openStream(target);
+            try (ChecksumInputStream check = new ChecksumInputStream(target.isLocal() ? back : limiter.pace(back),
+                    false)) {
                 check.transferTo(java.io.OutputStream.nullOutputStream());
                 if (!check.crc32c().equals(written.crc32c())) {
                     throw new ChecksumMismatchException(target, "CRC32C read back", written.crc32c(),
@@ -84,27 +84,5 @@ public final class ObjectCopy {
         while ((n = in.read(buffer)) >= 0) {
             out.write(buffer, 0, n);
         }
-    }
-
-    private static InputStream paced(InputStream in, RateLimiter limiter) {
-        if (limiter == RateLimiter.UNLIMITED) {
-            return in;
-        }
-        return new FilterInputStream(in) {
-            @Override
-            public int read(byte[] b, int off, int len) throws IOException {
-                // Ask for the budget in slices, so one large read does not hold the whole budget at once.
-                int n = in.read(b, off, Math.min(len, 64 * 1024));
-                if (n > 0) {
-                    try {
-                        limiter.acquire(n);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        throw new InterruptedIOException("interrupted while pacing a transfer");
-                    }
-                }
-                return n;
-            }
-        };
     }
 }

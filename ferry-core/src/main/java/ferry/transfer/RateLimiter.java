@@ -1,6 +1,10 @@
 package ferry.transfer;
 
 import ferry.time.Ticker;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -32,6 +36,29 @@ public final class RateLimiter {
 
     public long bytesPerSecond() {
         return bytesPerSecond;
+    }
+
+    /** A stream whose reads wait for this limiter's budget; the stream itself when there is no limit. */
+    public InputStream pace(InputStream in) {
+        if (this == UNLIMITED) {
+            return in;
+        }
+        return new FilterInputStream(in) {
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                // Ask for the budget in slices, so one large read does not hold the whole budget at once.
+                int n = in.read(b, off, Math.min(len, 64 * 1024));
+                if (n > 0) {
+                    try {
+                        acquire(n);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new InterruptedIOException("interrupted while pacing a transfer");
+                    }
+                }
+                return n;
+            }
+        };
     }
 
     /** Waits until {@code bytes} more may be moved without exceeding the rate. */

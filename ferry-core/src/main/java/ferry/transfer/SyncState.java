@@ -203,11 +203,12 @@ final class SyncState {
         }
     }
 
-    private static String escape(String s) {
+    /** A key or tag on one line: backslash, tab and line breaks escaped (undone by {@link #unescape}). */
+    static String escape(String s) {
         return s.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r");
     }
 
-    private static String unescape(String s) {
+    static String unescape(String s) {
         if (s.indexOf('\\') < 0) {
             return s;
         }

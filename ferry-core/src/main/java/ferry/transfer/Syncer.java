@@ -57,7 +57,8 @@ public final class Syncer {
      * @param compare how unchanged objects are recognized
      * @param delete remove destination objects the source does not have (after all transfers succeeded)
      * @param dryRun plan only: read listings (and, to compare, data) but change nothing
-     * @param filter which objects take part, at both ends; excluded destination objects are never deleted
+     * @param filter which objects take part: its globs at both ends (excluded destination objects are never
+     *     deleted), its size and age bounds only in choosing which source objects to copy
      * @param bytesPerSecond a bandwidth limit for the whole run, or 0 for none
      * @param readBack read each written object back and compare its CRC32C with what was sent
      */
@@ -208,7 +209,7 @@ public final class Syncer {
                             String key = destinations.key();
                             destinations.advance();
                             if (options.delete()) {
-                                deleteSpool.write(key.replace("\\", "\\\\").replace("\n", "\\n") + "\n");
+                                deleteSpool.write(SyncState.escape(key) + "\n");
                                 deletes++;
                                 if (options.dryRun()) {
                                     plan.add(new SyncReport.Action(key, "delete", d.size(), "not in source"));
@@ -221,7 +222,11 @@ public final class Syncer {
                         if (order == 0) {
                             destinations.advance();
                         }
-                        decide(parallel, key, s, order == 0 ? d : null, state.lookup(key));
+                        if (filter.test(key, s.size(), s.lastModified())) {
+                            decide(parallel, key, s, order == 0 ? d : null, state.lookup(key));
+                        } else {
+                            leaveAlone(state.lookup(key)); // in the source, so never deleted; but not copied
+                        }
                         if (next != null) {
                             drain(next, false);
                         }
@@ -296,8 +301,8 @@ public final class Syncer {
         private void compareChecksums(long position, String key, ObjectInfo source, ObjectInfo destination,
                 SyncState.Entry recorded) {
             try {
-                String sourceCrc = crc32c(from, source);
-                String destinationCrc = crc32c(to, destination);
+                String sourceCrc = crc32c(from, source, limiter);
+                String destinationCrc = crc32c(to, destination, limiter);
                 if (sourceCrc.equals(destinationCrc)) {
                     skip(position, key, source,
                             new SyncState.Entry(key, source.size(), source.etag(), destination.etag(), sourceCrc));
@@ -341,6 +346,11 @@ public final class Syncer {
             }
         }
 
+        /** A source object outside the size or age bounds: nothing is done, and what was recorded is kept. */
+        private void leaveAlone(SyncState.Entry recorded) {
+            results.put(nextPosition++, Optional.ofNullable(recorded));
+        }
+
         private void skip(long position, String key, ObjectInfo source, SyncState.Entry entry) {
             skippedObjects.incrementAndGet();
             skippedBytes.addAndGet(source.size());
@@ -378,7 +388,7 @@ public final class Syncer {
                     Parallel parallel = new Parallel(options.concurrency())) {
                 String line;
                 while ((line = in.readLine()) != null) {
-                    String key = line.replace("\\n", "\n").replace("\\\\", "\\");
+                    String key = SyncState.unescape(line);
                     parallel.submit(() -> {
                         try {
                             to.delete(destinationPrefix.resolve(key));
@@ -398,8 +408,11 @@ public final class Syncer {
         return new ObjectInfo(info.location(), info.size(), info.lastModified(), info.etag(), crc32c);
     }
 
-    /** The CRC32C of an object: from the store's metadata when it keeps one, else by reading the object. */
-    private static String crc32c(ObjectStore store, ObjectInfo object) throws IOException {
+    /**
+     * The CRC32C of an object: from the store's metadata when it keeps one, else by reading the object (paced by the
+     * limiter when it is in an object store).
+     */
+    private static String crc32c(ObjectStore store, ObjectInfo object, RateLimiter limiter) throws IOException {
         if (object.crc32c() != null) {
             return object.crc32c();
         }
@@ -410,13 +423,14 @@ public final class Syncer {
             }
         }
         try (InputStream raw = store.openStream(object.location());
-                ChecksumInputStream in = new ChecksumInputStream(raw, false)) {
+                ChecksumInputStream in = new ChecksumInputStream(
+                        object.location().isLocal() ? raw : limiter.pace(raw), false)) {
             in.transferTo(java.io.OutputStream.nullOutputStream());
             return in.crc32c();
         }
     }
 
-    /** A listing with its next object in view, its key below the prefix, and the filter applied. */
+    /** A listing with its next object in view, its key below the prefix, and only keys in the filter's scope. */
     private static final class FilteredListing {
         private final ObjectListing listing;
         private final Location prefix;
@@ -445,7 +459,7 @@ public final class Syncer {
             while (listing.hasNext()) {
                 ObjectInfo candidate = listing.next();
                 String candidateKey = prefix.relativize(candidate.location());
-                if (filter.test(candidateKey, candidate.size(), candidate.lastModified())) {
+                if (filter.inScope(candidateKey)) {
                     next = candidate;
                     key = candidateKey;
                     return;

@@ -172,6 +172,49 @@ class SyncerTest {
     }
 
     @Test
+    void delete_keeps_what_the_source_has_outside_the_size_and_age_bounds() throws Exception {
+        sync(Syncer.Options.DEFAULT);
+        Instant now = Instant.now();
+        FileTime old = FileTime.from(now.minusSeconds(30 * 86_400));
+        try (Stream<Path> files = Files.walk(src)) {
+            for (Path file : files.filter(Files::isRegularFile).toList()) {
+                Files.setLastModifiedTime(file, old); // the sources age; their copies keep the time they were made
+            }
+        }
+        write(src, "fresh.bin", "new today");
+        write(src, "d0/f0.bin", "content 0, now grown past the size bound");
+        write(dst, "gone.bin", "the source no longer has it");
+        Filter bounded = new Filter(List.of(), List.of(), 0, 12, now.minusSeconds(7 * 86_400));
+
+        SyncReport report = sync(options(true, false, bounded));
+
+        assertThat(report.succeeded()).isTrue();
+        assertThat(report.copied().objects()).as("only the fresh, small file").isEqualTo(1);
+        assertThat(report.deleted().objects()).as("only what the source lacks").isEqualTo(1);
+        assertThat(dst.resolve("gone.bin")).doesNotExist();
+        assertThat(Files.readString(dst.resolve("fresh.bin"))).isEqualTo("new today");
+        assertThat(Files.readString(dst.resolve("d0/f0.bin"))).isEqualTo("content 0");
+        assertThat(files(dst)).isEqualTo(files(src));
+    }
+
+    @Test
+    void delete_removes_keys_with_backslashes_and_line_breaks_exactly() throws Exception {
+        sync(Syncer.Options.DEFAULT);
+        List<String> strays = List.of("old\\new.bin", "a\\\\b.bin", "line\nbreak.bin", "cr\rhere.bin", "tail\\");
+        for (String stray : strays) {
+            write(dst, stray, "stray");
+        }
+        write(dst, "old\nnew.bin", "a neighbour the backslash key must not be mistaken for");
+        write(src, "old\nnew.bin", "a neighbour the backslash key must not be mistaken for");
+
+        SyncReport report = sync(options(true, false, Filter.ALL));
+
+        assertThat(report.failures()).isEmpty();
+        assertThat(report.deleted().objects()).isEqualTo(strays.size());
+        assertThat(files(dst)).isEqualTo(files(src));
+    }
+
+    @Test
     void a_second_run_of_the_same_sync_is_refused_naming_the_first() throws Exception {
         Path lockFile = syncer.stateFolder(Location.of(src), Location.of(dst)).resolve("lock");
         try (SyncLock held = SyncLock.acquire(lockFile, "pid 4242, the first run")) {

@@ -277,6 +277,11 @@ public final class S3TestServer implements AutoCloseable {
         return Location.of("s3://" + name + "/");
     }
 
+    /** Puts an object as another tool would, straight into the server's store: no metadata of Ferry's. */
+    public void putObject(String bucket, String key, byte[] bytes) {
+        blobStore.putBlob(bucket, blobStore.blobBuilder(key).payload(bytes).build());
+    }
+
     /**
      * How many requests with this HTTP method ({@code GET}, {@code PUT}...) the server has received, so a test can
      * tell what a client asked for; counted unless the server was built with {@link Builder#ignoreIfNoneMatch()}.

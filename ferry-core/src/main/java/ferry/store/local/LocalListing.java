@@ -11,6 +11,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -49,9 +50,7 @@ final class LocalListing implements ObjectListing {
             for (Path child : children) {
                 String name = child.getFileName().toString();
                 if (name.endsWith(LocalStore.TEMP_SUFFIX)) {
-                    if (LocalStore.isAbandonedTemp(name)) {
-                        Files.deleteIfExists(child);
-                    }
+                    removeIfAbandoned(child, name);
                     continue;
                 }
                 if (!name.startsWith(startsWith)) {
@@ -72,6 +71,17 @@ final class LocalListing implements ObjectListing {
         }
         entries.sort((a, b) -> Keys.compare(a.sortKey, b.sortKey));
         stack.push(new ArrayDeque<>(entries));
+    }
+
+    /** Tidying only: a file that cannot be looked at or removed (a read-only source) is left for its owner. */
+    private static void removeIfAbandoned(Path temp, String name) {
+        try {
+            if (LocalStore.isAbandonedTemp(name, Files.getLastModifiedTime(temp), Instant.now())) {
+                Files.deleteIfExists(temp);
+            }
+        } catch (IOException e) {
+            // left in place; listings skip it all the same
+        }
     }
 
     @Override

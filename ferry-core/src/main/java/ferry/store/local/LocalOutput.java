@@ -19,7 +19,6 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.zip.CRC32C;
 
 /**
@@ -45,6 +44,8 @@ final class LocalOutput extends ObjectOutput {
     private final CRC32C crc = new CRC32C();
     private long unflushed;
     private boolean flushedAhead;
+    /** The background flush's failure, reported by the commit; written by the flusher before its future completes. */
+    private volatile IOException flushFailure;
     private CompletableFuture<Void> flushing = CompletableFuture.completedFuture(null);
     private boolean done;
 
@@ -56,8 +57,7 @@ final class LocalOutput extends ObjectOutput {
         this.options = options;
         this.overwrite = overwrite;
         this.target = location.toPath();
-        this.temp = target.resolveSibling("." + target.getFileName() + "." + ProcessHandle.current().pid() + "."
-                + Long.toHexString(ThreadLocalRandom.current().nextLong()) + LocalStore.TEMP_SUFFIX);
+        this.temp = LocalStore.tempFor(target);
         try {
             if (!Files.isDirectory(target.getParent())) { // usually there: skip createDirectories' exception
                 Files.createDirectories(target.getParent());
@@ -95,12 +95,17 @@ final class LocalOutput extends ObjectOutput {
         }
     }
 
-    /** A flush ahead of the commit; a failure here shows again in the commit's own flush, which reports it. */
+    /**
+     * A flush ahead of the commit. Its failure is kept for the commit to report: Linux reports a failed write-back
+     * once per open file, so the commit's own flush of the same channel would find nothing wrong.
+     */
     private void flushAhead() {
         try {
             channel.force(false);
-        } catch (IOException | RuntimeException e) {
-            // the commit's flush reports it
+        } catch (IOException e) {
+            flushFailure = e;
+        } catch (RuntimeException e) {
+            flushFailure = new IOException(e);
         }
     }
 
@@ -118,6 +123,9 @@ final class LocalOutput extends ObjectOutput {
                 // Flush the data before the rename makes it visible, so a power cut cannot publish a hole. A large
                 // file has little left to flush and flushes it alone; small ones share a flush of the file system.
                 flushing.join();
+                if (flushFailure != null) {
+                    throw flushFailure;
+                }
                 if (flushedAhead || !GroupFlush.available()) {
                     channel.force(false);
                 } else {

@@ -10,6 +10,10 @@ import ferry.store.ObjectOutput;
 import ferry.store.WriteOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
 import java.util.Random;
 import java.util.zip.CRC32C;
 import org.junit.jupiter.api.Test;
@@ -24,10 +28,18 @@ class LocalStoreTest {
     void listing_removes_temporary_files_of_dead_writers_and_keeps_live_ones() throws Exception {
         Process gone = new ProcessBuilder("true").start();
         gone.waitFor();
-        Path abandoned = folder.resolve(".data.bin." + gone.pid() + ".1f2e" + LocalStore.TEMP_SUFFIX);
-        Path live = folder.resolve(".other.bin." + ProcessHandle.current().pid() + ".3c4d" + LocalStore.TEMP_SUFFIX);
-        Files.writeString(abandoned, "half");
-        Files.writeString(live, "being written");
+        Path abandoned = folder.resolve(".data.bin." + gone.pid() + "@" + LocalStore.HOST + ".1f2e"
+                + LocalStore.TEMP_SUFFIX);
+        Path olderFormat = folder.resolve(".old.bin." + gone.pid() + ".5a6b" + LocalStore.TEMP_SUFFIX);
+        Path live = LocalStore.tempFor(folder.resolve("other.bin"));
+        // On a folder shared with other hosts (NFS), a writer elsewhere cannot be looked up by its pid: its file is
+        // left alone until it has not changed for an hour.
+        Path otherHostWriting = folder.resolve(".nfs.bin." + gone.pid() + "@0badc0de.7e8f" + LocalStore.TEMP_SUFFIX);
+        Path otherHostGone = folder.resolve(".nfs2.bin." + gone.pid() + "@0badc0de.9a0b" + LocalStore.TEMP_SUFFIX);
+        for (Path temp : List.of(abandoned, olderFormat, live, otherHostWriting, otherHostGone)) {
+            Files.writeString(temp, "half");
+        }
+        Files.setLastModifiedTime(otherHostGone, FileTime.from(Instant.now().minus(Duration.ofMinutes(61))));
         Files.writeString(folder.resolve("real.bin"), "whole");
 
         ObjectListing listing = new LocalStore().list(Location.of(folder).asDirectory());
@@ -35,7 +47,10 @@ class LocalStoreTest {
         assertThat(listing.hasNext()).isFalse();
 
         assertThat(abandoned).doesNotExist();
+        assertThat(olderFormat).doesNotExist();
+        assertThat(otherHostGone).doesNotExist();
         assertThat(live).exists();
+        assertThat(otherHostWriting).exists();
     }
 
     @Test
