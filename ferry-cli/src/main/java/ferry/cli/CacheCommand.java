@@ -36,12 +36,13 @@ final class CacheCommand {
             description = "The cache's folder (default: $FERRY_HOME/cache).")
     Path cacheDir;
 
-    @Option(names = "--cache-size", paramLabel = "SIZE", defaultValue = "10GiB", converter = Sizes.Bytes.class,
-            scope = ScopeType.INHERIT, description = "The cache's byte budget (default: ${DEFAULT-VALUE}).")
-    long cacheSize;
+    @Option(names = "--cache-size", paramLabel = "SIZE", converter = Sizes.Bytes.class, scope = ScopeType.INHERIT,
+            description = "The cache's byte budget (default: the one it was last given, else 10GiB).")
+    Long cacheSize;
 
     ChunkCache open() throws IOException {
-        return ChunkCache.open(cacheDir != null ? cacheDir : ferry.home().resolve("cache"), cacheSize);
+        Path dir = cacheDir != null ? cacheDir : ferry.home().resolve("cache");
+        return ChunkCache.open(dir, Sizes.cacheBudget(cacheSize, dir));
     }
 
     @Command(name = "preload", mixinStandardHelpOptions = true,

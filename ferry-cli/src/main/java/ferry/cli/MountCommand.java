@@ -39,9 +39,9 @@ final class MountCommand implements Callable<Integer> {
             description = "The prefix to mount (unless --dataset), then the folder to mount it at.")
     java.util.List<String> arguments;
 
-    @Option(names = "--cache-size", paramLabel = "SIZE", defaultValue = "10GiB",
-            converter = Sizes.Bytes.class, description = "The cache's byte budget (default: ${DEFAULT-VALUE}).")
-    long cacheSize;
+    @Option(names = "--cache-size", paramLabel = "SIZE", converter = Sizes.Bytes.class,
+            description = "The cache's byte budget (default: the one it was last given, else 10GiB).")
+    Long cacheSize;
 
     @Option(names = "--cache-dir", paramLabel = "DIR", description = "The cache's folder (default: $FERRY_HOME/cache).")
     Path cacheDir;
@@ -68,7 +68,9 @@ final class MountCommand implements Callable<Integer> {
         MountOptions options = MountOptions.DEFAULTS
                 .withChunkSize(Math.toIntExact(chunkSize))
                 .withMetadataTtl(Sizes.parseDuration(metadataTtl));
-        ChunkCache cache = ChunkCache.open(cacheDir != null ? cacheDir : ferry.home().resolve("cache"), cacheSize);
+        Path dir = cacheDir != null ? cacheDir : ferry.home().resolve("cache");
+        long budget = Sizes.cacheBudget(cacheSize, dir);
+        ChunkCache cache = ChunkCache.open(dir, budget);
         Mount mount;
         String what;
         try {
@@ -110,7 +112,7 @@ final class MountCommand implements Callable<Integer> {
         }, "ferry-unmount");
         Runtime.getRuntime().addShutdownHook(unmount);
         ferry.out.printf("mounted %s at %s (cache %s, budget %s); Ctrl-C unmounts%n", what, mount.mountPoint(),
-                cacheDir != null ? cacheDir : ferry.home().resolve("cache"), Units.bytes(cacheSize));
+                dir, Units.bytes(budget));
         ferry.out.flush();
         done.await();
         try {

@@ -1,5 +1,7 @@
 package ferry.cli;
 
+import ferry.cache.ChunkCache;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -15,6 +17,20 @@ final class Sizes {
     private static final Pattern AGE = Pattern.compile("([0-9]+)\\s*([smhdw])", Pattern.CASE_INSENSITIVE);
 
     private Sizes() {}
+
+    /** The budget of a cache never given one. */
+    static final long DEFAULT_CACHE_BUDGET = 10L << 30;
+
+    /** {@code --cache-size} if given (refused unless positive), else the cache's recorded budget, else 10 GiB. */
+    static long cacheBudget(Long given, Path cacheDir) {
+        if (given == null) {
+            return ChunkCache.recordedBudget(cacheDir, DEFAULT_CACHE_BUDGET);
+        }
+        if (given <= 0) {
+            throw new IllegalArgumentException("--cache-size must be positive, was " + given);
+        }
+        return given;
+    }
 
     /** Bytes in a size such as {@code 512}, {@code 10MB} (10^6), {@code 10MiB} (2^20) or {@code 1.5G}. */
     static long parseBytes(String text) {

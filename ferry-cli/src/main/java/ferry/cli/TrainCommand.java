@@ -52,9 +52,10 @@ final class TrainCommand implements Callable<Integer> {
                     + " as SageMaker).")
     long gracePeriod;
 
-    @Option(names = "--cache-size", paramLabel = "SIZE", defaultValue = "10GiB", converter = Sizes.Bytes.class,
-            description = "The FastFile channels' cache budget (default: ${DEFAULT-VALUE}, as ferry mount).")
-    long cacheSize;
+    @Option(names = "--cache-size", paramLabel = "SIZE", converter = Sizes.Bytes.class,
+            description = "The FastFile channels' cache budget (default: the one it was last given, else 10GiB, as"
+                    + " ferry mount).")
+    Long cacheSize;
 
     @Option(names = "--cache-dir", paramLabel = "DIR",
             description = "The FastFile channels' cache folder (default: $FERRY_HOME/cache, as ferry mount).")
@@ -71,9 +72,8 @@ final class TrainCommand implements Callable<Integer> {
         if (gracePeriod < 0) {
             throw new IllegalArgumentException("--grace-period must not be negative, was " + gracePeriod);
         }
-        if (cacheSize <= 0) {
-            throw new IllegalArgumentException("--cache-size must be positive, was " + cacheSize);
-        }
+        Path cache = cacheDir != null ? cacheDir : ferry.home().resolve("cache");
+        long budget = Sizes.cacheBudget(cacheSize, cache);
         if (currentHost != null && hosts == null) {
             throw new IllegalArgumentException("--current-host needs --hosts: give every host, such as --hosts"
                     + " algo-1,algo-2 --current-host " + currentHost);
@@ -81,7 +81,7 @@ final class TrainCommand implements Callable<Integer> {
         TrainingRequest parsed = parser(ferry).parse(request);
         JobRunner.Options options = options(ferry).withGracePeriod(Duration.ofSeconds(gracePeriod))
                 .withHosts(hosts, currentHost)
-                .withCache(cacheDir != null ? cacheDir : ferry.home().resolve("cache"), cacheSize);
+                .withCache(cache, budget);
         boolean echo = !quiet && !json;
         JobDescription job = new JobRunner(jobs(ferry), ferry.stores(), ferry.environment, ferry.clock, options,
                 line -> {

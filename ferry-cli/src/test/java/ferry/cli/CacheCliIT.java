@@ -91,7 +91,7 @@ class CacheCliIT {
 
     @Test
     void preload_fills_the_cache_once_and_status_and_clear_report_it() {
-        CliRun first = CliRun.run(env, "cache", "preload", "s3://cached/data/");
+        CliRun first = CliRun.run(env, "cache", "preload", "--cache-size", "64MiB", "s3://cached/data/");
         assertThat(first.exitCode).as(first.toString()).isZero();
         assertThat(first.out).contains("21 objects");
         long getsAfterFirst = server.requests("GET");
@@ -105,7 +105,8 @@ class CacheCliIT {
 
         CliRun status = CliRun.run(env, "cache", "status", "--json");
         assertThat(status.exitCode).as(status.toString()).isZero();
-        assertThat(status.out).contains("\"chunks\" : 24").contains("s3://cached/data/");
+        assertThat(status.out).contains("\"chunks\" : 24").contains("s3://cached/data/")
+                .as("the budget the cache was last given, not a default").contains("\"budgetBytes\" : 67108864");
 
         CliRun clear = CliRun.run(env, "cache", "clear");
         assertThat(clear.exitCode).as(clear.toString()).isZero();

@@ -25,6 +25,7 @@ import java.util.concurrent.TimeUnit;
 final class CacheLayout {
     static final String CHUNKS = "chunks";
     static final String LEDGER = "ledger";
+    static final String BUDGET = "budget";
     static final String OBJECT_FILE = "object";
     static final String TEMP_SUFFIX = LocalStore.TEMP_SUFFIX;
 
@@ -79,6 +80,33 @@ final class CacheLayout {
 
     Path ledgerFile() {
         return dir.resolve(LEDGER);
+    }
+
+    /** The budget the folder was last opened with, or -1 if none is recorded (or the record is unreadable). */
+    static long readBudget(Path dir) {
+        try {
+            return Long.parseLong(Files.readString(dir.resolve(BUDGET)).strip());
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    /** Records the budget, atomically; a failure only costs the next opener the default. */
+    void writeBudget(long budget) {
+        if (readBudget(dir) == budget) {
+            return;
+        }
+        Path temp = dir.resolve(tempName(BUDGET, 0));
+        try {
+            Files.writeString(temp, budget + "\n");
+            Files.move(temp, dir.resolve(BUDGET), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            try {
+                Files.deleteIfExists(temp);
+            } catch (IOException ignored) {
+                // a stray temporary file at the top of the folder is never scanned
+            }
+        }
     }
 
     /** {@code chunks/<first 2 hex digits>/<SHA-256 hex of objectId>}: the fan-out keeps folders small. */

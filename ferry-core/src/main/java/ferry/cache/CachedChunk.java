@@ -29,6 +29,8 @@ final class CachedChunk {
     final Path folder;
     /** Data bytes; known once checked against the trailer, or from the put that wrote it. */
     volatile int length;
+    /** The CRC32C of the data, known when {@link #verified} is (set before it). */
+    volatile int crc32c;
     volatile boolean verified;
     /** Wall-clock nanoseconds of the last use, comparable with file modification times. */
     volatile long lastUsed;
@@ -43,17 +45,18 @@ final class CachedChunk {
     @SuppressWarnings("unused") // Through REMOVED.
     private volatile boolean removed;
 
-    private CachedChunk(ChunkKey key, Path folder, int length, boolean verified, long lastUsed) {
+    private CachedChunk(ChunkKey key, Path folder, int length, int crc32c, boolean verified, long lastUsed) {
         this.key = key;
         this.folder = folder;
         this.length = length;
+        this.crc32c = crc32c;
         this.verified = verified;
         this.lastUsed = lastUsed;
     }
 
     /** A chunk this process just wrote: its bytes came from the caller, so there is nothing to check. */
-    static CachedChunk written(ChunkKey key, Path folder, int length, long stamp, long tick) {
-        CachedChunk chunk = new CachedChunk(key, folder, length, true, stamp);
+    static CachedChunk written(ChunkKey key, Path folder, int length, int crc32c, long stamp, long tick) {
+        CachedChunk chunk = new CachedChunk(key, folder, length, crc32c, true, stamp);
         chunk.touched = true;
         chunk.touchedAt = tick;
         return chunk;
@@ -61,7 +64,7 @@ final class CachedChunk {
 
     /** A chunk file found on disk, written by an earlier or another process: checked on first use. */
     static CachedChunk found(ChunkKey key, Path folder, long modifiedNanos) {
-        return new CachedChunk(key, folder, -1, false, modifiedNanos);
+        return new CachedChunk(key, folder, -1, 0, false, modifiedNanos);
     }
 
     Path file() {

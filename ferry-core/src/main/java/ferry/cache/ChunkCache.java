@@ -47,6 +47,7 @@ import java.util.concurrent.atomic.LongAdder;
  * <h2>Layout</h2>
  * <pre>
  * dir/ledger                              bytes held against the budget, flushed hit/miss counters (locked record)
+ * dir/budget                              the budget it was last opened with, for commands not given one
  * dir/chunks/ab/&lt;sha256&gt;/&lt;index&gt;          a chunk: its bytes, then length, CRC32C and magic (16-byte trailer)
  * dir/chunks/ab/&lt;sha256&gt;/object           {"objectId", "location", "size"} as JSON, from {@link #describe}
  * dir/chunks/ab/&lt;sha256&gt;/.&lt;name&gt;.&lt;pid&gt;.&lt;random&gt;.&lt;bytes&gt;.ferry-tmp   a file being written
@@ -128,6 +129,15 @@ public final class ChunkCache implements Closeable {
     }
 
     /**
+     * The budget the cache in {@code dir} was last opened with, else {@code otherwise}: what a command that is not
+     * given one should use, so that looking at a cache (or preloading it) never trims it to a smaller default.
+     */
+    public static long recordedBudget(Path dir, long otherwise) {
+        long recorded = CacheLayout.readBudget(dir);
+        return recorded > 0 ? recorded : otherwise;
+    }
+
+    /**
      * Chunk files held open: a quarter of the process's descriptor limit, between 128 and 4096. Random reads over a
      * 1 GiB file (1,024 chunks) with 128 open spent most of their time opening and closing chunk files: 110-130k
      * IOPS in the mount benchmark against 170-210k with 2,048.
@@ -148,6 +158,7 @@ public final class ChunkCache implements Closeable {
                     + budgetBytes + " bytes; give it a size such as 10 GiB");
         }
         CacheLayout layout = CacheLayout.create(dir);
+        layout.writeBudget(budgetBytes);
         Ledger ledger = Ledger.open(layout.ledgerFile());
         ChunkCache cache = new ChunkCache(layout, budgetBytes, ledger, openChannels, ticker, clock);
         try {
@@ -216,6 +227,16 @@ public final class ChunkCache implements Closeable {
         return -1;
     }
 
+    /**
+     * The CRC32C of a cached chunk's bytes, once this process has written or checked the chunk (as every {@link #read}
+     * that returns bytes has); -1 if it is not cached or not yet checked. Lets a reader check a whole object whose
+     * chunks came from the cache.
+     */
+    public long crc32c(ChunkKey key) {
+        CachedChunk chunk = index.get(key);
+        return chunk != null && chunk.verified ? chunk.crc32c & 0xffffffffL : -1;
+    }
+
     /** True if the chunk is cached (no checksum check; a chunk another process just evicted may still say true). */
     public boolean contains(ChunkKey key) {
         return !closed && (index.containsKey(key) || discover(key) != null);
@@ -275,7 +296,7 @@ public final class ChunkCache implements Closeable {
             return storeFailed(key, e);
         }
         long tick = ticker.nanoTime();
-        CachedChunk replaced = index.put(key, CachedChunk.written(key, folder, length, wallNanos(tick), tick));
+        CachedChunk replaced = index.put(key, CachedChunk.written(key, folder, length, crc32c, wallNanos(tick), tick));
         if (replaced != null) {
             replaced.remove();
         }
@@ -492,7 +513,9 @@ public final class ChunkCache implements Closeable {
 
     private boolean verify(CachedChunk chunk, FileChannel channel) throws IOException {
         try {
-            chunk.length = ChunkFormat.verify(channel, VERIFIERS.get());
+            ChunkFormat.Checked checked = ChunkFormat.verify(channel, VERIFIERS.get());
+            chunk.length = checked.length();
+            chunk.crc32c = checked.crc32c();
             chunk.verified = true;
             return true;
         } catch (CorruptChunkException e) {

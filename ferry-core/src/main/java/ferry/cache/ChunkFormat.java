@@ -30,12 +30,15 @@ final class ChunkFormat {
         final CRC32C crc = new CRC32C();
     }
 
+    /** What a check of a chunk file found: its data length and the CRC32C of its data. */
+    record Checked(int length, int crc32c) {}
+
     /**
-     * Checks a whole chunk file against its trailer and returns the chunk's data length.
+     * Checks a whole chunk file against its trailer.
      *
      * @throws CorruptChunkException saying what is wrong, if the file is not a whole, intact chunk
      */
-    static int verify(FileChannel channel, Verifier verifier) throws IOException, CorruptChunkException {
+    static Checked verify(FileChannel channel, Verifier verifier) throws IOException, CorruptChunkException {
         try {
             return check(channel, verifier);
         } catch (EOFException e) {
@@ -43,7 +46,7 @@ final class ChunkFormat {
         }
     }
 
-    private static int check(FileChannel channel, Verifier verifier) throws IOException, CorruptChunkException {
+    private static Checked check(FileChannel channel, Verifier verifier) throws IOException, CorruptChunkException {
         long size = channel.size();
         if (size < TRAILER_BYTES) {
             throw new CorruptChunkException("is " + size + " bytes, shorter than its " + TRAILER_BYTES
@@ -77,7 +80,7 @@ final class ChunkFormat {
             throw new CorruptChunkException("fails its CRC32C check (stored " + Integer.toHexString(stored)
                     + ", computed " + Integer.toHexString(actual) + ")");
         }
-        return length;
+        return new Checked(length, actual);
     }
 
     private static void readFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {

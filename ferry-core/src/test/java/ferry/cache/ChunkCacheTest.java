@@ -195,6 +195,21 @@ class ChunkCacheTest {
     }
 
     @Test
+    void the_budget_is_recorded_so_a_command_given_none_opens_the_cache_without_trimming_it() throws Exception {
+        assertThat(ChunkCache.recordedBudget(dir(), 5_000)).as("nothing recorded yet").isEqualTo(5_000);
+        ChunkCache mount = open(1 << 20);
+        putAll(mount, 0, 10);
+        mount.close();
+
+        long budget = ChunkCache.recordedBudget(dir(), 5_000);
+        ChunkCache status = open(budget);
+
+        assertThat(budget).isEqualTo(1 << 20);
+        assertThat(chunkBytes(dir())).isEqualTo(10 * 1_000);
+        assertThat(status.status().thisProcess().evictions()).isZero();
+    }
+
+    @Test
     void first_use_in_a_process_sets_the_modification_time_then_at_most_once_a_minute() throws Exception {
         ChunkCache writer = open(1 << 20);
         putAll(writer, 0, 1);

@@ -32,8 +32,10 @@ import java.util.zip.CRC32C;
  *
  * <p>Every fetched chunk is checked to come from the version that was listed (its ETag and size), so a file
  * never mixes the bytes of two versions. An object of one chunk is checked against its CRC32C before any byte is
- * served; a larger one when its last missing chunk arrives, by combining the chunks' CRC32Cs (a mismatch then
- * drops its cached chunks and fails every later read of it), and its chunks are served as their bytes arrive.
+ * served; a larger one once this process has seen all its chunks, fetched or from the cache, by combining the chunks'
+ * CRC32Cs (a mismatch then drops its cached chunks and fails every later read of it), and its chunks are served as
+ * their bytes arrive. After a larger object was found whole and good, each of its chunks read again, fetched anew or
+ * from a cache another process filled, must have the CRC32C it had then.
  */
 final class ChunkReader implements Closeable {
     private static final System.Logger LOG = System.getLogger(ChunkReader.class.getName());
@@ -122,8 +124,10 @@ final class ChunkReader implements Closeable {
         IncomingChunk recent = file.recent(index);
         if (recent == null || recent.isCompletedExceptionally()) { // a failed fetch is tried again
             int wanted = dst.remaining();
-            int copied = cache.read(new ChunkKey(file.id, index), within, dst);
+            ChunkKey key = new ChunkKey(file.id, index);
+            int copied = cache.read(key, within, dst);
             if (copied == wanted) {
+                checkCached(file, index, key);
                 return;
             }
             within += Math.max(copied, 0);
@@ -408,28 +412,54 @@ final class ChunkReader implements Closeable {
         return new Chunk(bytes, crc(bytes));
     }
 
-    /** Checks what can be checked of a chunk now; see the class comment. */
+    /** Checks what can be checked of a fetched chunk now; see the class comment. */
     private void check(OpenObject file, long index, Chunk chunk) throws ChecksumMismatchException {
         if (file.expectedCrc < 0) {
             return; // the store keeps no CRC32C for this object: its ETag and size were checked
         }
-        int expected = (int) file.expectedCrc;
         if (file.chunks == 1) {
-            int actual = chunk.crc();
-            if (actual != expected) {
-                throw mismatch(file, actual);
+            if (chunk.crc() != (int) file.expectedCrc) {
+                throw mismatch(file, chunk.crc());
             }
             return;
         }
-        WholeObjectCheck whole = checks.computeIfAbsent(file.id, id -> new WholeObjectCheck(file.chunks));
-        Integer combined = whole.add(index, chunk.crc(), chunkSize, file.object.size());
-        if (combined != null) {
-            checks.remove(file.id, whole);
-            if (combined != expected) {
-                corrupt.put(file.id, combined);
+        checkPart(file, index, chunk.crc());
+    }
+
+    /**
+     * Checks a chunk served from the cache as a fetched one is checked: it may have been fetched by an earlier or
+     * another process, from a copy in the store that has since gone bad, or for another mount that had no CRC32C to
+     * check it against. Before the end of a larger object is served, waits for its chunks still on their way.
+     */
+    private void checkCached(OpenObject file, long index, ChunkKey key) throws IOException {
+        if (file.expectedCrc < 0 || !file.markChecked(index)) {
+            return; // nothing to check against, or checked already when this handle read the chunk before
+        }
+        long crc = cache.crc32c(key); // known: the read just checked the chunk, or this process wrote it
+        if (file.chunks == 1) {
+            if (crc >= 0 && (int) crc != (int) file.expectedCrc) {
+                corrupt.put(file.id, (int) crc);
                 cache.invalidate(file.id);
-                throw mismatch(file, combined);
+                throw mismatch(file, (int) crc);
             }
+            return;
+        }
+        if (crc >= 0) {
+            checkPart(file, index, (int) crc);
+        }
+        if (index == file.chunks - 1) {
+            awaitWholeCheck(file, null);
+        }
+    }
+
+    /** Adds one chunk's CRC32C to its object's check: the whole object's once all are in, then each chunk's. */
+    private void checkPart(OpenObject file, long index, int crc) throws ChecksumMismatchException {
+        WholeObjectCheck whole = checks.computeIfAbsent(file.id, id -> new WholeObjectCheck(file.chunks));
+        long wrong = whole.add((int) index, crc, chunkSize, file.object.size(), (int) file.expectedCrc);
+        if (wrong >= 0) {
+            corrupt.put(file.id, (int) wrong);
+            cache.invalidate(file.id);
+            throw mismatch(file, (int) wrong);
         }
     }
 
@@ -441,7 +471,10 @@ final class ChunkReader implements Closeable {
         return e;
     }
 
-    /** The CRC32Cs of one object's chunks, until all are in and can be combined into the whole-object CRC32C. */
+    /**
+     * The CRC32Cs of one object's chunks: until all are in and combine into the whole object's CRC32C, then, if that
+     * matched, the CRC32C each chunk must have whenever it is read again.
+     */
     private static final class WholeObjectCheck {
         private final int[] crcs;
         private final BitSet seen;
@@ -453,22 +486,24 @@ final class ChunkReader implements Closeable {
             this.missing = chunks;
         }
 
-        /** Adds a chunk's CRC32C; returns the whole object's once every chunk has been seen, else null. */
-        synchronized Integer add(long index, int crc, int chunkSize, long size) {
-            int i = (int) index;
-            if (seen.get(i)) {
-                return null;
+        /**
+         * Adds a chunk's CRC32C; returns the CRC32C that is wrong (the whole object's when it is complete and does not
+         * match {@code expected}, or a chunk's that differs from the one seen before) as an unsigned value, else -1.
+         */
+        synchronized long add(int index, int crc, int chunkSize, long size, int expected) {
+            if (seen.get(index)) { // read again: two different copies of one chunk mean one of them is bad
+                return crcs[index] == crc ? -1 : crc & 0xffffffffL;
             }
-            seen.set(i);
-            crcs[i] = crc;
+            seen.set(index);
+            crcs[index] = crc;
             if (--missing > 0) {
-                return null;
+                return -1;
             }
             int whole = crcs[0];
             for (int c = 1; c < crcs.length; c++) {
                 whole = Crc32c.combine(whole, crcs[c], Math.min(chunkSize, size - (long) c * chunkSize));
             }
-            return whole;
+            return whole == expected ? -1 : whole & 0xffffffffL;
         }
     }
 

@@ -175,7 +175,13 @@ final class FerryFileSystem implements FuseOperations {
             long handle = handles.incrementAndGet();
             open.put(handle, reader.open(node.object(), path));
             fi.setFh(handle);
-            folderReadAhead.opened(path);
+            try {
+                folderReadAhead.opened(path);
+            } catch (IOException | RuntimeException e) {
+                // Fetching the next files is a guess; its failure (a folder that cannot be listed now) is not the
+                // open's, which has succeeded and must be released.
+                LOG.log(Level.DEBUG, "no read-ahead after opening {0}: {1}", path, e.toString());
+            }
             return 0;
         } catch (IOException | RuntimeException e) {
             return failed("open", path, e);

@@ -2,6 +2,7 @@ package ferry.mount;
 
 import ferry.store.ObjectInfo;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.List;
 
 /**
@@ -19,6 +20,8 @@ final class OpenObject {
 
     private final long[] recentIndex;
     private final IncomingChunk[] recent;
+    /** Chunks this handle has put through the object's check, so later reads of them skip it; guarded by this. */
+    private final BitSet checked = new BitSet();
 
     // Read-ahead state: guarded by this object; only readers of this one file contend for it.
     private long nextOffset;
@@ -35,6 +38,15 @@ final class OpenObject {
         this.recentIndex = new long[slots];
         java.util.Arrays.fill(recentIndex, -1);
         this.recent = new IncomingChunk[slots];
+    }
+
+    /** Marks a chunk as checked through this handle; false if it already was. */
+    synchronized boolean markChecked(long index) {
+        if (checked.get((int) index)) {
+            return false;
+        }
+        checked.set((int) index);
+        return true;
     }
 
     /** A chunk this file fetched recently, or {@code null}. */
@@ -75,6 +87,7 @@ final class OpenObject {
         nextOffset = sequential ? Math.max(nextOffset, offset + length) : offset + length;
         if (!sequential) {
             window = 0;
+            scheduledThrough = -1; // a reader that starts over (another epoch) is read ahead again; held chunks skipped
             return NONE;
         }
         window = window == 0 ? 2 : Math.min(window * 2, maxWindow);

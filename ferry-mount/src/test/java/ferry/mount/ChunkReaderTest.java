@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ferry.cache.ChunkCache;
+import ferry.cache.ChunkKey;
 import ferry.checksum.Crc32c;
 import ferry.store.ChecksumMismatchException;
 import ferry.store.Location;
@@ -13,6 +14,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -83,6 +85,10 @@ class ChunkReaderTest {
     }
 
     private byte[] read(OpenObject file, long offset, int length) throws IOException {
+        return read(reader, file, offset, length);
+    }
+
+    private static byte[] read(ChunkReader reader, OpenObject file, long offset, int length) throws IOException {
         ByteBuffer buffer = ByteBuffer.allocateDirect(length);
         int n = reader.read(file, buffer, offset);
         byte[] bytes = new byte[n];
@@ -137,6 +143,21 @@ class ChunkReaderTest {
         assertThat(readAll(file, CHUNK / 4)).isEqualTo(bytes);
         assertThat(store.readPositions).hasSizeLessThanOrEqualTo(chunks / 3);
         assertThat(new HashSet<>(store.readPositions)).hasSameSizeAs(store.readPositions);
+    }
+
+    @Test
+    void a_reader_that_starts_over_on_the_same_handle_gets_read_ahead_again() throws Exception {
+        int chunks = 64;
+        byte[] bytes = random(chunks * CHUNK, 4);
+        OpenObject file = reader.open(put("epochs.bin", bytes), "/epochs.bin");
+        assertThat(readAll(file, CHUNK / 4)).isEqualTo(bytes);
+        waitUntil(() -> reader.freeReadAheadSlots() == 16, "read-ahead to finish");
+        cache.clear(); // the next pass fetches every chunk again, as after eviction
+        store.readPositions.clear();
+
+        assertThat(readAll(file, CHUNK / 4)).isEqualTo(bytes);
+
+        assertThat(store.readPositions).as("GETs of the second pass").hasSizeLessThanOrEqualTo(chunks / 3);
     }
 
     @Test
@@ -253,6 +274,59 @@ class ChunkReaderTest {
                 throw new RuntimeException(e);
             }
         }, "the object's chunks are dropped from the cache");
+    }
+
+    /** Overwrites an object's bytes in the store keeping its size and time, so its version tag stays the same. */
+    private void rot(ObjectInfo object, byte[] bytes) throws IOException {
+        Path file = object.location().toPath();
+        FileTime time = Files.getLastModifiedTime(file);
+        Files.write(file, bytes);
+        Files.setLastModifiedTime(file, time);
+        assertThat(new LocalStore().stat(object.location()).etag()).isEqualTo(object.etag());
+    }
+
+    private static ObjectInfo withoutCrc(ObjectInfo object) {
+        return new ObjectInfo(object.location(), object.size(), object.lastModified(), object.etag(), null);
+    }
+
+    @Test
+    void chunks_from_the_cache_count_in_the_whole_object_check_so_bytes_gone_bad_in_the_store_are_caught()
+            throws Exception {
+        byte[] good = random(4 * CHUNK, 12);
+        ObjectInfo object = put("rot.bin", good);
+        // An earlier mount (or one that had no checksum to check against) cached the first half of the object.
+        try (ChunkReader earlier = new ChunkReader(store, cache, CHUNK, 8, 0)) { // no read-ahead: only chunks 0-1
+            assertThat(read(earlier, earlier.open(withoutCrc(object), "/rot.bin"), 0, 2 * CHUNK))
+                    .isEqualTo(Arrays.copyOf(good, 2 * CHUNK));
+        }
+        String id = reader.open(object, "/rot.bin").id;
+        assertThat(cache.crc32c(new ChunkKey(id, 1))).isNotNegative();
+        assertThat(cache.crc32c(new ChunkKey(id, 2))).isNegative();
+        byte[] rotten = good.clone();
+        rotten[3 * CHUNK + 7] ^= 1;
+        rot(object, rotten);
+
+        // A dataset mount knows the object's CRC32C: its chunks 0-1 come from the cache, 2-3 from the bad copy.
+        OpenObject file = reader.open(object, "/rot.bin");
+
+        assertThatThrownBy(() -> readAll(file, CHUNK / 2)).isInstanceOf(ChecksumMismatchException.class)
+                .hasMessageContaining("rot.bin");
+    }
+
+    @Test
+    void a_one_chunk_object_cached_without_a_checksum_is_checked_when_a_reader_has_one() throws Exception {
+        byte[] good = random(CHUNK / 2, 13);
+        ObjectInfo object = put("small.bin", good);
+        byte[] rotten = good.clone();
+        rotten[5] ^= 1;
+        rot(object, rotten);
+        // A prefix mount of a store that keeps no CRC32C caches the bad bytes: it has nothing to check them against.
+        assertThat(readAll(reader.open(withoutCrc(object), "/small.bin"), CHUNK)).isEqualTo(rotten);
+
+        OpenObject file = reader.open(object, "/small.bin"); // a dataset version's manifest has the CRC32C
+
+        assertThatThrownBy(() -> read(file, 0, 100)).isInstanceOf(ChecksumMismatchException.class)
+                .hasMessageContaining("small.bin");
     }
 
     @Test
