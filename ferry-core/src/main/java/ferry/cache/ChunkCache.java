@@ -79,6 +79,9 @@ public final class ChunkCache implements Closeable {
     /** A use this close to the last recorded one is not written again, sparing a shared cache line on hot chunks. */
     private static final long STAMP_RESOLUTION_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     private static final int READ_ATTEMPTS = 3;
+    /** How long puts are skipped after one found the disk full, unless this process frees room first. */
+    static final long NO_SPACE_PAUSE_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private static final long ROOM = Long.MIN_VALUE / 2;
     private static final ThreadLocal<ChunkFormat.Verifier> VERIFIERS =
             ThreadLocal.withInitial(ChunkFormat.Verifier::new);
 
@@ -100,6 +103,8 @@ public final class ChunkCache implements Closeable {
     private final long[] flushed = new long[Counter.COUNT];
     private final Set<String> loggedFailures = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
+    /** When a put last found the disk full (ticker nanoseconds); {@link #ROOM} once this process frees room. */
+    private volatile long noSpaceAt = ROOM;
 
     private ChunkCache(CacheLayout layout, long budget, Ledger ledger, int openChannels, Ticker ticker, Clock clock) {
         this.layout = layout;
@@ -264,6 +269,11 @@ public final class ChunkCache implements Closeable {
     }
 
     private boolean store(ChunkKey key, ByteBuffer bytes, int crc32c) {
+        if (ticker.nanoTime() - noSpaceAt < NO_SPACE_PAUSE_NANOS) {
+            // The disk was full a moment ago: each try would rescan the folder under the shared lock and fail again.
+            counters[Counter.STORE_FAILURES.ordinal()].increment();
+            return false;
+        }
         ByteBuffer data = bytes.duplicate();
         int length = data.remaining();
         long fileBytes = (long) length + ChunkFormat.TRAILER_BYTES;
@@ -347,6 +357,7 @@ public final class ChunkCache implements Closeable {
         try {
             ledger.locked(state -> {
                 state.addUsed(-layout.deleteObjectFolder(folder));
+                noSpaceAt = ROOM;
                 return null;
             });
         } catch (IOException e) {
@@ -438,6 +449,7 @@ public final class ChunkCache implements Closeable {
             }
             index.values().forEach(this::forget);
             state.usedBytes = layout.scan(false).bytes();
+            noSpaceAt = ROOM;
             return null;
         });
     }
@@ -712,6 +724,7 @@ public final class ChunkCache implements Closeable {
                 continue;
             }
             held -= candidate.file().bytes();
+            noSpaceAt = ROOM;
             counters[Counter.EVICTIONS.ordinal()].increment();
             if (candidate.chunk() != null) {
                 forget(candidate.chunk());
@@ -742,6 +755,9 @@ public final class ChunkCache implements Closeable {
     }
 
     private boolean storeFailed(ChunkKey key, IOException e) {
+        if (kindOf(e).equals("no space")) {
+            noSpaceAt = ticker.nanoTime();
+        }
         return storeFailed(kindOf(e), "cannot cache chunk " + key.index() + " of " + key.objectId() + " in "
                 + layout.dir + ": " + reasonOf(e) + "; the mount serves it uncached", e);
     }

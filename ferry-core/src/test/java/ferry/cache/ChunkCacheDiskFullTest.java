@@ -8,6 +8,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -63,6 +65,30 @@ class ChunkCacheDiskFullTest {
             ChunkKey after = new ChunkKey("b", 0);
             assertThat(put(cache, after, content(after, CHUNK))).as("room again").isTrue();
             assertThat(read(cache, after, CHUNK)).isEqualTo(content(after, CHUNK));
+        }
+    }
+
+    @Test
+    void after_the_disk_is_found_full_puts_pause_for_a_second_instead_of_rescanning_the_folder_each_time()
+            throws Exception {
+        ManualTicker ticker = new ManualTicker();
+        Path dir = small.resolve("cache");
+        try (ChunkCache cache = ChunkCache.open(dir, 100L << 20, 8, ticker, Clock.systemUTC())) {
+            int stored = 0;
+            while (put(cache, new ChunkKey("a", stored), content(new ChunkKey("a", stored), CHUNK))) {
+                stored++;
+            }
+            // Room appears behind this process's back (another process evicts a chunk).
+            try (var chunks = Files.walk(dir.resolve(CacheLayout.CHUNKS))) {
+                Files.delete(chunks.filter(p -> p.getFileName().toString().equals("0")).findFirst().orElseThrow());
+            }
+            ChunkKey next = new ChunkKey("b", 0);
+
+            assertThat(put(cache, next, content(next, CHUNK))).as("within the pause").isFalse();
+            assertThat(files(dir)).as("nothing was written").hasSize(stored - 1);
+            ticker.advance(Duration.ofNanos(ChunkCache.NO_SPACE_PAUSE_NANOS));
+            assertThat(put(cache, next, content(next, CHUNK))).as("after the pause").isTrue();
+            assertThat(read(cache, next, CHUNK)).isEqualTo(content(next, CHUNK));
         }
     }
 }
