@@ -136,15 +136,18 @@ final class CacheLayout {
     /**
      * {@code .<final name>.<pid>.<random>.<bytes>.ferry-tmp}: the leading dot and suffix keep it from looking like a
      * chunk, the pid tells whether its writer still runs, and the size it will have lets a scan count a chunk still
-     * being written against the budget.
+     * being written against the budget. The random part starts with this process's {@link #PROCESS_TOKEN}, so a
+     * restarted process that got the same pid (a container's pid 1) knows its predecessor's files for dead ones.
      */
     static String tempName(String finalName, long bytes) {
-        return "." + finalName + "." + ProcessHandle.current().pid() + "."
+        return "." + finalName + "." + ProcessHandle.current().pid() + "." + PROCESS_TOKEN
                 + Long.toHexString(ThreadLocalRandom.current().nextLong()) + "." + bytes + TEMP_SUFFIX;
     }
 
+    static final String PROCESS_TOKEN = String.format("%08x", ThreadLocalRandom.current().nextInt());
+
     /** A temporary file's parts, or null if the name is not one of ours. */
-    record Temp(String finalName, long pid, long bytes) {
+    record Temp(String finalName, long pid, String random, long bytes) {
         static Temp parse(String name) {
             if (!name.startsWith(".") || !name.endsWith(TEMP_SUFFIX)) {
                 return null;
@@ -155,14 +158,15 @@ final class CacheLayout {
                 return null;
             }
             try {
-                return new Temp(parts[1], Long.parseLong(parts[2]), Long.parseLong(parts[4]));
+                return new Temp(parts[1], Long.parseLong(parts[2]), parts[3], Long.parseLong(parts[4]));
             } catch (NumberFormatException e) {
                 return null;
             }
         }
 
         boolean writerAlive() {
-            return pid == ProcessHandle.current().pid() || ProcessHandle.of(pid).isPresent();
+            return pid == ProcessHandle.current().pid() ? random.startsWith(PROCESS_TOKEN)
+                    : ProcessHandle.of(pid).isPresent();
         }
 
         boolean isChunk() {

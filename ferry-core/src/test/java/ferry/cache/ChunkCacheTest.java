@@ -487,13 +487,17 @@ class ChunkCacheTest {
         gone.waitFor();
         Path objectFolder = objectFolder(dir(), OBJECT);
         Path abandoned = objectFolder.resolve(".5." + gone.pid() + ".1f2e.1000.ferry-tmp");
-        Path live = objectFolder.resolve(".6." + ProcessHandle.current().pid() + ".3c4d.1000.ferry-tmp");
+        Path live = objectFolder.resolve(CacheLayout.tempName("6", 1000));
+        // Left by an earlier process that had this pid too (a restarted container's pid 1): not this one's.
+        Path predecessor = objectFolder.resolve(".7." + ProcessHandle.current().pid() + ".3c4d.1000.ferry-tmp");
         Files.writeString(abandoned, "half");
         Files.writeString(live, "being written");
+        Files.writeString(predecessor, "half");
 
         ChunkCache second = open(1 << 20);
 
         assertThat(abandoned).doesNotExist();
+        assertThat(predecessor).doesNotExist();
         assertThat(live).exists();
         assertThat(second.contains(key(5))).isFalse();
         assertThat(second.contains(key(6))).isFalse();
@@ -506,7 +510,7 @@ class ChunkCacheTest {
         putAll(first, 0, 9);
         first.close();
         // Another process is writing a 1000-byte chunk: 10 000 of 10 000 bytes are spoken for.
-        Path live = objectFolder(dir(), OBJECT).resolve(".9." + ProcessHandle.current().pid() + ".3c4d.1000.ferry-tmp");
+        Path live = objectFolder(dir(), OBJECT).resolve(CacheLayout.tempName("9", 1000));
         Files.writeString(live, "being written");
 
         ChunkCache cache = open(10_000);
