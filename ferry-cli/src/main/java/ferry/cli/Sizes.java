@@ -39,8 +39,12 @@ final class Sizes {
             throw new CommandLine.TypeConversionException("'" + text
                     + "' is not a size: write a number with an optional unit, such as 512, 10MB, 64MiB or 1.5G");
         }
+        if (m.group(2).isEmpty() && !m.group(3).isEmpty()) {
+            throw new CommandLine.TypeConversionException("'" + text
+                    + "' is not a size: 'i' belongs after a unit, as in 64MiB");
+        }
         double number = Double.parseDouble(m.group(1));
-        int power = "kmgtp".indexOf(m.group(2).toLowerCase(Locale.ROOT)) + 1;
+        int power = m.group(2).isEmpty() ? 0 : "kmgtp".indexOf(m.group(2).toLowerCase(Locale.ROOT)) + 1;
         double base = m.group(3).isEmpty() ? 1000 : 1024;
         return (long) (number * Math.pow(base, power));
     }

@@ -70,6 +70,10 @@ final class TaskCommand {
                 } catch (DateTimeParseException e) {
                     throw new IllegalArgumentException("--at must be a time of day such as 02:00, was '" + at + "'");
                 }
+                if (interval.compareTo(Duration.ofDays(1)) > 0 && interval.toSeconds() % 86_400 != 0) {
+                    throw new IllegalArgumentException("with --at, --every must be whole days (24h, 7d) or less than"
+                            + " a day, was " + every);
+                }
             }
             if (options.dryRun) {
                 throw new IllegalArgumentException("a task cannot be a dry run: try 'ferry sync --dry-run' instead");

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDate;
 import java.time.LocalTime;
 import java.time.ZoneId;
 import java.time.ZonedDateTime;
@@ -38,19 +39,49 @@ final class Tasks {
             return Duration.parse(every);
         }
 
-        /** When it is next due, given when it last started ({@code null} if never). */
+        /**
+         * When it is next due, given when it last started ({@code null} if never). With {@code at}, runs fall on that
+         * local time of day: every so many calendar days (so a daylight-saving change moves nothing), or, for an
+         * interval shorter than a day, at that time and every interval after it until the next day's.
+         */
         Instant nextRun(Instant lastStart, Instant now) {
             Duration interval = interval();
             if (at == null) {
                 return lastStart == null ? now : lastStart.plus(interval);
             }
             ZoneId zoneId = ZoneId.of(zone);
-            Instant anchor = ZonedDateTime.of(now.atZone(zoneId).toLocalDate(), LocalTime.parse(at), zoneId)
-                    .toInstant();
-            // The first anchored slot at or after now (never run), or strictly after the last start.
-            Instant from = lastStart == null ? now : lastStart.plusNanos(1);
-            long slots = Math.ceilDiv(Duration.between(anchor, from).toNanos(), interval.toNanos());
-            return anchor.plus(interval.multipliedBy(slots));
+            LocalTime time = LocalTime.parse(at);
+            boolean underADay = interval.compareTo(Duration.ofDays(1)) < 0;
+            if (lastStart == null) { // the first slot at or after now
+                ZonedDateTime day = lastAnchor(now, time, zoneId);
+                Instant tomorrow = nextAnchor(day, time);
+                if (day.toInstant().equals(now) || !underADay) {
+                    return day.toInstant().equals(now) ? now : tomorrow;
+                }
+                Instant slot = day.toInstant().plus(interval.multipliedBy(
+                        Math.ceilDiv(Duration.between(day.toInstant(), now).toNanos(), interval.toNanos())));
+                return slot.isBefore(tomorrow) ? slot : tomorrow;
+            }
+            ZonedDateTime day = lastAnchor(lastStart, time, zoneId);
+            if (!underADay) {
+                return ZonedDateTime.of(day.toLocalDate().plusDays(interval.toDays()), time, zoneId).toInstant();
+            }
+            // The slot the last run belonged to, then the one after it, or the next day's first.
+            long done = Duration.between(day.toInstant(), lastStart).toNanos() / interval.toNanos();
+            Instant next = day.toInstant().plus(interval.multipliedBy(done + 1));
+            Instant tomorrow = nextAnchor(day, time);
+            return next.isBefore(tomorrow) ? next : tomorrow;
+        }
+
+        /** The latest time {@code time} (local) at or before {@code instant}. */
+        private static ZonedDateTime lastAnchor(Instant instant, LocalTime time, ZoneId zoneId) {
+            LocalDate date = instant.atZone(zoneId).toLocalDate();
+            ZonedDateTime today = ZonedDateTime.of(date, time, zoneId);
+            return today.toInstant().isAfter(instant) ? ZonedDateTime.of(date.minusDays(1), time, zoneId) : today;
+        }
+
+        private static Instant nextAnchor(ZonedDateTime day, LocalTime time) {
+            return ZonedDateTime.of(day.toLocalDate().plusDays(1), time, day.getZone()).toInstant();
         }
     }
 

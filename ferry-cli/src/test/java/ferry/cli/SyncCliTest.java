@@ -135,6 +135,50 @@ class SyncCliTest {
         assertThat(hourly.nextRun(now, now)).isEqualTo(now.plusSeconds(3600));
     }
 
+    /** The instants an agent polling every minute from {@code from} to {@code to} would start the task at. */
+    private static java.util.List<Instant> runs(Tasks.Task task, Instant from, Instant to) {
+        java.util.List<Instant> runs = new java.util.ArrayList<>();
+        Instant last = null;
+        for (Instant now = from; now.isBefore(to); now = now.plusSeconds(60)) {
+            if (!now.isBefore(task.nextRun(last, now))) {
+                runs.add(now);
+                last = now.plusSeconds(5); // a run starts a little after it is found due
+            }
+        }
+        return runs;
+    }
+
+    private static Tasks.Task anchored(String every, String at, String zone) {
+        return new Tasks.Task("t", "file:///a/", "file:///b/", every, at, zone, java.util.List.of(),
+                "2025-01-01T00:00:00Z");
+    }
+
+    @Test
+    void anchored_schedules_keep_their_time_of_day_and_interval_across_weeks_and_clock_changes() {
+        Instant start = Instant.parse("2025-10-20T12:00:00Z");
+        Instant end = Instant.parse("2025-11-10T12:00:00Z");
+
+        assertThat(runs(anchored("P7D", "02:00", "UTC"), start, end)).containsExactly(
+                Instant.parse("2025-10-21T02:00:00Z"), Instant.parse("2025-10-28T02:00:00Z"),
+                Instant.parse("2025-11-04T02:00:00Z"));
+        assertThat(runs(anchored("PT48H", "02:00", "UTC"), start, Instant.parse("2025-10-27T12:00:00Z")))
+                .containsExactly(Instant.parse("2025-10-21T02:00:00Z"), Instant.parse("2025-10-23T02:00:00Z"),
+                        Instant.parse("2025-10-25T02:00:00Z"), Instant.parse("2025-10-27T02:00:00Z"));
+        // Clocks go back in Berlin on 26 October and in New York on 2 November: still once a day, at the local time.
+        for (String[] zoneAndTime : new String[][] {{"Europe/Berlin", "02:00"}, {"America/New_York", "09:00"},
+                {"Europe/Berlin", "02:30"}}) {
+            java.time.ZoneId zone = java.time.ZoneId.of(zoneAndTime[0]);
+            java.util.List<Instant> daily = runs(anchored("PT24H", zoneAndTime[1], zoneAndTime[0]), start, end);
+            assertThat(daily).as("%s at %s", zoneAndTime[0], zoneAndTime[1]).hasSize(21)
+                    .allSatisfy(run -> assertThat(run.atZone(zone).toLocalTime().toString())
+                            .isEqualTo(zoneAndTime[1]));
+            assertThat(daily.stream().map(run -> run.atZone(zone).toLocalDate()).distinct()).hasSize(21);
+        }
+        assertThat(runs(anchored("PT6H", "02:00", "UTC"), start, Instant.parse("2025-10-21T12:00:00Z")))
+                .containsExactly(Instant.parse("2025-10-20T14:00:00Z"), Instant.parse("2025-10-20T20:00:00Z"),
+                        Instant.parse("2025-10-21T02:00:00Z"), Instant.parse("2025-10-21T08:00:00Z"));
+    }
+
     @Test
     void bad_task_definitions_are_refused_by_name() {
         assertThat(ferry("task", "add", "t", src.toString(), dst.toString(), "--every", "soon").err)
@@ -143,5 +187,8 @@ class SyncCliTest {
                 .contains("--at must be a time of day");
         assertThat(ferry("task", "add", "bad/name", src.toString(), dst.toString(), "--every", "1h").err)
                 .contains("not a valid");
+        CliRun odd = ferry("task", "add", "t", src.toString(), dst.toString(), "--every", "36h", "--at", "02:00");
+        assertThat(odd.exitCode).isEqualTo(2);
+        assertThat(odd.err).contains("with --at, --every must be whole days");
     }
 }
