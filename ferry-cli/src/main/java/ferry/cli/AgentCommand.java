@@ -26,11 +26,21 @@ final class AgentCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException, InterruptedException {
         Duration pollEvery = Sizes.parseDuration(poll);
+        if (pollEvery.compareTo(Duration.ofSeconds(1)) < 0) {
+            throw new IllegalArgumentException("--poll must be at least 1s, was " + poll);
+        }
         Tasks tasks = new Tasks(ferry.home());
         int exit = Ferry.OK;
         while (true) {
             Instant soonest = ferry.clock.instant().plus(pollEvery);
-            for (Tasks.Task task : tasks.list()) {
+            for (Tasks.Task listed : tasks.list()) {
+                // Read again: a run of an earlier task may have taken long, and this one been changed or removed.
+                Tasks.Task task;
+                try {
+                    task = tasks.get(listed.name());
+                } catch (IllegalArgumentException removed) {
+                    continue;
+                }
                 Instant now = ferry.clock.instant();
                 Instant due = task.nextRun(tasks.lastStart(task.name()), now);
                 if (!due.isAfter(now)) {

@@ -98,7 +98,7 @@ final class CacheCommand {
             Preload.Report report;
             try (ChunkCache chunks = cache.open()) {
                 report = Preload.run(store, objects, chunks,
-                        MountOptions.DEFAULTS.withChunkSize(Math.toIntExact(chunkSize)), concurrency);
+                        MountOptions.DEFAULTS.withChunkSize((int) Math.min(chunkSize, Integer.MAX_VALUE)), concurrency);
                 chunks.flushStats();
             }
             double seconds = (System.nanoTime() - start) / 1e9;

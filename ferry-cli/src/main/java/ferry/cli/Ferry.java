@@ -80,8 +80,8 @@ public final class Ferry {
         }
         String message = error.getMessage() == null ? error.toString() : error.getMessage();
         err.println("ferry: " + message);
-        if (error instanceof IllegalArgumentException) {
-            return USAGE;
+        if (error instanceof IllegalArgumentException || error instanceof CommandLine.PicocliException) {
+            return USAGE; // a value parsed once the command runs (a duration, a size) is a usage error too
         }
         if (!(error instanceof IOException) && !(error instanceof InterruptedException) && !verbose) {
             err.println("(an unexpected error: run again with --verbose for details)");

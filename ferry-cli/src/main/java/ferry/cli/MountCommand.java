@@ -66,7 +66,7 @@ final class MountCommand implements Callable<Integer> {
                     + " or --dataset NAME[@vN]");
         }
         MountOptions options = MountOptions.DEFAULTS
-                .withChunkSize(Math.toIntExact(chunkSize))
+                .withChunkSize((int) Math.min(chunkSize, Integer.MAX_VALUE))
                 .withMetadataTtl(Sizes.parseDuration(metadataTtl));
         Path dir = cacheDir != null ? cacheDir : ferry.home().resolve("cache");
         long budget = Sizes.cacheBudget(cacheSize, dir);

@@ -113,6 +113,17 @@ class FerryCliTest {
         CliRun name = ferry("dataset", "create", "no/slashes", "--from", data.toString());
         assertThat(name.exitCode).isEqualTo(2);
         assertThat(name.err).contains("'no/slashes' is not a valid dataset name");
+
+        // Values parsed once the command runs are usage errors too, not unexpected ones.
+        CliRun age = ferry("sync", data.toString(), folder.resolve("dst").toString(), "--newer-than", "garbage");
+        assertThat(age.exitCode).as(age.toString()).isEqualTo(2);
+        assertThat(age.err).contains("garbage").doesNotContain("unexpected");
+        CliRun chunk = ferry("mount", "--chunk-size", "4GiB", data.toString(), folder.resolve("mnt").toString());
+        assertThat(chunk.exitCode).as(chunk.toString()).isEqualTo(2);
+        assertThat(chunk.err).contains("chunk size must be between 4 KiB and 64 MiB");
+        CliRun poll = ferry("agent", "--once", "--poll", "0s");
+        assertThat(poll.exitCode).as(poll.toString()).isEqualTo(2);
+        assertThat(poll.err).contains("--poll must be at least 1s");
     }
 
     @Test
@@ -124,6 +135,18 @@ class FerryCliTest {
         CliRun show = ferry("dataset", "show", "ghost");
         assertThat(show.exitCode).isEqualTo(1);
         assertThat(show.err).contains("no dataset named 'ghost'");
+    }
+
+    @Test
+    void copying_a_folder_onto_a_file_says_the_destination_is_a_file() throws Exception {
+        Path file = folder.resolve("a-file");
+        java.nio.file.Files.writeString(file, "in the way");
+
+        CliRun cp = ferry("cp", data.toString(), file.toString());
+
+        assertThat(cp.exitCode).isEqualTo(1);
+        assertThat(cp.err).contains("cannot copy into " + file + ": it is a file, not a folder");
+        assertThat(java.nio.file.Files.readString(file)).isEqualTo("in the way");
     }
 
     @Test

@@ -1,6 +1,9 @@
 package ferry.transfer;
 
+import ferry.store.Location;
+import ferry.store.StoreException;
 import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
@@ -19,7 +22,12 @@ public final class SafeKeys {
 
     public SafeKeys(Path root) throws IOException {
         this.root = root.toAbsolutePath().normalize();
-        Files.createDirectories(this.root);
+        try {
+            Files.createDirectories(this.root);
+        } catch (FileAlreadyExistsException e) {
+            throw new StoreException(Location.of(this.root), "cannot copy into " + this.root + ": it is a file, not a"
+                    + " folder; give a folder as the destination, or remove the file");
+        }
         this.realRoot = this.root.toRealPath();
     }
 
