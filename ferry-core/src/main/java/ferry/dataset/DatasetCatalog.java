@@ -2,6 +2,7 @@ package ferry.dataset;
 
 import ferry.checksum.ChecksumInputStream;
 import ferry.store.ChecksumMismatchException;
+import ferry.store.Keys;
 import ferry.store.Location;
 import ferry.store.ObjectExistsException;
 import ferry.store.ObjectInfo;
@@ -130,6 +131,9 @@ public final class DatasetCatalog {
             while (listing.hasNext()) {
                 ObjectInfo object = listing.next();
                 String key = base.relativize(object.location());
+                if (Keys.isFerryRecord(key)) {
+                    continue; // the catalog itself, when the store's root is inside the data
+                }
                 parallel.submit(() -> {
                     try {
                         String knownCrc = md5 ? null : known.crc32c(key, object);
@@ -149,6 +153,10 @@ public final class DatasetCatalog {
             Failure first = failures.getFirst();
             throw new StoreException(source, failures.size() + " object(s) under " + base + " could not be read, so no"
                     + " dataset version was written; first: " + first.key() + ": " + first.reason());
+        }
+        if (entries.isEmpty()) {
+            throw new ObjectNotFoundException(source, "no objects under " + base + " besides Ferry's own records"
+                    + " (.ferry/): nothing to make a dataset of");
         }
         entries.sort(Comparator.comparing(Manifest.Entry::key));
         SizeHistogram histogram = new SizeHistogram();

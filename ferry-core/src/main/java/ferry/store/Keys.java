@@ -25,4 +25,12 @@ public final class Keys {
         }
         return true;
     }
+
+    /**
+     * Whether a key (relative to a listed prefix) lies in a {@code .ferry/} folder, where Ferry keeps its own records
+     * in a store (dataset manifests, probes): never data to sync or to put in a dataset.
+     */
+    public static boolean isFerryRecord(String key) {
+        return key.startsWith(".ferry/") || key.contains("/.ferry/");
+    }
 }

@@ -459,7 +459,7 @@ public final class Syncer {
             while (listing.hasNext()) {
                 ObjectInfo candidate = listing.next();
                 String candidateKey = prefix.relativize(candidate.location());
-                if (filter.inScope(candidateKey)) {
+                if (filter.inScope(candidateKey) && !Keys.isFerryRecord(candidateKey)) {
                     next = candidate;
                     key = candidateKey;
                     return;

@@ -75,6 +75,20 @@ class DatasetCatalogTest {
     }
 
     @Test
+    void a_store_whose_root_holds_the_data_keeps_its_own_manifests_out_of_new_versions() throws Exception {
+        DatasetCatalog inside = new DatasetCatalog(stores, Location.of(data), clock, 8); // the store is the data
+        Manifest first = inside.create("whole", Location.of(data), false, DatasetCatalog.KnownChecksums.NONE,
+                TransferListener.NONE);
+        Manifest second = inside.create("whole", Location.of(data), false, DatasetCatalog.KnownChecksums.NONE,
+                TransferListener.NONE);
+
+        assertThat(Files.exists(data.resolve(".ferry/datasets/whole/v1.json"))).isTrue();
+        assertThat(second.entries()).extracting(Manifest.Entry::key)
+                .isEqualTo(first.entries().stream().map(Manifest.Entry::key).toList())
+                .containsExactly("labels.csv", "train/a.bin", "train/b.bin");
+    }
+
+    @Test
     void versions_are_numbered_immutable_and_keep_lineage() throws Exception {
         create("toy", data);
         write("train/c.bin", "charlie");

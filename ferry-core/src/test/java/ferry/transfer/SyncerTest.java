@@ -215,6 +215,21 @@ class SyncerTest {
     }
 
     @Test
+    void ferry_records_in_either_tree_are_neither_copied_nor_deleted() throws Exception {
+        write(src, ".ferry/probe/p1", "a probe of the source's store");
+        write(dst, ".ferry/datasets/d/v1.json", "a manifest of the destination's store");
+        write(dst, "deep/.ferry/datasets/e/v1.json", "another store's, deeper down");
+
+        SyncReport report = sync(options(true, false, Filter.ALL));
+
+        assertThat(report.copied().objects()).isEqualTo(30);
+        assertThat(report.deleted().objects()).isZero();
+        assertThat(dst.resolve(".ferry/probe/p1")).doesNotExist();
+        assertThat(dst.resolve(".ferry/datasets/d/v1.json")).exists();
+        assertThat(dst.resolve("deep/.ferry/datasets/e/v1.json")).exists();
+    }
+
+    @Test
     void a_second_run_of_the_same_sync_is_refused_naming_the_first() throws Exception {
         Path lockFile = syncer.stateFolder(Location.of(src), Location.of(dst)).resolve("lock");
         try (SyncLock held = SyncLock.acquire(lockFile, "pid 4242, the first run")) {
