@@ -12,8 +12,11 @@ import ferry.transfer.Parallel;
 import ferry.transfer.SafeKeys;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -21,7 +24,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Stream;
 
 /**
  * {@code CheckpointConfig}: the checkpoints under {@code S3Uri} are restored into the local folder before the
@@ -101,10 +103,7 @@ final class CheckpointSync {
         if (!Files.isDirectory(folder)) {
             return new Counts(0, 0);
         }
-        List<Path> files;
-        try (Stream<Path> walk = Files.walk(folder)) {
-            files = walk.filter(Files::isRegularFile).sorted().toList();
-        }
+        List<Path> files = filesIn(folder);
         ObjectStore store = stores.forLocation(uri);
         AtomicLong count = new AtomicLong();
         AtomicLong bytes = new AtomicLong();
@@ -128,7 +127,7 @@ final class CheckpointSync {
                         }
                         uploaded.put(key, signature);
                         count.incrementAndGet();
-                    } catch (java.nio.file.NoSuchFileException e) {
+                    } catch (NoSuchFileException e) {
                         // deleted by the process since the walk: nothing to upload
                     } catch (IOException | RuntimeException e) {
                         failures.add(key + ": " + e.getMessage());
@@ -142,6 +141,41 @@ final class CheckpointSync {
                     + " first: " + failures.getFirst());
         }
         return new Counts(count.get(), bytes.get());
+    }
+
+    /**
+     * The files under a folder the training script is changing as we look: a file or folder it removes meanwhile (an
+     * old checkpoint deleted, a file replaced by a rename) is not there to upload, not an error.
+     */
+    private static List<Path> filesIn(Path folder) throws IOException {
+        List<Path> files = new ArrayList<>();
+        Files.walkFileTree(folder, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attributes) {
+                if (attributes.isRegularFile() || attributes.isSymbolicLink() && Files.isRegularFile(file)) {
+                    files.add(file);
+                }
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+                if (e instanceof NoSuchFileException) {
+                    return FileVisitResult.CONTINUE;
+                }
+                throw e;
+            }
+
+            @Override
+            public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
+                if (e == null || e instanceof NoSuchFileException) {
+                    return FileVisitResult.CONTINUE;
+                }
+                throw e;
+            }
+        });
+        files.sort(null);
+        return files;
     }
 
     private static String signature(Path file) throws IOException {

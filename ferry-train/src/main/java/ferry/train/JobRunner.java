@@ -706,7 +706,7 @@ public final class JobRunner {
                     log.note("uploaded " + counts.files() + " changed checkpoint file(s), " + counts.bytes()
                             + " bytes to " + plan.sync().uri());
                 }
-            } catch (IOException e) {
+            } catch (IOException | RuntimeException e) { // never the job's failure: the next pass tries again
                 log.note("checkpoint upload failed (will retry): " + e.getMessage());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
