@@ -135,17 +135,51 @@ final class ChunkReader implements Closeable {
             file.remember(index, recent);
         }
         boolean end = index == file.chunks - 1; // also the only chunk of a one-chunk object
+        boolean check = file.expectedCrc >= 0 && (end || file.markChecked(index));
         if (!end && !recent.isDone() && awaitArrived(recent, within + dst.remaining(), file)) {
             // A larger object is checked whole when its last chunk is in (see the class comment), so the bytes of a
             // chunk still on its way are served as they arrive: the first byte does not wait for the whole chunk.
             dst.put(recent.bytes(), within, dst.remaining());
+            if (check) {
+                // Its fetch may be another reader's, which had no CRC32C to check it against.
+                IncomingChunk arriving = recent;
+                arriving.thenRun(() -> checkQuietly(file, arriving));
+            }
             return;
         }
         if (end && file.chunks > 1 && file.expectedCrc >= 0) {
             awaitWholeCheck(file, recent);
         }
         byte[] bytes = await(recent, file);
+        if (check) {
+            checkFetched(file, recent);
+        }
         dst.put(bytes, within, dst.remaining());
+    }
+
+    /**
+     * Checks a fetched chunk for this reader: the fetch may have been another reader's (of the same object version)
+     * that had no CRC32C to check it against, such as a prefix mount of objects other tools wrote.
+     */
+    private void checkFetched(OpenObject file, IncomingChunk chunk) throws ChecksumMismatchException {
+        if (file.chunks == 1) {
+            if (chunk.crc != (int) file.expectedCrc) {
+                corrupt.put(file.id, chunk.crc);
+                cache.invalidate(file.id);
+                throw mismatch(file, chunk.crc);
+            }
+            return;
+        }
+        checkPart(file, chunk.index, chunk.crc);
+    }
+
+    /** {@link #checkFetched} where no reader waits: a mismatch is recorded, and later reads of the object fail. */
+    private void checkQuietly(OpenObject file, IncomingChunk chunk) {
+        try {
+            checkFetched(file, chunk);
+        } catch (ChecksumMismatchException e) {
+            // recorded in corrupt; failIfCorrupt reports it to the next read
+        }
     }
 
     /**
@@ -159,6 +193,7 @@ final class ChunkReader implements Closeable {
             if (chunk != last && !chunk.isDone()) {
                 try {
                     await(chunk, file);
+                    checkFetched(file, chunk); // at once, not left to its completion's callback
                 } catch (ChecksumMismatchException | InterruptedIOException e) {
                     throw e;
                 } catch (IOException e) {
@@ -239,7 +274,7 @@ final class ChunkReader implements Closeable {
         IncomingChunk[] claimed = new IncomingChunk[count];
         int n = 0;
         while (n < count) {
-            IncomingChunk mine = new IncomingChunk(chunkLength(file.object.size(), first + n));
+            IncomingChunk mine = new IncomingChunk(first + n, chunkLength(file.object.size(), first + n));
             if (inFlight.putIfAbsent(new ChunkKey(file.id, first + n), mine) != null) {
                 break;
             }
@@ -299,7 +334,7 @@ final class ChunkReader implements Closeable {
         if (running != null) {
             return running;
         }
-        IncomingChunk mine = new IncomingChunk(chunkLength(file.object.size(), index));
+        IncomingChunk mine = new IncomingChunk(index, chunkLength(file.object.size(), index));
         running = inFlight.putIfAbsent(key, mine);
         if (running != null) {
             return running;
@@ -317,6 +352,7 @@ final class ChunkReader implements Closeable {
     /** Serves a fetched chunk to its waiting readers, then stores it in the cache and ends its in-flight entry. */
     private void finish(OpenObject file, long index, IncomingChunk future, Chunk chunk) {
         ChunkKey key = new ChunkKey(file.id, index);
+        future.crc = chunk.crc();
         future.complete(chunk.bytes());
         if (described.add(file.id)) {
             cache.describe(file.id, file.object.location().toString(), file.object.size());

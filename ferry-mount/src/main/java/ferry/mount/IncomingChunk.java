@@ -8,13 +8,18 @@ import java.util.concurrent.CompletableFuture;
  * same bytes again (every GET is checked to read the listed version), so what has arrived never changes.
  */
 final class IncomingChunk extends CompletableFuture<byte[]> {
+    /** The chunk's index in its object. */
+    final long index;
+    /** The CRC32C of the bytes, set before the future completes with them. */
+    volatile int crc;
     private final int length;
     /** Made when the fetch starts, so that chunks waiting for their turn in a long GET hold no memory; guarded by this. */
     private byte[] bytes;
     /** Bytes [0, arrived) are in; guarded by this. */
     private int arrived;
 
-    IncomingChunk(int length) {
+    IncomingChunk(long index, int length) {
+        this.index = index;
         this.length = length;
     }
 

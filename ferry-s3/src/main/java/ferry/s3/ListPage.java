@@ -51,7 +51,8 @@ record ListPage(List<Entry> objects, List<String> prefixes, String nextToken) {
 
     /**
      * Reads a ListBucketResult (the XML of ListObjectsV2). Keys and prefixes are URL-decoded when the answer says
-     * {@code <EncodingType>url</EncodingType>}, as asked for so that keys with characters XML cannot carry survive.
+     * {@code <EncodingType>url</EncodingType>}; Ferry does not ask for that (see {@link S3Http#list}), but an answer
+     * that declares it is read as it says.
      */
     static ListPage parse(InputStream body) throws IOException {
         List<Entry> objects = new ArrayList<>();

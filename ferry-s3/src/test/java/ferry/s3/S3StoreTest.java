@@ -109,6 +109,26 @@ class S3StoreTest {
     }
 
     @Test
+    @Timeout(60)
+    void listings_cross_page_boundaries_on_keys_with_spaces_pluses_and_percents() throws IOException {
+        // A page holds 1,000 entries: each folder's boundary falls on a key with the character in it.
+        for (String mark : List.of(" ", "+", "%")) {
+            List<String> expected = new ArrayList<>();
+            for (int i = 0; i < 1_100; i++) {
+                String key = "pages/" + (int) mark.charAt(0) + "/img" + mark + String.format("%04d", i) + ".jpg";
+                server.putObject(BUCKET, key, new byte[] {1});
+                expected.add(key);
+            }
+            ObjectListing listing = store.list(Location.of("s3://" + BUCKET + "/pages/" + (int) mark.charAt(0) + "/"));
+            List<String> listed = new ArrayList<>();
+            while (listing.hasNext() && listed.size() <= 1_100) {
+                listed.add(listing.next().location().path());
+            }
+            assertThat(listed).as("keys with '%s'", mark).containsExactlyElementsOf(expected);
+        }
+    }
+
+    @Test
     void the_server_refuses_a_put_whose_bytes_do_not_match_the_md5_sent_with_them() throws Exception {
         // Ferry's small PUTs leave their payload unsigned and send its Content-MD5: the server is what checks it.
         URI url = URI.create(config.endpoint() + "/" + BUCKET + "/" + root.path() + "damaged.bin");

@@ -37,6 +37,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.ToLongFunction;
@@ -59,6 +60,8 @@ import java.util.function.ToLongFunction;
  */
 public final class JobRunner {
     private static final ObjectMapper JSON = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
+    /** How long an exiting JVM waits, after the grace period, for a stopped job's uploads. */
+    private static final Duration EXIT_UPLOAD_WAIT = Duration.ofMinutes(2);
 
     /**
      * How jobs run; every setting has a default ({@link #DEFAULT}).
@@ -349,6 +352,8 @@ public final class JobRunner {
         private final FastFileMounts mounts;
         /** The training process while it runs, for the shutdown hooks. */
         private volatile Process running;
+        /** Counted down when the job has finished, uploads and description included. */
+        private final CountDownLatch finished = new CountDownLatch(1);
 
         Run(TrainingRequest request, JobTree tree, JobDescription description, JobLog log, List<String> hosts,
                 String currentHost, Plan plan) {
@@ -385,19 +390,16 @@ public final class JobRunner {
             Files.write(tree.inputConfig().resolve("resourceconfig.json"),
                     JSON.writeValueAsBytes(env.resourceConfig()));
 
-            // FastFile channels stay mounted while the process runs; whatever ends the job, they are unmounted, and
-            // a JVM that exits (Ctrl-C on ferry train) unmounts them on its way out.
-            Thread unmountOnExit = Thread.ofPlatform().name("ferry-job-unmount").unstarted(this::unmountOnExit);
-            if (!plan.fastFile().isEmpty()) {
-                Runtime.getRuntime().addShutdownHook(unmountOnExit);
-            }
+            // A JVM told to exit (Ctrl-C or SIGTERM to ferry train) stops the job as `ferry jobs stop` does and waits
+            // for it to finish; whatever ends the job, FastFile channels are unmounted.
+            Thread onExit = Thread.ofPlatform().name("ferry-job-exit").unstarted(this::jvmExiting);
+            Runtime.getRuntime().addShutdownHook(onExit);
             try {
                 return deliverTrainAndUpload(env, isolation);
             } finally {
                 mounts.close();
-                if (!plan.fastFile().isEmpty()) {
-                    removeShutdownHook(unmountOnExit);
-                }
+                finished.countDown();
+                removeShutdownHook(onExit);
             }
         }
 
@@ -505,16 +507,42 @@ public final class JobRunner {
          * The shutdown hook's unmount: the hook that stops the process runs at the same time, so let the process end
          * first (it is given at most the 10 s that hook waits), and then take its channels away.
          */
-        private void unmountOnExit() {
+        /**
+         * The JVM is going down (Ctrl-C or SIGTERM to ferry train): the job is stopped as `ferry jobs stop` stops it
+         * (SIGTERM to its process group, SIGKILL after the grace period), then uploads what the script saved and
+         * records Stopped, on its own thread; the JVM waits for that, at most the grace period and two minutes. A job
+         * still running after that is killed and recorded Stopped here, without its uploads.
+         */
+        private void jvmExiting() {
             Process process = running;
-            if (process != null) {
+            if (process != null && process.isAlive()) {
+                log.note("ferry train was interrupted: stopping the job");
                 try {
-                    process.waitFor(15, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
+                    Files.writeString(tree.stopRequest(), clock.instant() + " ferry train was interrupted\n",
+                            StandardCharsets.UTF_8);
+                } catch (IOException e) {
+                    Signals.group(process.pid(), "TERM");
                 }
             }
-            mounts.close();
+            try {
+                if (finished.await(options.gracePeriod().plus(EXIT_UPLOAD_WAIT).toMillis(), TimeUnit.MILLISECONDS)) {
+                    return;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            process = running;
+            if (process != null) {
+                Signals.group(process.pid(), "KILL");
+            }
+            mounts.close(); // after the process, so that it never reads a channel that is going away
+            try {
+                description.finish(JobDescription.STOPPED, JobDescription.STOPPED,
+                        "Training job stopped: ferry train was interrupted", null, clock.instant());
+                description.write(tree.description());
+            } catch (IOException e) {
+                // the JVM is exiting; the description stays InProgress and jobs ls shows the runner gone
+            }
         }
 
         private void removeShutdownHook(Thread hook) {
@@ -582,8 +610,6 @@ public final class JobRunner {
             description.ferryField("ProcessId", process.pid());
             description.write(tree.description());
             Thread reader = Thread.ofPlatform().daemon().name("ferry-job-output").start(() -> copyOutput(process));
-            Thread hook = Thread.ofPlatform().unstarted(() -> interrupted(process));
-            Runtime.getRuntime().addShutdownHook(hook);
             String stopCause;
             try {
                 stopCause = supervise(process);
@@ -591,7 +617,6 @@ public final class JobRunner {
                 // Whatever the script left behind in its process group goes with it, as with a container.
                 Signals.group(process.pid(), "KILL");
                 reader.join(Duration.ofSeconds(10));
-                removeShutdownHook(hook);
             }
             int exitCode = process.exitValue();
             log.note("the process exited with code " + exitCode + (exitCode > 128 && exitCode < 160
@@ -673,29 +698,6 @@ public final class JobRunner {
                 }
             } catch (IOException e) {
                 log.note("reading the process's output failed: " + e.getMessage());
-            }
-        }
-
-        /** The JVM is going down (Ctrl-C on ferry train): stop the process group and record it. */
-        private void interrupted(Process process) {
-            if (!process.isAlive()) {
-                return;
-            }
-            log.note("ferry train was interrupted: stopping the process group");
-            Signals.group(process.pid(), "TERM");
-            try {
-                process.waitFor(Math.min(options.gracePeriod().toMillis(), 10_000), TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            Signals.group(process.pid(), "KILL");
-            mounts.close(); // after the process, so that it never reads a channel that is going away
-            try {
-                description.finish(JobDescription.STOPPED, JobDescription.STOPPED,
-                        "Training job stopped: ferry train was interrupted", null, clock.instant());
-                description.write(tree.description());
-            } catch (IOException e) {
-                // the JVM is exiting; the description stays InProgress and jobs ls shows the runner gone
             }
         }
 

@@ -275,7 +275,18 @@ class FastFileJobIT {
 
         assertThat(mountsIn(tree.root())).isEmpty();
         assertThat(read(tree.log())).contains("got SIGTERM, saved the model").contains("channel train: unmounted");
-        assertThat(fixture.jobs.get("terminated").description().status()).isEqualTo("Stopped");
+        // Stopped as `ferry jobs stop` stops a job: what the script saved on SIGTERM is uploaded, and the runner
+        // wrote the final description itself (a dead runner's job would only be inferred Stopped).
+        var description = TrainFixture.JSON.readTree(tree.description().toFile());
+        assertThat(description.get("TrainingJobStatus").asText()).isEqualTo("Stopped");
+        assertThat(description.get("SecondaryStatusTransitions").findValuesAsText("Status"))
+                .endsWith("Training", "Uploading", "Stopped");
+        assertThat(fixture.untar(fixture.root.resolve("output/terminated/output/model.tar.gz")).resolve("model.txt"))
+                .hasContent("saved on SIGTERM\n");
+        try (var leftovers = Files.walk(fixture.root.resolve("output"))) {
+            assertThat(leftovers.filter(p -> p.toString().endsWith(".ferry-tmp")).toList())
+                    .as("no upload was cut short").isEmpty();
+        }
     }
 
     @Test
