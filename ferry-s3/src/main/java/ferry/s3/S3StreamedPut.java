@@ -9,6 +9,7 @@ import ferry.store.StoreException;
 import ferry.store.WriteOptions;
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -31,6 +32,7 @@ import software.amazon.awssdk.utils.CancellableOutputStream;
 final class S3StreamedPut extends ObjectOutput {
     /** The most bytes held back for the check at commit. */
     private static final int TAIL = 64 * 1024;
+    private static final Duration STREAMED_ATTEMPT_TIMEOUT = Duration.ofDays(7);
 
     private final S3Store store;
     private final Location location;
@@ -57,7 +59,11 @@ final class S3StreamedPut extends ObjectOutput {
                 .key(location.path())
                 .contentLength(expectedSize)
                 .metadata(metadata)
-                .ifNoneMatch(exclusive ? "*" : null), request);
+                .ifNoneMatch(exclusive ? "*" : null)
+                // The body comes at the writer's pace (a bandwidth limit, a slow source), and a streamed body cannot
+                // be sent again: no time limit on the attempt. A connection that stops moving is still dropped (the
+                // HTTP client's minimum throughput), and that fails the write.
+                .overrideConfiguration(o -> o.apiCallAttemptTimeout(STREAMED_ATTEMPT_TIMEOUT)), request);
         this.body = request.outputStream();
     }
 

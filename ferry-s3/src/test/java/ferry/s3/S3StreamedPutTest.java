@@ -13,6 +13,7 @@ import ferry.store.WriteOptions;
 import ferry.testing.S3TestServer;
 import java.io.IOException;
 import java.io.InputStream;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Random;
 import java.util.UUID;
@@ -66,6 +67,27 @@ class S3StreamedPutTest {
         }
         assertThat(store.stat(location).crc32c()).isEqualTo(Crc32c.of(bytes));
         assertThat(store.client().listMultipartUploads(b -> b.bucket(BUCKET)).join().uploads()).isEmpty();
+    }
+
+    @Test
+    void a_body_that_takes_longer_than_the_attempt_timeout_to_arrive_is_stored_whole() throws Exception {
+        // A writer slower than the attempt timeout (here 2 s), as under a bandwidth limit: its bytes keep coming.
+        S3Config quick = S3Config.fromEnvironment(server.environment()).withRetries(Duration.ofSeconds(2), 4);
+        Location location = root.resolve("slow.bin");
+        try (S3Store slowStore = new S3Store(quick);
+                ObjectOutput out = slowStore.createOrOverwrite(location,
+                        WriteOptions.expecting(Crc32c.of(bytes), bytes.length))) {
+            assertThat(out).isInstanceOf(S3StreamedPut.class);
+            int piece = bytes.length / 8 + 1;
+            for (int offset = 0; offset < bytes.length; offset += piece) {
+                out.write(bytes, offset, Math.min(piece, bytes.length - offset));
+                Thread.sleep(400); // 8 pieces: about 3.2 s in all
+            }
+            out.commit();
+        }
+        try (InputStream in = store.openStream(location)) {
+            assertThat(in.readAllBytes()).isEqualTo(bytes);
+        }
     }
 
     @Test
