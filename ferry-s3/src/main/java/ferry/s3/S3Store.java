@@ -8,6 +8,7 @@ import ferry.store.ObjectListing;
 import ferry.store.ObjectNotFoundException;
 import ferry.store.ObjectOutput;
 import ferry.store.ObjectStore;
+import ferry.store.StoreException;
 import ferry.store.WriteOptions;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -422,9 +423,27 @@ final class S3Store implements ObjectStore {
 
     private ObjectInputStream directGet(Location location, String range) throws IOException {
         S3Http.Read response = http.get(location, range);
+        if (ignoredRange(range, response.headers().firstValue("Content-Range").orElse(null))) {
+            response.body().close();
+            throw rangeIgnored(location);
+        }
         long length = response.headers().firstValueAsLong("Content-Length").orElse(-1);
         // Closing the JDK's stream before its end drops the connection: no abort of its own is needed.
         return new S3InputStream(response.body(), () -> { }, info(location, response.headers()), length, errors);
+    }
+
+    /**
+     * Whether a server answered a read from past the start with the whole object (HTTP allows a server to ignore a
+     * Range): its bytes would be taken for those of the range.
+     */
+    private static boolean ignoredRange(String range, String contentRange) {
+        return range != null && !range.startsWith("bytes=0-") && contentRange == null;
+    }
+
+    private StoreException rangeIgnored(Location location) {
+        return new StoreException(location, "S3 endpoint " + config.endpointText() + " answered a ranged read of "
+                + location + " with the whole object: Ferry needs ranged GETs (HTTP Range), which this server or a"
+                + " proxy in between ignores");
     }
 
     /** What the headers of a GetObject or HeadObject answer say about the object. */
@@ -456,6 +475,10 @@ final class S3Store implements ObjectStore {
             throw new CompletionException(e.getCause()); // mapped by get, as S3Http's failures are
         }
         GetObjectResponse got = response.response();
+        if (ignoredRange(range, got.contentRange())) {
+            response.abort();
+            throw rangeIgnored(location);
+        }
         long length = got.contentLength() == null ? -1 : got.contentLength();
         ObjectInfo info = new ObjectInfo(location, objectSize(got.contentRange(), length),
                 lastModified(got.lastModified(), got), etag(got.eTag()), crc32c(got.metadata()));

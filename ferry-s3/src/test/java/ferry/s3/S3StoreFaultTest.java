@@ -208,6 +208,20 @@ class S3StoreFaultTest {
     }
 
     @Test
+    void a_server_that_ignores_the_range_of_a_read_is_refused_rather_than_its_bytes_taken_for_the_range()
+            throws IOException {
+        S3Store store = storeAgainst(exchange -> answer(exchange, 200, "0123456789",
+                Map.of("ETag", "\"e\"", "Last-Modified", "Mon, 02 Mar 2026 10:00:00 GMT")), Duration.ofSeconds(5), 1);
+
+        assertThatThrownBy(() -> store.openStream(OBJECT, 5, 3)).isInstanceOf(StoreException.class)
+                .hasMessageContaining("answered a ranged read of " + OBJECT + " with the whole object");
+        try (InputStream in = store.openStream(OBJECT, 0, 10)) { // from the start, the whole object is the range
+            assertThat(in.readAllBytes()).isEqualTo("0123456789".getBytes(UTF_8));
+        }
+        store.close();
+    }
+
+    @Test
     void a_server_that_accepts_connections_but_never_answers_becomes_a_timeout_error() throws IOException {
         try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             List<Socket> held = new CopyOnWriteArrayList<>();
