@@ -192,7 +192,8 @@ final class S3Output extends ObjectOutput {
                         b -> b.bucket(location.bucket()).key(location.path()).metadata(metadata)),
                 location, "write").uploadId();
         if (store.uploads() != null) {
-            journalEntry = store.uploads().record(location.bucket(), location.path(), uploadId);
+            journalEntry = store.uploads().record(store.config().endpointText(), location.bucket(), location.path(),
+                    uploadId);
         }
     }
 

@@ -26,13 +26,25 @@ final class UploadJournal {
         this.folder = folder;
     }
 
-    /** Records an upload that just started; returns its entry, to {@link #forget} when it ends. */
-    Path record(String bucket, String key, String uploadId) throws IOException {
+    /**
+     * This process among others with its pid: a restarted container's process often gets its predecessor's pid, and
+     * must abort that one's uploads, not take them for its own.
+     */
+    private static final String PROCESS_TOKEN = String.format("%08x", ThreadLocalRandom.current().nextInt());
+    /** This host, so that hosts sharing a Ferry home (on NFS) never abort each other's uploads. */
+    static final String HOST = String.format("%08x", hostName().hashCode());
+
+    /**
+     * Records an upload that just started at {@code endpoint}; returns its entry, to {@link #forget} when it ends.
+     * Named {@code <pid>@<host>-<token><random>.upload}.
+     */
+    Path record(String endpoint, String bucket, String key, String uploadId) throws IOException {
         Files.createDirectories(folder);
-        Path entry = folder.resolve(ProcessHandle.current().pid() + "-"
+        Path entry = folder.resolve(ProcessHandle.current().pid() + "@" + HOST + "-" + PROCESS_TOKEN
                 + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".upload");
         Path temp = folder.resolve(entry.getFileName() + ".tmp");
-        Files.writeString(temp, bucket + "\n" + key + "\n" + uploadId + "\n", StandardCharsets.UTF_8);
+        Files.writeString(temp, bucket + "\n" + key + "\n" + uploadId + "\n" + endpoint + "\n",
+                StandardCharsets.UTF_8);
         Files.move(temp, entry, StandardCopyOption.ATOMIC_MOVE);
         return entry;
     }
@@ -41,8 +53,11 @@ final class UploadJournal {
         Files.deleteIfExists(entry);
     }
 
-    /** The uploads whose writing process is gone. */
-    List<Orphan> orphans() throws IOException {
+    /**
+     * The uploads at {@code endpoint} whose writing process is gone. Another host's are left to it, and uploads at
+     * another endpoint to a run against that one.
+     */
+    List<Orphan> orphans(String endpoint) throws IOException {
         List<Orphan> orphans = new ArrayList<>();
         if (!Files.isDirectory(folder)) {
             return orphans;
@@ -50,16 +65,13 @@ final class UploadJournal {
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(folder, "*.upload")) {
             for (Path entry : entries) {
                 String name = entry.getFileName().toString();
-                long pid;
-                try {
-                    pid = Long.parseLong(name.substring(0, name.indexOf('-')));
-                } catch (RuntimeException e) {
-                    continue; // not ours
-                }
-                if (ProcessHandle.of(pid).isPresent()) {
+                if (!writerGone(name)) {
                     continue;
                 }
                 List<String> lines = Files.readAllLines(entry, StandardCharsets.UTF_8);
+                if (lines.size() >= 4 && !lines.get(3).equals(endpoint)) {
+                    continue;
+                }
                 if (lines.size() >= 3) {
                     orphans.add(new Orphan(entry, lines.get(0), lines.get(1), lines.get(2)));
                 } else {
@@ -68,5 +80,36 @@ final class UploadJournal {
             }
         }
         return orphans;
+    }
+
+    /** Whether an entry's writer, named by its entry, no longer runs: false when that cannot be told (another host). */
+    private static boolean writerGone(String name) {
+        int dash = name.indexOf('-');
+        if (dash < 0) {
+            return false; // not ours
+        }
+        String writer = name.substring(0, dash);
+        int at = writer.indexOf('@');
+        if (at >= 0 && !writer.substring(at + 1).equals(HOST)) {
+            return false;
+        }
+        long pid;
+        try {
+            pid = Long.parseLong(at < 0 ? writer : writer.substring(0, at));
+        } catch (NumberFormatException e) {
+            return false;
+        }
+        if (pid == ProcessHandle.current().pid()) {
+            return !name.startsWith(PROCESS_TOKEN, dash + 1); // an earlier process that had this pid
+        }
+        return ProcessHandle.of(pid).isEmpty();
+    }
+
+    private static String hostName() {
+        try {
+            return Files.readString(Path.of("/proc/sys/kernel/hostname")).strip();
+        } catch (IOException | RuntimeException e) {
+            return String.valueOf(System.getenv("HOSTNAME"));
+        }
     }
 }

@@ -1,0 +1,43 @@
+package ferry.s3;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Which recorded multipart uploads a new store aborts as left behind. */
+class UploadJournalTest {
+    private static final String HERE = "http://127.0.0.1:9000";
+
+    @TempDir
+    Path folder;
+
+    private Path entry(String name, String endpoint) throws Exception {
+        Path file = folder.resolve(name + ".upload");
+        String lines = "bucket\n" + name + "\nupload-" + name + "\n" + (endpoint == null ? "" : endpoint + "\n");
+        Files.writeString(file, lines);
+        return file;
+    }
+
+    @Test
+    void only_uploads_of_gone_writers_on_this_host_at_this_endpoint_are_orphans() throws Exception {
+        Process gone = new ProcessBuilder("true").start();
+        gone.waitFor();
+        long me = ProcessHandle.current().pid();
+        UploadJournal journal = new UploadJournal(folder);
+        Path mine = journal.record(HERE, "bucket", "mine", "upload-mine");
+        entry(gone.pid() + "@" + UploadJournal.HOST + "-0001", HERE);
+        entry(me + "@" + UploadJournal.HOST + "-zzzzzzzz0002", HERE); // a predecessor that had this pid
+        entry(gone.pid() + "-0003", null); // written before entries named their host and endpoint
+        entry(gone.pid() + "@0badc0de-0004", HERE); // another host's, on a shared Ferry home
+        entry(gone.pid() + "@" + UploadJournal.HOST + "-0005", "http://10.0.0.9:9000"); // another endpoint's
+
+        assertThat(journal.orphans(HERE)).extracting(UploadJournal.Orphan::uploadId).containsExactlyInAnyOrder(
+                "upload-" + gone.pid() + "@" + UploadJournal.HOST + "-0001",
+                "upload-" + me + "@" + UploadJournal.HOST + "-zzzzzzzz0002",
+                "upload-" + gone.pid() + "-0003");
+        assertThat(mine).exists();
+    }
+}
