@@ -430,6 +430,10 @@ public final class JobRunner {
             }
             List<String> argv = isolation.wrap(tree, binds, command);
             description.ferryField("Command", command);
+            if (Files.exists(tree.stopRequest())) { // asked while the input was staged: the algorithm never runs
+                log.note("stop requested before the training started: not starting it");
+                return finish(JobDescription.STOPPED, JobDescription.STOPPED, "Training job stopped", null);
+            }
             transition("Training", "Training in progress: " + String.join(" ", command));
             Outcome outcome = train(argv, env.variables());
             mounts.close(); // the process is gone: nothing reads the channels any more
@@ -515,13 +519,15 @@ public final class JobRunner {
          */
         private void jvmExiting() {
             Process process = running;
-            if (process != null && process.isAlive()) {
+            if (finished.getCount() > 0) {
                 log.note("ferry train was interrupted: stopping the job");
                 try {
                     Files.writeString(tree.stopRequest(), clock.instant() + " ferry train was interrupted\n",
                             StandardCharsets.UTF_8);
                 } catch (IOException e) {
-                    Signals.group(process.pid(), "TERM");
+                    if (process != null) {
+                        Signals.group(process.pid(), "TERM");
+                    }
                 }
             }
             try {
