@@ -352,6 +352,8 @@ public final class JobRunner {
         private final FastFileMounts mounts;
         /** The training process while it runs, for the shutdown hooks. */
         private volatile Process running;
+        /** The periodic checkpoint upload under way, or the last one (it never fails: see uploadCheckpoints). */
+        private CompletableFuture<Void> checkpointPass = CompletableFuture.completedFuture(null);
         /** Counted down when the job has finished, uploads and description included. */
         private final CountDownLatch finished = new CountDownLatch(1);
 
@@ -677,8 +679,9 @@ public final class JobRunner {
                     Signals.group(process.pid(), "KILL");
                     killed = true;
                 }
-                if (plan.sync() != null && !now.isBefore(nextCheckpoint)) {
-                    uploadCheckpoints();
+                if (plan.sync() != null && !now.isBefore(nextCheckpoint) && checkpointPass.isDone()) {
+                    // On its own thread: a large checkpoint must not hold up the deadline, a stop or the SIGKILL.
+                    checkpointPass = CompletableFuture.runAsync(this::uploadCheckpoints, Thread::startVirtualThread);
                     nextCheckpoint = clock.instant().plus(options.checkpointInterval());
                 }
             }
@@ -723,6 +726,7 @@ public final class JobRunner {
 
         private void upload(Outcome outcome) throws IOException, InterruptedException {
             if (plan.sync() != null) {
+                checkpointPass.join(); // the last periodic pass ends before the final one starts
                 CheckpointSync.Counts counts = plan.sync().upload();
                 log.note("uploaded " + counts.files() + " changed checkpoint file(s), " + counts.bytes()
                         + " bytes to " + plan.sync().uri());
