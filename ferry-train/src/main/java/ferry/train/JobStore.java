@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 /**
@@ -108,8 +109,10 @@ public final class JobStore {
         }
         boolean running = !description.isFinished() && runnerAlive(tree);
         if (!description.isFinished() && !running) {
-            description = description.abandoned("The job's runner (ferry train) ended without finishing the job",
-                    clock.instant());
+            Optional<Long> orphan = livePid(tree.processPid());
+            description = description.abandoned("The job's runner (ferry train) ended without finishing the job"
+                    + orphan.map(pid -> "; its training process " + pid + " still runs: ferry jobs stop " + id
+                            + " ends it").orElse(""), clock.instant());
         }
         return new Job(id, tree, description, running);
     }
@@ -147,6 +150,7 @@ public final class JobStore {
         if (!runnerAlive(tree)) {
             // Nobody is left to finish the job: end what remains of its processes and record it here.
             pid.ifPresent(p -> Signals.group(p, "KILL"));
+            awaitEnd(tree.processPid());
             recorded.abandoned("Training job stopped; its runner (ferry train) had already ended", clock.instant())
                     .write(tree.description());
         }
@@ -162,7 +166,10 @@ public final class JobStore {
         if (!Files.exists(folder)) {
             throw new NoSuchJobException(id, root);
         }
-        if (Files.exists(new JobTree(folder).description()) && job(id).running()) {
+        JobTree tree = new JobTree(folder);
+        if (Files.exists(tree.description()) && (job(id).running() || livePid(tree.processPid()).isPresent())) {
+            // A training process whose runner was killed still runs: removing its folder would lose the record
+            // that lets jobs stop end it.
             throw new IllegalStateException("job '" + id + "' is still running: stop it first with: ferry jobs stop "
                     + id);
         }
@@ -203,7 +210,7 @@ public final class JobStore {
         try {
             long pid = Long.parseLong(parts[0]);
             Optional<ProcessHandle> handle = ProcessHandle.of(pid);
-            if (handle.isEmpty() || !handle.get().isAlive()) {
+            if (handle.isEmpty() || !handle.get().isAlive() || zombie(pid)) {
                 return Optional.empty();
             }
             Optional<Instant> started = handle.get().info().startInstant();
@@ -211,6 +218,33 @@ public final class JobStore {
             return same ? Optional.of(pid) : Optional.empty();
         } catch (NumberFormatException e) {
             return Optional.empty();
+        }
+    }
+
+    /** Waits (a few seconds at most) for a killed process to be gone, so that what follows sees it gone. */
+    private static void awaitEnd(Path pidFile) throws IOException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (livePid(pidFile).isPresent() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /**
+     * Whether a process has exited but not been reaped yet (Linux: state Z in /proc). An orphaned training process
+     * killed by jobs stop can stay one until the system's init gets to it; it runs no more.
+     */
+    private static boolean zombie(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            int end = stat.lastIndexOf(')');
+            return end > 0 && end + 2 < stat.length() && "ZX".indexOf(stat.charAt(end + 2)) >= 0;
+        } catch (IOException | RuntimeException e) {
+            return false;
         }
     }
 

@@ -2,6 +2,7 @@ package ferry.train;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -308,6 +309,9 @@ class FastFileJobIT {
             runner.waitFor();
         }
         assertThat(mountsIn(tree.root())).as("left behind by the killed runner").isNotEmpty();
+        // The script outlives its runner (its own session): removing the job would lose the pid that ends it.
+        assertThatThrownBy(() -> fixture.jobs.delete("killed")).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("stop it first");
 
         assertThat(fixture.jobs.stop("killed")).isTrue(); // its runner is gone: the script is killed from here
         fixture.jobs.delete("killed");
