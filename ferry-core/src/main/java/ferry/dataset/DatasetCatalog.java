@@ -1,6 +1,7 @@
 package ferry.dataset;
 
 import ferry.checksum.ChecksumInputStream;
+import ferry.checksum.Crc32c;
 import ferry.store.ChecksumMismatchException;
 import ferry.store.Keys;
 import ferry.store.Location;
@@ -171,8 +172,12 @@ public final class DatasetCatalog {
         Manifest manifest = new Manifest(Manifest.FORMAT, name, version, base.toString(), clock.instant(), derivedFrom,
                 new Manifest.Summary(entries.size(), bytes, histogram.classes()), entries);
         Location location = manifestLocation(name, version);
-        try (ObjectOutput out = stores.forLocation(location).create(location, WriteOptions.DEFAULT)) {
-            out.write(ManifestCodec.toJson(manifest));
+        byte[] json = ManifestCodec.toJson(manifest);
+        // Size and CRC32C known up front: a large manifest goes to S3 as one conditional PUT, never as a multipart
+        // upload, whose completion some servers accept without honouring If-None-Match.
+        try (ObjectOutput out = stores.forLocation(location).create(location,
+                WriteOptions.expecting(Crc32c.of(json), json.length))) {
+            out.write(json);
             out.commit();
         } catch (ObjectExistsException e) {
             throw new ObjectExistsException(location, "dataset " + manifest.ref() + " was created by another writer"
