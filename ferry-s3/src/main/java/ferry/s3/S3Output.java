@@ -441,6 +441,16 @@ final class S3Output extends ObjectOutput {
         String copyId = awaitRaw(client().createMultipartUpload(
                         b -> b.bucket(location.bucket()).key(location.path()).metadata(metadata)))
                 .uploadId();
+        // Journaled as the upload itself is: a copy of a large object takes minutes, and a crash must not leak it.
+        java.nio.file.Path copyEntry = null;
+        if (store.uploads() != null) {
+            try {
+                copyEntry = store.uploads().record(store.config().endpointText(), location.bucket(), location.path(),
+                        copyId);
+            } catch (IOException e) {
+                // unrecorded: aborted below if this process lives to see the copy fail
+            }
+        }
         boolean done = false;
         List<CompletableFuture<CompletedPart>> copies = new ArrayList<>();
         Semaphore copySlots = new Semaphore(store.config().partsInFlight());
@@ -484,6 +494,13 @@ final class S3Output extends ObjectOutput {
                 client().abortMultipartUpload(b -> b.bucket(location.bucket()).key(location.path()).uploadId(copyId))
                         .handle((r, failure) -> null)
                         .join();
+            }
+            if (copyEntry != null) {
+                try {
+                    store.uploads().forget(copyEntry);
+                } catch (IOException e) {
+                    // a stale entry: the next store finds the upload gone and drops it
+                }
             }
         }
     }

@@ -186,9 +186,10 @@ class S3StoreTest {
     }
 
     @Test
-    void object_larger_than_a_single_copy_records_its_crc32c_with_part_copies() throws IOException {
-        try (S3Store smallCopies =
-                new S3Store(config, S3Config.MIN_PART_SIZE + 1, null, S3Store.STREAMED_PUT_LIMIT, true)) {
+    void object_larger_than_a_single_copy_records_its_crc32c_with_part_copies(@TempDir Path journal)
+            throws IOException {
+        try (S3Store smallCopies = new S3Store(config, S3Config.MIN_PART_SIZE + 1, new UploadJournal(journal),
+                S3Store.STREAMED_PUT_LIMIT, true)) {
             Location location = root.resolve("copied-in-parts.bin");
             byte[] bytes = randomBytes(2 * S3Config.MIN_PART_SIZE + 3, 4);
 
@@ -199,6 +200,9 @@ class S3StoreTest {
             assertThat(stat.etag()).isEqualTo(written.etag());
             assertThat(read(smallCopies, location)).isEqualTo(bytes);
             assertThat(pendingUploads(smallCopies)).isEmpty();
+            try (var entries = Files.list(journal)) {
+                assertThat(entries.toList()).as("the upload's and the copy's journal entries, each settled").isEmpty();
+            }
         }
     }
 
