@@ -265,6 +265,29 @@ class JobRunnerTest {
     }
 
     @Test
+    void a_stop_asked_while_the_input_is_staged_ends_the_job_before_the_algorithm_starts() throws Exception {
+        ObjectNode request = fixture.request("stop-staging", "long_running.py");
+        TrainFixture.fileChannel(request, "train", data.toString());
+        fixture.onLine(line -> {
+            if (line.contains("Downloading input data")) { // on the runner's thread, before staging begins
+                try {
+                    assertThat(fixture.jobs.stop("stop-staging")).isTrue();
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+        });
+
+        JobDescription job = fixture.run(request);
+
+        assertThat(job.status()).isEqualTo("Stopped");
+        assertThat(job.json().get("SecondaryStatusTransitions").findValuesAsText("Status"))
+                .containsExactly("Starting", "Downloading", "Stopped");
+        assertThat(fixture.log("stop-staging")).contains("stop requested before the training started")
+                .doesNotContain("READY");
+    }
+
+    @Test
     void jobs_stop_stops_a_running_job_which_still_uploads_what_it_saved() throws Exception {
         TrainFixture.Background running = fixture.start(fixture.request("to-stop", "long_running.py"), "READY");
         JobStore.Job during = fixture.jobs.get("to-stop");

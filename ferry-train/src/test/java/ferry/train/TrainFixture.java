@@ -113,6 +113,11 @@ final class TrainFixture implements AutoCloseable {
         return runner().run(parse(request));
     }
 
+    /** Hands every line of the job's log to {@code lines} as it is written, on the runner's thread. */
+    void onLine(Consumer<String> lines) {
+        listener = lines;
+    }
+
     /** Runs a job on another thread and returns once its process printed {@code line}. */
     Background start(ObjectNode request, String line) throws Exception {
         CountDownLatch seen = new CountDownLatch(1);
