@@ -52,25 +52,21 @@ final class Tasks {
             ZoneId zoneId = ZoneId.of(zone);
             LocalTime time = LocalTime.parse(at);
             boolean underADay = interval.compareTo(Duration.ofDays(1)) < 0;
-            if (lastStart == null) { // the first slot at or after now
-                ZonedDateTime day = lastAnchor(now, time, zoneId);
-                Instant tomorrow = nextAnchor(day, time);
-                if (day.toInstant().equals(now) || !underADay) {
-                    return day.toInstant().equals(now) ? now : tomorrow;
-                }
-                Instant slot = day.toInstant().plus(interval.multipliedBy(
-                        Math.ceilDiv(Duration.between(day.toInstant(), now).toNanos(), interval.toNanos())));
-                return slot.isBefore(tomorrow) ? slot : tomorrow;
+            if (!underADay && lastStart != null) {
+                return ZonedDateTime.of(lastAnchor(lastStart, time, zoneId).toLocalDate().plusDays(interval.toDays()),
+                        time, zoneId).toInstant();
             }
-            ZonedDateTime day = lastAnchor(lastStart, time, zoneId);
-            if (!underADay) {
-                return ZonedDateTime.of(day.toLocalDate().plusDays(interval.toDays()), time, zoneId).toInstant();
-            }
-            // The slot the last run belonged to, then the one after it, or the next day's first.
-            long done = Duration.between(day.toInstant(), lastStart).toNanos() / interval.toNanos();
-            Instant next = day.toInstant().plus(interval.multipliedBy(done + 1));
+            // The first slot at or after now (never run), or after the last start: that day's time, then every
+            // interval until the next day's.
+            Instant from = lastStart == null ? now : lastStart.plusNanos(1);
+            ZonedDateTime day = lastAnchor(from, time, zoneId);
             Instant tomorrow = nextAnchor(day, time);
-            return next.isBefore(tomorrow) ? next : tomorrow;
+            Instant slot = day.toInstant();
+            if (underADay) {
+                slot = slot.plus(interval.multipliedBy(
+                        Math.ceilDiv(Duration.between(slot, from).toNanos(), interval.toNanos())));
+            }
+            return !slot.isBefore(from) && slot.isBefore(tomorrow) ? slot : tomorrow;
         }
 
         /** The latest time {@code time} (local) at or before {@code instant}. */

@@ -3,6 +3,7 @@ package ferry.cache;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import ferry.checksum.Digests;
 import ferry.store.local.LocalStore;
+import ferry.store.local.WriterMark;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
@@ -18,7 +19,6 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /** Where the cache keeps what (see {@link ChunkCache}), and the file operations that only depend on names. */
@@ -136,15 +136,14 @@ final class CacheLayout {
     /**
      * {@code .<final name>.<pid>.<random>.<bytes>.ferry-tmp}: the leading dot and suffix keep it from looking like a
      * chunk, the pid tells whether its writer still runs, and the size it will have lets a scan count a chunk still
-     * being written against the budget. The random part starts with this process's {@link #PROCESS_TOKEN}, so a
-     * restarted process that got the same pid (a container's pid 1) knows its predecessor's files for dead ones.
+     * being written against the budget. The random part is a {@link WriterMark#random()}, so a restarted process
+     * that got the same pid (a container's pid 1) knows its predecessor's files for dead ones. (A cache folder is on
+     * a local file system: the pid names no host.)
      */
     static String tempName(String finalName, long bytes) {
-        return "." + finalName + "." + ProcessHandle.current().pid() + "." + PROCESS_TOKEN
-                + Long.toHexString(ThreadLocalRandom.current().nextLong()) + "." + bytes + TEMP_SUFFIX;
+        return "." + finalName + "." + ProcessHandle.current().pid() + "." + WriterMark.random() + "." + bytes
+                + TEMP_SUFFIX;
     }
-
-    static final String PROCESS_TOKEN = String.format("%08x", ThreadLocalRandom.current().nextInt());
 
     /** A temporary file's parts, or null if the name is not one of ours. */
     record Temp(String finalName, long pid, String random, long bytes) {
@@ -165,8 +164,7 @@ final class CacheLayout {
         }
 
         boolean writerAlive() {
-            return pid == ProcessHandle.current().pid() ? random.startsWith(PROCESS_TOKEN)
-                    : ProcessHandle.of(pid).isPresent();
+            return WriterMark.of(Long.toString(pid), random) == WriterMark.Writer.RUNNING;
         }
 
         boolean isChunk() {

@@ -50,8 +50,7 @@ public final class ObjectCopy {
                     + " (listed " + source.size() + " bytes, read " + written.size() + "): copy again");
         }
         if (readBack) {
-            InputStream back = to.openStream(target);
-            try (ChecksumInputStream check = new ChecksumInputStream(target.isLocal() ? back : limiter.pace(back),
+            try (ChecksumInputStream check = new ChecksumInputStream(limiter.paceFrom(target, to.openStream(target)),
                     false)) {
                 check.transferTo(java.io.OutputStream.nullOutputStream());
                 if (!check.crc32c().equals(written.crc32c())) {

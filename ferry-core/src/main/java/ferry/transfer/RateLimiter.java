@@ -1,5 +1,6 @@
 package ferry.transfer;
 
+import ferry.store.Location;
 import ferry.time.Ticker;
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -59,6 +60,11 @@ public final class RateLimiter {
                 return n;
             }
         };
+    }
+
+    /** {@link #pace} for bytes read from {@code location} when it is in an object store; local reads go unpaced. */
+    public InputStream paceFrom(Location location, InputStream in) {
+        return location.isLocal() ? in : pace(in);
     }
 
     /** Waits until {@code bytes} more may be moved without exceeding the rate. */

@@ -423,8 +423,7 @@ public final class Syncer {
             }
         }
         try (InputStream raw = store.openStream(object.location());
-                ChecksumInputStream in = new ChecksumInputStream(
-                        object.location().isLocal() ? raw : limiter.pace(raw), false)) {
+                ChecksumInputStream in = new ChecksumInputStream(limiter.paceFrom(object.location(), raw), false)) {
             in.transferTo(java.io.OutputStream.nullOutputStream());
             return in.crc32c();
         }

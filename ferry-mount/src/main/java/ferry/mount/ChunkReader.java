@@ -151,32 +151,19 @@ final class ChunkReader implements Closeable {
             awaitWholeCheck(file, recent);
         }
         byte[] bytes = await(recent, file);
-        if (check) {
-            checkFetched(file, recent);
+        if (check) { // the fetch may have been another reader's, which had no CRC32C to check it against
+            checkChunk(file, index, recent.crc);
         }
         dst.put(bytes, within, dst.remaining());
     }
 
     /**
-     * Checks a fetched chunk for this reader: the fetch may have been another reader's (of the same object version)
-     * that had no CRC32C to check it against, such as a prefix mount of objects other tools wrote.
+     * Checks a fetched chunk for this reader where no reader waits (the fetch may have been another reader's that had
+     * no CRC32C to check it against): a mismatch is recorded, and later reads of the object fail.
      */
-    private void checkFetched(OpenObject file, IncomingChunk chunk) throws ChecksumMismatchException {
-        if (file.chunks == 1) {
-            if (chunk.crc != (int) file.expectedCrc) {
-                corrupt.put(file.id, chunk.crc);
-                cache.invalidate(file.id);
-                throw mismatch(file, chunk.crc);
-            }
-            return;
-        }
-        checkPart(file, chunk.index, chunk.crc);
-    }
-
-    /** {@link #checkFetched} where no reader waits: a mismatch is recorded, and later reads of the object fail. */
     private void checkQuietly(OpenObject file, IncomingChunk chunk) {
         try {
-            checkFetched(file, chunk);
+            checkChunk(file, chunk.index, chunk.crc);
         } catch (ChecksumMismatchException e) {
             // recorded in corrupt; failIfCorrupt reports it to the next read
         }
@@ -193,7 +180,7 @@ final class ChunkReader implements Closeable {
             if (chunk != last && !chunk.isDone()) {
                 try {
                     await(chunk, file);
-                    checkFetched(file, chunk); // at once, not left to its completion's callback
+                    checkChunk(file, chunk.index, chunk.crc); // at once, not left to its completion's callback
                 } catch (ChecksumMismatchException | InterruptedIOException e) {
                     throw e;
                 } catch (IOException e) {
@@ -450,16 +437,9 @@ final class ChunkReader implements Closeable {
 
     /** Checks what can be checked of a fetched chunk now; see the class comment. */
     private void check(OpenObject file, long index, Chunk chunk) throws ChecksumMismatchException {
-        if (file.expectedCrc < 0) {
-            return; // the store keeps no CRC32C for this object: its ETag and size were checked
+        if (file.expectedCrc >= 0) { // else the store keeps no CRC32C for this object: its ETag and size were checked
+            checkChunk(file, index, chunk.crc());
         }
-        if (file.chunks == 1) {
-            if (chunk.crc() != (int) file.expectedCrc) {
-                throw mismatch(file, chunk.crc());
-            }
-            return;
-        }
-        checkPart(file, index, chunk.crc());
     }
 
     /**
@@ -472,26 +452,27 @@ final class ChunkReader implements Closeable {
             return; // nothing to check against, or checked already when this handle read the chunk before
         }
         long crc = cache.crc32c(key); // known: the read just checked the chunk, or this process wrote it
-        if (file.chunks == 1) {
-            if (crc >= 0 && (int) crc != (int) file.expectedCrc) {
-                corrupt.put(file.id, (int) crc);
-                cache.invalidate(file.id);
-                throw mismatch(file, (int) crc);
-            }
-            return;
-        }
         if (crc >= 0) {
-            checkPart(file, index, (int) crc);
+            checkChunk(file, index, (int) crc);
         }
-        if (index == file.chunks - 1) {
+        if (file.chunks > 1 && index == file.chunks - 1) {
             awaitWholeCheck(file, null);
         }
     }
 
-    /** Adds one chunk's CRC32C to its object's check: the whole object's once all are in, then each chunk's. */
-    private void checkPart(OpenObject file, long index, int crc) throws ChecksumMismatchException {
-        WholeObjectCheck whole = checks.computeIfAbsent(file.id, id -> new WholeObjectCheck(file.chunks));
-        long wrong = whole.add((int) index, crc, chunkSize, file.object.size(), (int) file.expectedCrc);
+    /**
+     * Checks one chunk's CRC32C: an object of one chunk against the object's; a larger one's in the object's check,
+     * the whole object's once all are in, then each chunk's. A mismatch drops the object's cached chunks and fails
+     * every later read of it.
+     */
+    private void checkChunk(OpenObject file, long index, int crc) throws ChecksumMismatchException {
+        long wrong;
+        if (file.chunks == 1) {
+            wrong = crc == (int) file.expectedCrc ? -1 : crc & 0xffffffffL;
+        } else {
+            WholeObjectCheck whole = checks.computeIfAbsent(file.id, id -> new WholeObjectCheck(file.chunks));
+            wrong = whole.add((int) index, crc, chunkSize, file.object.size(), (int) file.expectedCrc);
+        }
         if (wrong >= 0) {
             corrupt.put(file.id, (int) wrong);
             cache.invalidate(file.id);

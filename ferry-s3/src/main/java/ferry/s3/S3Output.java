@@ -191,10 +191,12 @@ final class S3Output extends ObjectOutput {
         uploadId = store.await(client().createMultipartUpload(
                         b -> b.bucket(location.bucket()).key(location.path()).metadata(metadata)),
                 location, "write").uploadId();
-        if (store.uploads() != null) {
-            journalEntry = store.uploads().record(store.config().endpointText(), location.bucket(), location.path(),
-                    uploadId);
-        }
+        journalEntry = record(uploadId);
+    }
+
+    /** Records a multipart upload in the store's journal, if it keeps one; returns the entry, or null. */
+    private java.nio.file.Path record(String id) throws IOException {
+        return store.uploads() == null ? null : store.uploads().record(location.bucket(), location.path(), id);
     }
 
     /** Forgets the journal entry of an upload that completed or was aborted. */
@@ -443,13 +445,10 @@ final class S3Output extends ObjectOutput {
                 .uploadId();
         // Journaled as the upload itself is: a copy of a large object takes minutes, and a crash must not leak it.
         java.nio.file.Path copyEntry = null;
-        if (store.uploads() != null) {
-            try {
-                copyEntry = store.uploads().record(store.config().endpointText(), location.bucket(), location.path(),
-                        copyId);
-            } catch (IOException e) {
-                // unrecorded: aborted below if this process lives to see the copy fail
-            }
+        try {
+            copyEntry = record(copyId);
+        } catch (IOException e) {
+            // unrecorded: aborted below if this process lives to see the copy fail
         }
         boolean done = false;
         List<CompletableFuture<CompletedPart>> copies = new ArrayList<>();

@@ -236,7 +236,7 @@ final class S3Store implements ObjectStore {
             return;
         }
         try {
-            for (UploadJournal.Orphan orphan : uploads.orphans(config.endpointText())) {
+            for (UploadJournal.Orphan orphan : uploads.orphans()) {
                 Location location = Location.of("s3://" + orphan.bucket() + "/" + orphan.key());
                 try {
                     await(client().abortMultipartUpload(b -> b.bucket(orphan.bucket()).key(orphan.key())

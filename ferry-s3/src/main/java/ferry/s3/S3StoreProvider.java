@@ -24,8 +24,9 @@ public final class S3StoreProvider implements StoreProvider {
         String home = environment.get("FERRY_HOME");
         Path ferryHome = home != null && !home.isBlank() ? Path.of(home)
                 : Path.of(environment.getOrDefault("HOME", System.getProperty("user.home")), ".ferry");
-        return new S3Store(S3Config.fromEnvironment(environment), S3Store.MAX_SINGLE_COPY,
-                new UploadJournal(ferryHome.resolve("uploads")),
+        S3Config config = S3Config.fromEnvironment(environment);
+        return new S3Store(config, S3Store.MAX_SINGLE_COPY,
+                new UploadJournal(ferryHome.resolve("uploads"), config.endpointText()),
                 S3Config.parseSize(environment, "FERRY_S3_UPLOAD_CUTOFF", (int) S3Store.STREAMED_PUT_LIMIT), true);
     }
 

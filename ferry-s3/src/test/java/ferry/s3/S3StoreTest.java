@@ -188,8 +188,9 @@ class S3StoreTest {
     @Test
     void object_larger_than_a_single_copy_records_its_crc32c_with_part_copies(@TempDir Path journal)
             throws IOException {
-        try (S3Store smallCopies = new S3Store(config, S3Config.MIN_PART_SIZE + 1, new UploadJournal(journal),
-                S3Store.STREAMED_PUT_LIMIT, true)) {
+        UploadJournal uploads = new UploadJournal(journal, config.endpointText());
+        try (S3Store smallCopies = new S3Store(config, S3Config.MIN_PART_SIZE + 1, uploads, S3Store.STREAMED_PUT_LIMIT,
+                true)) {
             Location location = root.resolve("copied-in-parts.bin");
             byte[] bytes = randomBytes(2 * S3Config.MIN_PART_SIZE + 3, 4);
 

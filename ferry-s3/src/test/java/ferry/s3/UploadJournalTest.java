@@ -2,6 +2,7 @@ package ferry.s3;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ferry.store.local.WriterMark;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -26,17 +27,17 @@ class UploadJournalTest {
         Process gone = new ProcessBuilder("true").start();
         gone.waitFor();
         long me = ProcessHandle.current().pid();
-        UploadJournal journal = new UploadJournal(folder);
-        Path mine = journal.record(HERE, "bucket", "mine", "upload-mine");
-        entry(gone.pid() + "@" + UploadJournal.HOST + "-0001", HERE);
-        entry(me + "@" + UploadJournal.HOST + "-zzzzzzzz0002", HERE); // a predecessor that had this pid
+        UploadJournal journal = new UploadJournal(folder, HERE);
+        Path mine = journal.record("bucket", "mine", "upload-mine");
+        entry(gone.pid() + "@" + WriterMark.HOST + "-0001", HERE);
+        entry(me + "@" + WriterMark.HOST + "-zzzzzzzz0002", HERE); // a predecessor that had this pid
         entry(gone.pid() + "-0003", null); // written before entries named their host and endpoint
         entry(gone.pid() + "@0badc0de-0004", HERE); // another host's, on a shared Ferry home
-        entry(gone.pid() + "@" + UploadJournal.HOST + "-0005", "http://10.0.0.9:9000"); // another endpoint's
+        entry(gone.pid() + "@" + WriterMark.HOST + "-0005", "http://10.0.0.9:9000"); // another endpoint's
 
-        assertThat(journal.orphans(HERE)).extracting(UploadJournal.Orphan::uploadId).containsExactlyInAnyOrder(
-                "upload-" + gone.pid() + "@" + UploadJournal.HOST + "-0001",
-                "upload-" + me + "@" + UploadJournal.HOST + "-zzzzzzzz0002",
+        assertThat(journal.orphans()).extracting(UploadJournal.Orphan::uploadId).containsExactlyInAnyOrder(
+                "upload-" + gone.pid() + "@" + WriterMark.HOST + "-0001",
+                "upload-" + me + "@" + WriterMark.HOST + "-zzzzzzzz0002",
                 "upload-" + gone.pid() + "-0003");
         assertThat(mine).exists();
     }

@@ -27,7 +27,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Objects as files on a local or network file system (NFS, Lustre): a key is a relative path, a prefix ending in
@@ -36,22 +35,19 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 public final class LocalStore implements ObjectStore {
     /**
-     * Temporary files are named {@code .<name>.<pid>@<host>.<random>.ferry-tmp}. Listings skip them, and delete those
-     * whose writer is gone (killed half way), so a crash leaves no litter behind for long: at once when the writer was
-     * a process of this host that no longer runs; after an hour without a change when it ran on another host (a
-     * shared folder on NFS), where its process cannot be looked up.
+     * Temporary files are named {@code .<name>.<pid>@<host>.<random>.ferry-tmp} (see {@link WriterMark}). Listings
+     * skip them, and delete those whose writer is gone (killed half way), so a crash leaves no litter behind for long:
+     * at once when the writer was a process of this host; after an hour without a change when it ran on another host
+     * (a shared folder on NFS), where its process cannot be looked up.
      */
     public static final String TEMP_SUFFIX = ".ferry-tmp";
 
     static final Duration FOREIGN_TEMP_AGE = Duration.ofHours(1);
 
-    /** This host, as temporary names carry it: a hash of its name, so the names stay short. */
-    static final String HOST = hostTag();
-
     /** The name of a temporary file for writing {@code target}. */
     static Path tempFor(Path target) {
-        return target.resolveSibling("." + target.getFileName() + "." + ProcessHandle.current().pid() + "@" + HOST
-                + "." + Long.toHexString(ThreadLocalRandom.current().nextLong()) + TEMP_SUFFIX);
+        return target.resolveSibling("." + target.getFileName() + "." + WriterMark.writer() + "."
+                + WriterMark.random() + TEMP_SUFFIX);
     }
 
     /** Whether a temporary file was left by a writer that is gone; see {@link #TEMP_SUFFIX}. */
@@ -61,27 +57,11 @@ public final class LocalStore implements ObjectStore {
         if (parts.length < 5) {
             return false;
         }
-        String writer = parts[parts.length - 3];
-        int at = writer.indexOf('@');
-        if (at >= 0 && !writer.substring(at + 1).equals(HOST)) {
-            return lastModified.toInstant().isBefore(now.minus(FOREIGN_TEMP_AGE));
-        }
-        try {
-            long pid = Long.parseLong(at < 0 ? writer : writer.substring(0, at));
-            return ProcessHandle.of(pid).isEmpty();
-        } catch (NumberFormatException e) {
-            return false;
-        }
-    }
-
-    private static String hostTag() {
-        String host;
-        try {
-            host = Files.readString(Path.of("/proc/sys/kernel/hostname")).strip();
-        } catch (IOException | RuntimeException e) {
-            host = String.valueOf(System.getenv("HOSTNAME"));
-        }
-        return String.format("%08x", host.hashCode());
+        return switch (WriterMark.of(parts[parts.length - 3], parts[parts.length - 2])) {
+            case GONE -> true;
+            case RUNNING -> false;
+            case ON_ANOTHER_HOST -> lastModified.toInstant().isBefore(now.minus(FOREIGN_TEMP_AGE));
+        };
     }
 
     @Override

@@ -28,15 +28,18 @@ class LocalStoreTest {
     void listing_removes_temporary_files_of_dead_writers_and_keeps_live_ones() throws Exception {
         Process gone = new ProcessBuilder("true").start();
         gone.waitFor();
-        Path abandoned = folder.resolve(".data.bin." + gone.pid() + "@" + LocalStore.HOST + ".1f2e"
+        Path abandoned = folder.resolve(".data.bin." + gone.pid() + "@" + WriterMark.HOST + ".1f2e"
                 + LocalStore.TEMP_SUFFIX);
         Path olderFormat = folder.resolve(".old.bin." + gone.pid() + ".5a6b" + LocalStore.TEMP_SUFFIX);
         Path live = LocalStore.tempFor(folder.resolve("other.bin"));
+        // Left by an earlier process that had this pid too (a restarted container's pid 1): not this one's.
+        Path predecessor = folder.resolve(".prev.bin." + ProcessHandle.current().pid() + "@" + WriterMark.HOST
+                + ".zzzz1" + LocalStore.TEMP_SUFFIX);
         // On a folder shared with other hosts (NFS), a writer elsewhere cannot be looked up by its pid: its file is
         // left alone until it has not changed for an hour.
         Path otherHostWriting = folder.resolve(".nfs.bin." + gone.pid() + "@0badc0de.7e8f" + LocalStore.TEMP_SUFFIX);
         Path otherHostGone = folder.resolve(".nfs2.bin." + gone.pid() + "@0badc0de.9a0b" + LocalStore.TEMP_SUFFIX);
-        for (Path temp : List.of(abandoned, olderFormat, live, otherHostWriting, otherHostGone)) {
+        for (Path temp : List.of(abandoned, olderFormat, live, predecessor, otherHostWriting, otherHostGone)) {
             Files.writeString(temp, "half");
         }
         Files.setLastModifiedTime(otherHostGone, FileTime.from(Instant.now().minus(Duration.ofMinutes(61))));
@@ -48,6 +51,7 @@ class LocalStoreTest {
 
         assertThat(abandoned).doesNotExist();
         assertThat(olderFormat).doesNotExist();
+        assertThat(predecessor).doesNotExist();
         assertThat(otherHostGone).doesNotExist();
         assertThat(live).exists();
         assertThat(otherHostWriting).exists();

@@ -1,0 +1,62 @@
+package ferry.store.local;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Who left a file behind on disk (a temporary file, a journal entry), so that a later process can tell whether its
+ * writer is gone and the file can go: {@code <pid>@<host>} and a random part that begins with a token of the writing
+ * process. The token tells a restarted process that got its predecessor's pid (a container's pid 1) from that
+ * predecessor; the host tells apart processes of machines that share a folder (NFS), whose pids cannot be looked up.
+ */
+public final class WriterMark {
+    /** This host: a hash of its name, so that names stay short. */
+    public static final String HOST = String.format("%08x", hostName().hashCode());
+    private static final String TOKEN = String.format("%08x", ThreadLocalRandom.current().nextInt());
+
+    private WriterMark() {}
+
+    /** What can be told of a file's writer from its mark. */
+    public enum Writer { RUNNING, GONE, ON_ANOTHER_HOST }
+
+    /** This process: {@code <pid>@<host>}. */
+    public static String writer() {
+        return ProcessHandle.current().pid() + "@" + HOST;
+    }
+
+    /** A random part for this process's file names: its token, then random hex digits. */
+    public static String random() {
+        return TOKEN + Long.toHexString(ThreadLocalRandom.current().nextLong());
+    }
+
+    /**
+     * The state of the writer of a file marked {@code writer} ({@code <pid>@<host>}, or a bare pid for this host) and
+     * {@code random}; a mark that does not parse counts as running, so its file is left alone.
+     */
+    public static Writer of(String writer, String random) {
+        int at = writer.indexOf('@');
+        if (at >= 0 && !writer.substring(at + 1).equals(HOST)) {
+            return Writer.ON_ANOTHER_HOST;
+        }
+        long pid;
+        try {
+            pid = Long.parseLong(at < 0 ? writer : writer.substring(0, at));
+        } catch (NumberFormatException e) {
+            return Writer.RUNNING;
+        }
+        if (pid == ProcessHandle.current().pid()) {
+            return random.startsWith(TOKEN) ? Writer.RUNNING : Writer.GONE;
+        }
+        return ProcessHandle.of(pid).isPresent() ? Writer.RUNNING : Writer.GONE;
+    }
+
+    private static String hostName() {
+        try {
+            return Files.readString(Path.of("/proc/sys/kernel/hostname")).strip();
+        } catch (IOException | RuntimeException e) {
+            return String.valueOf(System.getenv("HOSTNAME"));
+        }
+    }
+}
