@@ -1,6 +1,5 @@
 package ferry.cache;
 
-import com.sun.management.UnixOperatingSystemMXBean;
 import ferry.cache.CacheLayout.ChunkFile;
 import ferry.cache.CacheLayout.Description;
 import ferry.cache.CacheLayout.Scan;
@@ -10,7 +9,6 @@ import ferry.time.Ticker;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.ClosedChannelException;
@@ -148,9 +146,25 @@ public final class ChunkCache implements Closeable {
      * IOPS in the mount benchmark against 170-210k with 2,048.
      */
     static int defaultOpenChannels() {
-        long limit = ManagementFactory.getOperatingSystemMXBean() instanceof UnixOperatingSystemMXBean unix
-                ? unix.getMaxFileDescriptorCount() : 0;
-        return (int) Math.clamp(limit / 4, 128, 4096);
+        return (int) Math.clamp(descriptorLimit() / 4, 128, 4096);
+    }
+
+    /**
+     * This process's limit on open files, from {@code /proc/self/limits} (the JVM's management beans would tell the
+     * same for some 30 ms of start-up), or 0 where that cannot be read.
+     */
+    private static long descriptorLimit() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/limits"))) {
+                if (line.startsWith("Max open files")) {
+                    String soft = line.substring("Max open files".length()).strip().split("\\s+")[0];
+                    return soft.equals("unlimited") ? Long.MAX_VALUE : Long.parseLong(soft);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux, or no /proc: the smallest pool
+        }
+        return 0;
     }
 
     static ChunkCache open(Path dir, long budgetBytes, int openChannels, Ticker ticker, Clock clock)
