@@ -42,6 +42,16 @@ import java.util.function.BiFunction;
  * happen only after every transfer of the run succeeded: a failed run deletes nothing.
  */
 public final class Syncer {
+    /**
+     * How long after a local file's last change its recorded tag (size and time) is not trusted: a file system with
+     * coarse times (an NFS server keeping seconds, FAT's two) gives a change made in the same tick the same time, so
+     * the state would hide it for good. Such a file is compared by checksum on the next run, as Git does with "racy"
+     * index entries.
+     */
+    private static final Duration RACY = Duration.ofSeconds(2);
+    /** Recorded in place of a racy source's tag: no listing gives it, so the next run reads both sides. */
+    private static final String RACY_TAG = "racy";
+
     /** How to tell that an object at the destination is already the source's. */
     public enum Compare {
         /** Same size and CRC32C (from the recorded state when neither side changed since, else read). */
@@ -129,6 +139,8 @@ public final class Syncer {
         private final RateLimiter limiter;
         private final Filter.Predicate filter;
         private final Instant start = clock.instant();
+        /** Real time, not the injected clock: the kernel stamps files. */
+        private final Instant racyAfter = Instant.now().minus(RACY);
         private final AtomicLong copiedObjects = new AtomicLong();
         private final AtomicLong copiedBytes = new AtomicLong();
         private final AtomicLong skippedObjects = new AtomicLong();
@@ -305,7 +317,7 @@ public final class Syncer {
                 String destinationCrc = crc32c(to, destination, limiter);
                 if (sourceCrc.equals(destinationCrc)) {
                     skip(position, key, source,
-                            new SyncState.Entry(key, source.size(), source.etag(), destination.etag(), sourceCrc));
+                            new SyncState.Entry(key, source.size(), sourceTag(source), destination.etag(), sourceCrc));
                 } else {
                     transfer(position, key, withCrc(source, sourceCrc), "update", "checksum differs", recorded);
                 }
@@ -335,7 +347,7 @@ public final class Syncer {
                 ObjectInfo written = ObjectCopy.copy(from, source, to, destinationPrefix.resolve(key), limiter,
                         options.readBack());
                 SyncState.Entry entry =
-                        new SyncState.Entry(key, source.size(), source.etag(), written.etag(), written.crc32c());
+                        new SyncState.Entry(key, source.size(), sourceTag(source), written.etag(), written.crc32c());
                 state.journal(entry);
                 copiedObjects.incrementAndGet();
                 copiedBytes.addAndGet(source.size());
@@ -344,6 +356,11 @@ public final class Syncer {
             } catch (IOException | RuntimeException e) {
                 fail(position, key, e, recorded);
             }
+        }
+
+        /** The source's tag to record, unless a change in the same tick of its file system's clock could hide. */
+        private String sourceTag(ObjectInfo source) {
+            return source.location().isLocal() && source.lastModified().isAfter(racyAfter) ? RACY_TAG : source.etag();
         }
 
         /** A source object outside the size or age bounds: nothing is done, and what was recorded is kept. */

@@ -58,6 +58,13 @@ class SyncerTest {
         return new Syncer.Options(8, Syncer.Compare.CHECKSUM, delete, dryRun, filter, 0, false);
     }
 
+    /** Sets every source file's time an hour back, so the recorded state is trusted for it. */
+    private void ageSources() throws Exception {
+        for (String key : files(src)) {
+            Files.setLastModifiedTime(src.resolve(key), FileTime.from(Instant.now().minusSeconds(3600)));
+        }
+    }
+
     private static List<String> files(Path root) throws Exception {
         try (Stream<Path> files = Files.walk(root)) {
             return files.filter(Files::isRegularFile).map(p -> root.relativize(p).toString()).sorted().toList();
@@ -86,6 +93,29 @@ class SyncerTest {
 
         assertThat(report.copied().objects()).isEqualTo(1);
         assertThat(Files.readString(dst.resolve("d2/f6.bin"))).isEqualTo("CONTENT 6");
+    }
+
+    @Test
+    void a_file_changed_within_the_same_tick_of_a_coarse_clock_is_still_found() throws Exception {
+        Path file = src.resolve("d2/f6.bin");
+        Path old = src.resolve("d3/f7.bin");
+        FileTime tick = Files.getLastModifiedTime(file); // written by setUp a moment ago
+        FileTime hourAgo = FileTime.from(Instant.now().minusSeconds(3600));
+        Files.setLastModifiedTime(old, hourAgo);
+        sync(Syncer.Options.DEFAULT);
+
+        // Both are replaced by as many bytes, and keep their times (as on an NFS server that keeps whole seconds).
+        write(src, "d2/f6.bin", "CONTENT 6");
+        Files.setLastModifiedTime(file, tick);
+        write(src, "d3/f7.bin", "CONTENT 7");
+        Files.setLastModifiedTime(old, hourAgo);
+        SyncReport report = sync(Syncer.Options.DEFAULT);
+
+        // The file synced moments after its change is compared by checksum, so the change is found.
+        assertThat(report.copied().objects()).isEqualTo(1);
+        assertThat(Files.readString(dst.resolve("d2/f6.bin"))).isEqualTo("CONTENT 6");
+        // A file unchanged for long is trusted to the recorded state: that is what keeps a re-sync from reading.
+        assertThat(Files.readString(dst.resolve("d3/f7.bin"))).isEqualTo("content 7");
     }
 
     @Test
@@ -242,6 +272,7 @@ class SyncerTest {
 
     @Test
     void a_crashed_run_resumes_from_its_journal_without_resending() throws Exception {
+        ageSources(); // files changed moments before a run are compared by checksum in the next
         sync(Syncer.Options.DEFAULT);
         // What a run killed half way leaves: files copied, journaled, but no new state. Simulate by dropping the
         // state and turning its entries into a journal.
