@@ -1,15 +1,6 @@
 package ferry.store.local;
 
 import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -26,11 +17,12 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>A commit waits for a flush that <em>started</em> after its data was written, so the data is on disk when the
  * wait ends, exactly as after its own {@code fdatasync}. The price: a flush also writes out what other programs left
- * unwritten on that file system. Linux only: elsewhere {@link #available()} is false and each file is flushed on
- * its own.
+ * unwritten on that file system. The kernel reports a failed write-back to one flush of the file system only, so a
+ * writer also asks its own file ({@link LocalOutput}). Linux only: elsewhere {@link #available()} is false and each
+ * file is flushed on its own.
  */
 final class GroupFlush {
-    private static final Libc LIBC = Libc.load();
+    private static final Libc LIBC = Libc.get();
     private static final Map<Object, GroupFlush> BY_DEVICE = new ConcurrentHashMap<>();
 
     /** Whether this system can flush a whole file system at once. */
@@ -41,7 +33,7 @@ final class GroupFlush {
     /** Returns once everything written to files in {@code directory} before this call is on disk. */
     static void flush(Path directory) throws IOException {
         Object device = Files.getAttribute(directory, "unix:dev");
-        BY_DEVICE.computeIfAbsent(device, d -> new GroupFlush(LIBC::syncfs)).await(directory);
+        BY_DEVICE.computeIfAbsent(device, d -> new GroupFlush(GroupFlush::syncfs)).await(directory);
     }
 
     /** Flushes the file system that holds a folder (any folder on it will do, so each caller names its own). */
@@ -102,78 +94,20 @@ final class GroupFlush {
         }
     }
 
+    private static void syncfs(Path directory) throws IOException {
+        int fd = LIBC.open(directory, true);
+        try {
+            LIBC.syncfs(fd);
+        } finally {
+            LIBC.close(fd);
+        }
+    }
+
     private void run(Path directory) {
         try {
             action.flush(directory);
         } catch (IOException e) {
             throw new CompletionException(e);
-        }
-    }
-
-    /** The three libc calls this needs, through the foreign function interface. */
-    private record Libc(MethodHandle open, MethodHandle syncfs, MethodHandle close, MethodHandle strerror) {
-        private static final int O_RDONLY = 0;
-        private static final int O_DIRECTORY = 0200000;
-        private static final int O_CLOEXEC = 02000000;
-        private static final StructLayout ERRNO = Linker.Option.captureStateLayout();
-        private static final VarHandle ERRNO_VALUE = ERRNO.varHandle(
-                MemoryLayout.PathElement.groupElement("errno"));
-
-        /** The calls, or null where there are none (not Linux) or native access is denied to Ferry. */
-        static Libc load() {
-            if (!System.getProperty("os.name").equals("Linux")) {
-                return null;
-            }
-            try {
-                return link();
-            } catch (RuntimeException e) {
-                return null;
-            }
-        }
-
-        private static Libc link() {
-            Linker linker = Linker.nativeLinker();
-            var libc = linker.defaultLookup();
-            var errno = Linker.Option.captureCallState("errno");
-            return libc.find("syncfs").map(syncfs -> new Libc(
-                    linker.downcallHandle(libc.find("open").orElseThrow(), FunctionDescriptor.of(ValueLayout.JAVA_INT,
-                            ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT),
-                            errno, Linker.Option.firstVariadicArg(2)),
-                    linker.downcallHandle(syncfs, FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT),
-                            errno),
-                    linker.downcallHandle(libc.find("close").orElseThrow(),
-                            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT)),
-                    linker.downcallHandle(libc.find("strerror").orElseThrow(),
-                            FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.JAVA_INT))))
-                    .orElse(null);
-        }
-
-        void syncfs(Path directory) throws IOException {
-            try (Arena arena = Arena.ofConfined()) {
-                MemorySegment state = arena.allocate(ERRNO);
-                int fd = (int) open.invokeExact(state, arena.allocateFrom(directory.toString()),
-                        O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-                if (fd < 0) {
-                    throw new IOException("open: " + error(state));
-                }
-                try {
-                    if ((int) syncfs.invokeExact(state, fd) != 0) {
-                        throw new IOException("syncfs: " + error(state));
-                    }
-                } finally {
-                    int ignored = (int) close.invokeExact(fd);
-                }
-            } catch (IOException | RuntimeException | Error e) {
-                throw e;
-            } catch (Throwable e) {
-                throw new IllegalStateException(e);
-            }
-        }
-
-        private String error(MemorySegment state) throws Throwable {
-            int errno = (int) ERRNO_VALUE.get(state, 0L);
-            MemorySegment message = (MemorySegment) strerror.invokeExact(errno);
-            return message.reinterpret(256).getString(0);
         }
     }
 }

@@ -26,10 +26,16 @@ import java.util.zip.CRC32C;
  * file is flushed in the background while it is written, so that the flush at commit finds little left to write:
  * flushing a whole gibibyte at the end took longer than the last seconds of its download. Small files committed at
  * the same time share one flush of their file system ({@link GroupFlush}).
+ *
+ * <p>Such a flush reports a failed write-back to the first caller to ask, and any later flush of the file system
+ * finds nothing wrong; so each file also keeps a second descriptor, opened before its first write, through which
+ * the kernel reports the file's own write-back errors however many others were told first.
  */
 final class LocalOutput extends ObjectOutput {
     /** Bytes written since the last flush that start another one in the background. */
     static final long FLUSH_EVERY = 16L << 20;
+
+    private static final Libc LIBC = Libc.get();
 
     /** Flushes block in the kernel for as long as the disk takes: platform threads, not a virtual thread's carrier. */
     static final ExecutorService FLUSHER = Executors.newCachedThreadPool(
@@ -41,6 +47,8 @@ final class LocalOutput extends ObjectOutput {
     private final Path target;
     private final Path temp;
     private final FileChannel channel;
+    /** The second descriptor (see above), or -1 where there is no {@link Libc}. */
+    private int writeBackWatch = -1;
     private final CRC32C crc = new CRC32C();
     private long unflushed;
     private boolean flushedAhead;
@@ -65,6 +73,18 @@ final class LocalOutput extends ObjectOutput {
             this.channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         } catch (IOException e) {
             throw LocalStore.failure(location, "write", e);
+        }
+        if (LIBC != null) {
+            try {
+                writeBackWatch = LIBC.open(temp, false);
+            } catch (IOException e) {
+                try {
+                    abandon();
+                } catch (IOException cleanup) {
+                    e.addSuppressed(cleanup);
+                }
+                throw LocalStore.failure(location, "write", e);
+            }
         }
     }
 
@@ -126,15 +146,17 @@ final class LocalOutput extends ObjectOutput {
                 if (flushFailure != null) {
                     throw flushFailure;
                 }
-                if (flushedAhead || !GroupFlush.available()) {
+                if (flushedAhead || LIBC == null) {
                     channel.force(false);
                 } else {
                     GroupFlush.flush(temp.getParent());
+                    LIBC.awaitWriteBack(writeBackWatch);
                 }
             } catch (IOException e) {
                 throw LocalStore.failure(location, "write", e);
             }
             channel.close();
+            closeWatch();
             try {
                 if (overwrite) {
                     Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -170,6 +192,14 @@ final class LocalOutput extends ObjectOutput {
         done = true;
         flushing.join();
         channel.close();
+        closeWatch();
         Files.deleteIfExists(temp);
+    }
+
+    private void closeWatch() {
+        if (writeBackWatch >= 0) {
+            LIBC.close(writeBackWatch);
+            writeBackWatch = -1;
+        }
     }
 }
