@@ -47,7 +47,7 @@ final class LocalOutput extends ObjectOutput {
     private final Path target;
     private final Path temp;
     private final FileChannel channel;
-    /** The second descriptor (see above), or -1 where there is no {@link Libc}. */
+    /** The second descriptor (see above), or -1 where there is none: then the file is flushed on its own. */
     private int writeBackWatch = -1;
     private final CRC32C crc = new CRC32C();
     private long unflushed;
@@ -78,12 +78,7 @@ final class LocalOutput extends ObjectOutput {
             try {
                 writeBackWatch = LIBC.open(temp, false);
             } catch (IOException e) {
-                try {
-                    abandon();
-                } catch (IOException cleanup) {
-                    e.addSuppressed(cleanup);
-                }
-                throw LocalStore.failure(location, "write", e);
+                writeBackWatch = -1; // a file its owner may not read (an odd umask): flushed on its own instead
             }
         }
     }
@@ -146,7 +141,7 @@ final class LocalOutput extends ObjectOutput {
                 if (flushFailure != null) {
                     throw flushFailure;
                 }
-                if (flushedAhead || LIBC == null) {
+                if (flushedAhead || writeBackWatch < 0) {
                     channel.force(false);
                 } else {
                     GroupFlush.flush(temp.getParent());
