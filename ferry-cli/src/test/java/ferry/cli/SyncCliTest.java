@@ -122,6 +122,24 @@ class SyncCliTest {
     }
 
     @Test
+    void the_agent_skips_a_task_removed_while_an_earlier_task_ran() throws Exception {
+        Path home = folder.resolve("home");
+        Path other = folder.resolve("other");
+        // Task a's run deletes task b's definition (it syncs into b's folder with --delete), so b is gone when its
+        // turn comes in the same round: the agent must not run what it listed before a ran.
+        assertThat(ferry("task", "add", "b", src.toString(), other.toString(), "--every", "1h").exitCode).isZero();
+        assertThat(ferry("task", "add", "a", src.toString(), home.resolve("tasks/b").toString(), "--every", "1h",
+                "--delete").exitCode).isZero();
+
+        CliRun agent = ferry("agent", "--once");
+
+        assertThat(agent.exitCode).as(agent.toString()).isZero();
+        assertThat(agent.out).contains("task a: starting").doesNotContain("task b: starting");
+        assertThat(home.resolve("tasks/b/task.json")).doesNotExist();
+        assertThat(other).doesNotExist();
+    }
+
+    @Test
     void task_schedule_anchored_at_a_time_of_day() {
         Tasks.Task task = new Tasks.Task("t", "file:///a/", "file:///b/", "PT24H", "02:00", "UTC",
                 java.util.List.of(), "2026-01-01T00:00:00Z");
