@@ -37,6 +37,11 @@ final class S3InputStream extends ObjectInputStream {
         return info;
     }
 
+    /** The bytes this answer carries (its Content-Length), or -1 when the server did not say. */
+    long length() {
+        return expected;
+    }
+
     @Override
     public int read() throws IOException {
         int n = read(one, 0, 1);

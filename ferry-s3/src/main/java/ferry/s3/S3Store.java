@@ -353,7 +353,19 @@ final class S3Store implements ObjectStore {
     @Override
     public ObjectInputStream openStream(Location location) throws IOException {
         requireObject(location);
-        return get(location, null);
+        if (http == null) {
+            return get(location, null); // the SDK's client splits a large read into ranged GETs itself
+        }
+        try {
+            return PartedRead.open((start, end) -> rangeGet(location, start, end), config.partSize());
+        } catch (RangeNotSatisfiable e) {
+            return get(location, null); // an empty object has no first byte to ask for
+        }
+    }
+
+    /** A GET of bytes [start, end) over {@link S3Http}. */
+    private S3InputStream rangeGet(Location location, long start, long end) throws IOException {
+        return (S3InputStream) get(location, "bytes=" + start + "-" + (end - 1));
     }
 
     @Override
@@ -421,7 +433,7 @@ final class S3Store implements ObjectStore {
         return mapped instanceof ObjectNotFoundException notFound ? notFound(location, notFound) : mapped;
     }
 
-    private ObjectInputStream directGet(Location location, String range) throws IOException {
+    private S3InputStream directGet(Location location, String range) throws IOException {
         S3Http.Read response = http.get(location, range);
         if (ignoredRange(range, response.headers().firstValue("Content-Range").orElse(null))) {
             response.body().close();

@@ -337,6 +337,41 @@ class S3StoreFaultTest {
     }
 
     @Test
+    void a_large_read_whose_connections_drop_mid_part_asks_again_for_the_rest_and_arrives_whole() throws IOException {
+        int part = S3Config.MIN_PART_SIZE;
+        byte[] object = new byte[3 * part + 100];
+        new java.util.Random(9).nextBytes(object);
+        // The first answer for the first part, read straight from its GET, and for the second, fetched ahead into
+        // memory, each stop half way and drop the connection.
+        java.util.Set<Long> dropped = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        try (S3Store store = storeAgainst(exchange -> {
+            String[] range = exchange.getRequestHeaders().getFirst("Range").substring("bytes=".length()).split("-");
+            long first = Long.parseLong(range[0]);
+            long last = Math.min(Long.parseLong(range[1]), object.length - 1);
+            try {
+                exchange.getResponseHeaders().add("ETag", "\"e\"");
+                exchange.getResponseHeaders().add("Content-Range", "bytes " + first + "-" + last + "/" + object.length);
+                exchange.sendResponseHeaders(206, last - first + 1);
+                boolean drop = (first == 0 || first == part) && dropped.add(first);
+                int length = (int) (drop ? (last - first + 1) / 2 : last - first + 1);
+                exchange.getResponseBody().write(object, (int) first, length);
+                exchange.getResponseBody().flush();
+                if (drop) {
+                    throw new UncheckedIOException(new IOException("connection dropped on purpose"));
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }, Duration.ofSeconds(5), 1)) {
+            try (InputStream in = store.openStream(OBJECT)) {
+                assertThat(in.readAllBytes()).isEqualTo(object);
+            }
+        }
+        assertThat(dropped).containsExactlyInAnyOrder(0L, (long) part);
+        assertThat(requests).hasSize(4 + 2); // a GET for each of the four parts, and one for each broken one
+    }
+
+    @Test
     void a_read_that_keeps_failing_names_the_object_the_code_and_the_attempts() throws IOException {
         try (S3Store store = storeAgainst(exchange -> answer(exchange, 500,
                 "<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>",

@@ -1,0 +1,278 @@
+package ferry.s3;
+
+import ferry.store.Location;
+import ferry.store.ObjectInfo;
+import ferry.store.ObjectInputStream;
+import ferry.store.StoreException;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.util.ArrayDeque;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Semaphore;
+
+/**
+ * A read of a whole object as ranged GETs of one part each, with the next parts fetched while the reader reads: one
+ * HTTP stream caps a large object at what one connection carries, and a connection that drops costs a part, not the
+ * object. Every part must come from the version the first did (its ETag), so the bytes of two versions never mix.
+ *
+ * <p>Parts fetched ahead wait in memory, within a budget all reads of the process share; a read that finds the
+ * budget spent streams its next part straight from its GET instead, so reads never wait for one another's memory.
+ * The SDK's client against AWS splits large reads by itself; this serves reads over {@link S3Http}.
+ */
+final class PartedRead extends ObjectInputStream {
+    /** Parts one read fetches ahead of the one it is reading. */
+    static final int AHEAD = 4;
+    private static final int ATTEMPTS = 3;
+    private static final long MIB = 1 << 20;
+    /** Mebibytes of parts fetched ahead, for all reads: at most 256 MiB, or an eighth of the heap. */
+    private static final int BUDGET_MIB = (int) (Math.min(256 * MIB, Runtime.getRuntime().maxMemory() / 8) / MIB);
+    private static final Semaphore BUDGET = new Semaphore(BUDGET_MIB);
+
+    /** Mebibytes of the budget held by parts now (tests wait for it to come back). */
+    static int budgetInUse() {
+        return BUDGET_MIB - BUDGET.availablePermits();
+    }
+
+    /** Opens a GET of bytes [start, end) of the object. */
+    interface Ranges {
+        S3InputStream open(long start, long end) throws IOException;
+    }
+
+    /**
+     * Reads the object from its first part's GET: the whole object when it fits in a part (or the server sent all of
+     * it), else part after part.
+     */
+    static ObjectInputStream open(Ranges ranges, long partSize) throws IOException {
+        S3InputStream first = ranges.open(0, partSize);
+        long size = first.info().size();
+        if (first.length() < 0 || first.length() == size) {
+            return first;
+        }
+        return new PartedRead(ranges, first, partSize);
+    }
+
+    /** A part fetched ahead into memory, holding its share of the budget until read or given up. */
+    private record Prefetch(int permits, CompletableFuture<byte[]> bytes) {}
+
+    private final Ranges ranges;
+    private final ObjectInfo info;
+    private final Location location;
+    private final long size;
+    private final long partSize;
+    private final int permitsPerPart;
+    private final ArrayDeque<Prefetch> ahead = new ArrayDeque<>();
+    /** The part being read straight from its GET, and where it ends; or null. */
+    private S3InputStream streaming;
+    private long streamingEnd;
+    /** The fetched-ahead part being read, and what it holds of the budget; or null. */
+    private byte[] buffered;
+    private int bufferedPosition;
+    private int bufferedPermits;
+    /** Bytes handed to the reader. */
+    private long position;
+    /** Where the parts asked for so far end. */
+    private long requested;
+    private volatile boolean closed;
+
+    private PartedRead(Ranges ranges, S3InputStream first, long partSize) {
+        this.ranges = ranges;
+        this.info = first.info();
+        this.location = info.location();
+        this.size = info.size();
+        this.partSize = partSize;
+        this.permitsPerPart = (int) Math.max(1, (partSize + MIB - 1) / MIB);
+        this.streaming = first;
+        this.streamingEnd = Math.min(partSize, size);
+        this.requested = streamingEnd;
+        fetchAhead();
+    }
+
+    @Override
+    public ObjectInfo info() {
+        return info;
+    }
+
+    @Override
+    public int read() throws IOException {
+        byte[] one = new byte[1];
+        int n = read(one, 0, 1);
+        return n < 0 ? -1 : one[0] & 0xff;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+        if (closed) {
+            throw new IOException("stream of " + location + " is closed");
+        }
+        if (len == 0) {
+            return 0;
+        }
+        while (position < size) {
+            if (buffered != null) {
+                int n = Math.min(len, buffered.length - bufferedPosition);
+                if (n > 0) {
+                    System.arraycopy(buffered, bufferedPosition, b, off, n);
+                    bufferedPosition += n;
+                    position += n;
+                    return n;
+                }
+                buffered = null;
+                BUDGET.release(bufferedPermits);
+            } else if (streaming != null && position < streamingEnd) {
+                int n = readStreaming(b, off, (int) Math.min(len, streamingEnd - position));
+                position += n;
+                return n;
+            } else {
+                nextPart();
+            }
+        }
+        return -1;
+    }
+
+    @Override
+    public int available() throws IOException {
+        if (buffered != null) {
+            return buffered.length - bufferedPosition;
+        }
+        return streaming != null && position < streamingEnd ? streaming.available() : 0;
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (buffered != null) {
+            buffered = null;
+            BUDGET.release(bufferedPermits);
+        }
+        for (Prefetch part : ahead) { // each gives its memory back once its fetch has stopped
+            part.bytes().whenComplete((bytes, failure) -> BUDGET.release(part.permits()));
+        }
+        ahead.clear();
+        if (streaming != null) {
+            streaming.close();
+            streaming = null;
+        }
+    }
+
+    /** Moves on to the part that starts at {@code position}: fetched ahead if it was, else streamed now. */
+    private void nextPart() throws IOException {
+        if (streaming != null) {
+            streaming.close();
+            streaming = null;
+        }
+        fetchAhead();
+        Prefetch part = ahead.poll();
+        if (part != null) {
+            buffered = await(part);
+            bufferedPosition = 0;
+            bufferedPermits = part.permits();
+        } else { // no memory to spare: all parts asked for are read, so the next starts here
+            streamingEnd = Math.min(position + partSize, size);
+            requested = streamingEnd;
+            streaming = openChecked(position, streamingEnd);
+        }
+        fetchAhead();
+    }
+
+    /** Starts fetching the next parts, up to {@link #AHEAD} and while the budget lasts. */
+    private void fetchAhead() {
+        while (ahead.size() < AHEAD && requested < size && BUDGET.tryAcquire(permitsPerPart)) {
+            long start = requested;
+            long end = Math.min(start + partSize, size);
+            CompletableFuture<byte[]> bytes = new CompletableFuture<>();
+            Thread.ofVirtual().name("ferry-s3-part").start(() -> {
+                try {
+                    bytes.complete(fetch(start, end));
+                } catch (Throwable failure) {
+                    bytes.completeExceptionally(failure);
+                }
+            });
+            ahead.add(new Prefetch(permitsPerPart, bytes));
+            requested = end;
+        }
+    }
+
+    /** Fetches bytes [start, end) into memory, trying a dropped connection again. */
+    private byte[] fetch(long start, long end) throws IOException {
+        byte[] bytes = new byte[(int) (end - start)];
+        for (int attempt = 1; ; attempt++) {
+            try (S3InputStream in = openChecked(start, end)) {
+                int filled = 0;
+                while (filled < bytes.length) {
+                    if (closed) {
+                        throw new IOException("stream of " + location + " is closed");
+                    }
+                    int n = in.read(bytes, filled, Math.min(bytes.length - filled, 1 << 16));
+                    if (n < 0) {
+                        throw new StoreException(location, "a part of " + location + " ended early");
+                    }
+                    filled += n;
+                }
+                return bytes;
+            } catch (IOException e) {
+                if (attempt >= ATTEMPTS || closed || e instanceof ChangedException
+                        || e instanceof InterruptedIOException) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /** Reads from the streamed part; a dropped connection is opened again where it broke. */
+    private int readStreaming(byte[] b, int off, int len) throws IOException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                int n = streaming.read(b, off, len);
+                if (n < 0) {
+                    throw new StoreException(location, "a part of " + location + " ended early");
+                }
+                return n;
+            } catch (IOException e) {
+                if (attempt >= ATTEMPTS || e instanceof ChangedException || e instanceof InterruptedIOException) {
+                    throw e;
+                }
+                streaming.close();
+                streaming = openChecked(position, streamingEnd);
+            }
+        }
+    }
+
+    /** Opens bytes [start, end), checking that they come from the version being read. */
+    private S3InputStream openChecked(long start, long end) throws IOException {
+        S3InputStream in = ranges.open(start, end);
+        ObjectInfo now = in.info();
+        if (!now.etag().equals(info.etag()) || now.size() != size) {
+            in.close();
+            throw new ChangedException(location, info, now);
+        }
+        return in;
+    }
+
+    private byte[] await(Prefetch part) throws IOException {
+        try {
+            return part.bytes().get();
+        } catch (InterruptedException e) {
+            part.bytes().whenComplete((bytes, failure) -> BUDGET.release(part.permits()));
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while reading " + location);
+        } catch (ExecutionException e) {
+            BUDGET.release(part.permits());
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            throw new StoreException(location, "cannot read " + location + ": " + e.getCause(), e.getCause());
+        }
+    }
+
+    /** The object was replaced while it was read: what was read so far belongs to another version. */
+    static final class ChangedException extends StoreException {
+        ChangedException(Location location, ObjectInfo read, ObjectInfo now) {
+            super(location, location + " changed while it was read (ETag " + read.etag() + ", " + read.size()
+                    + " bytes, became " + now.etag() + ", " + now.size() + " bytes): read it again");
+        }
+    }
+}
