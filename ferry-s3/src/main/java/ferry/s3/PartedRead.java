@@ -12,9 +12,11 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
 
 /**
- * A read of a whole object as ranged GETs of one part each, with the next parts fetched while the reader reads: one
+ * A read of a large object as ranged GETs of one part each, with the next parts fetched while the reader reads: one
  * HTTP stream caps a large object at what one connection carries, and a connection that drops costs a part, not the
  * object. Every part must come from the version the first did (its ETag), so the bytes of two versions never mix.
+ * Objects up to the cutoff (that of multipart uploads) are one GET: many of them are read at once anyway, and
+ * splitting them only added requests and memory (eight objects of 128 MiB read at once took longer in parts).
  *
  * <p>Parts fetched ahead wait in memory, within a budget all reads of the process share; a read that finds the
  * budget spent streams its next part straight from its GET instead, so reads never wait for one another's memory.
@@ -40,16 +42,15 @@ final class PartedRead extends ObjectInputStream {
     }
 
     /**
-     * Reads the object from its first part's GET: the whole object when it fits in a part (or the server sent all of
-     * it), else part after part.
+     * Reads the object that {@code whole}, a GET of all of it, answered: from that stream alone when it is no larger
+     * than {@code cutoff}, else part by part, the first from {@code whole} and the rest in ranged GETs.
      */
-    static ObjectInputStream open(Ranges ranges, long partSize) throws IOException {
-        S3InputStream first = ranges.open(0, partSize);
-        long size = first.info().size();
-        if (first.length() < 0 || first.length() == size) {
-            return first;
+    static ObjectInputStream open(S3InputStream whole, Ranges ranges, long partSize, long cutoff) {
+        long size = whole.info().size();
+        if (size <= cutoff || whole.length() != size) {
+            return whole;
         }
-        return new PartedRead(ranges, first, partSize);
+        return new PartedRead(ranges, whole, partSize);
     }
 
     /** A part fetched ahead into memory, holding its share of the budget until read or given up. */
@@ -75,6 +76,7 @@ final class PartedRead extends ObjectInputStream {
     private long requested;
     private volatile boolean closed;
 
+    /** @param first a GET of the object from its start, read up to the end of the first part */
     private PartedRead(Ranges ranges, S3InputStream first, long partSize) {
         this.ranges = ranges;
         this.info = first.info();

@@ -68,7 +68,7 @@ final class S3Store implements ObjectStore {
     /**
      * The default largest object sent as one streamed PutObject when its size and CRC32C are known up front (as
      * rclone's default upload cutoff, 200 MiB; {@code FERRY_S3_UPLOAD_CUTOFF} changes it); larger ones, and those
-     * of unknown size or checksum, go as multipart uploads.
+     * of unknown size or checksum, go as multipart uploads. Larger objects are also read in parts.
      */
     static final long STREAMED_PUT_LIMIT = 200L << 20;
 
@@ -353,14 +353,12 @@ final class S3Store implements ObjectStore {
     @Override
     public ObjectInputStream openStream(Location location) throws IOException {
         requireObject(location);
+        ObjectInputStream whole = get(location, null);
         if (http == null) {
-            return get(location, null); // the SDK's client splits a large read into ranged GETs itself
+            return whole; // the SDK's client splits a large read into ranged GETs itself
         }
-        try {
-            return PartedRead.open((start, end) -> rangeGet(location, start, end), config.partSize());
-        } catch (RangeNotSatisfiable e) {
-            return get(location, null); // an empty object has no first byte to ask for
-        }
+        return PartedRead.open((S3InputStream) whole, (start, end) -> rangeGet(location, start, end),
+                config.partSize(), streamedPutLimit);
     }
 
     /** A GET of bytes [start, end) over {@link S3Http}. */

@@ -60,6 +60,12 @@ class S3StoreFaultTest {
     /** An HTTP server on loopback that records each request as "METHOD path?query" and lets {@code handler} answer. */
     private S3Store storeAgainst(Consumer<HttpExchange> handler, Duration attemptTimeout, int attempts)
             throws IOException {
+        return storeAgainst(handler, attemptTimeout, attempts, S3Store.STREAMED_PUT_LIMIT);
+    }
+
+    /** The same, with {@code cutoff} the largest object written in one PUT and read in one GET. */
+    private S3Store storeAgainst(Consumer<HttpExchange> handler, Duration attemptTimeout, int attempts, long cutoff)
+            throws IOException {
         http = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         http.createContext("/", exchange -> {
             String query = exchange.getRequestURI().getRawQuery();
@@ -81,7 +87,7 @@ class S3StoreFaultTest {
         http.start();
         return new S3Store(config("http://127.0.0.1:" + http.getAddress().getPort())
                 .withPartSize(S3Config.MIN_PART_SIZE)
-                .withRetries(attemptTimeout, attempts));
+                .withRetries(attemptTimeout, attempts), S3Store.MAX_SINGLE_COPY, null, cutoff, true);
     }
 
     private static S3Config config(String endpoint) throws StoreException {
@@ -341,19 +347,24 @@ class S3StoreFaultTest {
         int part = S3Config.MIN_PART_SIZE;
         byte[] object = new byte[3 * part + 100];
         new java.util.Random(9).nextBytes(object);
-        // The first answer for the first part, read straight from its GET, and for the second, fetched ahead into
-        // memory, each stop half way and drop the connection.
+        // The first answer for the first part, read straight from the GET of the whole object, and for the second,
+        // fetched ahead into memory, each stop half way through the part and drop the connection.
         java.util.Set<Long> dropped = java.util.concurrent.ConcurrentHashMap.newKeySet();
         try (S3Store store = storeAgainst(exchange -> {
-            String[] range = exchange.getRequestHeaders().getFirst("Range").substring("bytes=".length()).split("-");
-            long first = Long.parseLong(range[0]);
-            long last = Math.min(Long.parseLong(range[1]), object.length - 1);
+            String range = exchange.getRequestHeaders().getFirst("Range");
+            String[] bounds = range == null ? new String[] {"0", String.valueOf(object.length - 1)}
+                    : range.substring("bytes=".length()).split("-");
+            long first = Long.parseLong(bounds[0]);
+            long last = Math.min(Long.parseLong(bounds[1]), object.length - 1);
             try {
                 exchange.getResponseHeaders().add("ETag", "\"e\"");
-                exchange.getResponseHeaders().add("Content-Range", "bytes " + first + "-" + last + "/" + object.length);
-                exchange.sendResponseHeaders(206, last - first + 1);
+                if (range != null) {
+                    exchange.getResponseHeaders().add("Content-Range",
+                            "bytes " + first + "-" + last + "/" + object.length);
+                }
+                exchange.sendResponseHeaders(range == null ? 200 : 206, last - first + 1);
                 boolean drop = (first == 0 || first == part) && dropped.add(first);
-                int length = (int) (drop ? (last - first + 1) / 2 : last - first + 1);
+                int length = (int) (drop ? part / 2 : last - first + 1);
                 exchange.getResponseBody().write(object, (int) first, length);
                 exchange.getResponseBody().flush();
                 if (drop) {
@@ -362,13 +373,13 @@ class S3StoreFaultTest {
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
-        }, Duration.ofSeconds(5), 1)) {
+        }, Duration.ofSeconds(5), 1, part)) {
             try (InputStream in = store.openStream(OBJECT)) {
                 assertThat(in.readAllBytes()).isEqualTo(object);
             }
         }
         assertThat(dropped).containsExactlyInAnyOrder(0L, (long) part);
-        assertThat(requests).hasSize(4 + 2); // a GET for each of the four parts, and one for each broken one
+        assertThat(requests).hasSize(4 + 2); // the whole object's, one for each of the three other parts, two again
     }
 
     @Test
