@@ -46,9 +46,9 @@ public final class Syncer {
      * How long after a local file's last change its recorded tag (size and time) is not trusted: a file system with
      * coarse times (an NFS server keeping seconds, FAT's two) gives a change made in the same tick the same time, so
      * the state would hide it for good. Such a file is compared by checksum on the next run, as Git does with "racy"
-     * index entries.
+     * index entries. A minute, not a tick: an NFS server stamps times by its own clock, which may run behind ours.
      */
-    private static final Duration RACY = Duration.ofSeconds(2);
+    private static final Duration RACY = Duration.ofMinutes(1);
     /** Recorded in place of a racy source's tag: no listing gives it, so the next run reads both sides. */
     private static final String RACY_TAG = "racy";
 

@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.util.Arrays;
 import java.util.Random;
 import java.util.UUID;
+import java.util.concurrent.Semaphore;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -95,6 +96,22 @@ class PartedReadTest {
             assertThat(in.readAllBytes()).isEmpty();
             assertThat(in.info().size()).isZero();
         }
+    }
+
+    @Test
+    void with_no_memory_to_spare_each_part_is_streamed_from_its_own_get() throws IOException {
+        Location location = root.resolve("streamed.bin");
+        byte[] bytes = randomBytes(3 * PART + 7, 6);
+        put(location, bytes);
+        PartedRead.Ranges ranges = (start, end) -> (S3InputStream) store.openStream(location, start, end - start);
+
+        long before = server.requests("GET");
+        try (ObjectInputStream in = PartedRead.open(ranges.open(0, bytes.length), ranges, PART, PART,
+                new Semaphore(0))) {
+            assertThat(in).isInstanceOf(PartedRead.class);
+            assertThat(in.readAllBytes()).isEqualTo(bytes);
+        }
+        assertThat(server.requests("GET") - before).isEqualTo(4);
     }
 
     @Test

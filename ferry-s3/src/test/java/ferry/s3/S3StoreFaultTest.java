@@ -383,6 +383,46 @@ class S3StoreFaultTest {
     }
 
     @Test
+    void a_part_whose_connection_keeps_dropping_fails_the_read_and_every_read_after_it() throws IOException {
+        int part = S3Config.MIN_PART_SIZE;
+        byte[] object = new byte[3 * part + 100];
+        java.util.concurrent.atomic.AtomicInteger drops = new java.util.concurrent.atomic.AtomicInteger();
+        try (S3Store store = storeAgainst(exchange -> {
+            String range = exchange.getRequestHeaders().getFirst("Range");
+            String[] bounds = range == null ? new String[] {"0", String.valueOf(object.length - 1)}
+                    : range.substring("bytes=".length()).split("-");
+            long first = Long.parseLong(bounds[0]);
+            long last = Math.min(Long.parseLong(bounds[1]), object.length - 1);
+            try {
+                exchange.getResponseHeaders().add("ETag", "\"e\"");
+                if (range != null) {
+                    exchange.getResponseHeaders().add("Content-Range",
+                            "bytes " + first + "-" + last + "/" + object.length);
+                }
+                exchange.sendResponseHeaders(range == null ? 200 : 206, last - first + 1);
+                boolean drop = first >= part && first < 2L * part; // the second part never arrives whole
+                exchange.getResponseBody().write(object, (int) first, drop ? 1000 : (int) (last - first + 1));
+                exchange.getResponseBody().flush();
+                if (drop) {
+                    drops.incrementAndGet();
+                    throw new UncheckedIOException(new IOException("connection dropped on purpose"));
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }, Duration.ofSeconds(5), 1, part)) {
+            try (InputStream in = store.openStream(OBJECT)) {
+                assertThatThrownBy(in::readAllBytes).isInstanceOf(IOException.class)
+                        .hasMessageContaining(OBJECT.toString());
+                // The reader cannot tell which bytes it missed: reading on is refused, never a skip.
+                assertThatThrownBy(in::read).isInstanceOf(IOException.class)
+                        .hasMessageContaining("an earlier read of " + OBJECT + " failed");
+            }
+        }
+        assertThat(drops).hasValue(3); // the part asked for three times, each time from where it broke
+    }
+
+    @Test
     void a_read_that_keeps_failing_names_the_object_the_code_and_the_attempts() throws IOException {
         try (S3Store store = storeAgainst(exchange -> answer(exchange, 500,
                 "<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>",

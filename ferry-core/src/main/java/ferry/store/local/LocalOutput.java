@@ -8,6 +8,7 @@ import ferry.store.ObjectInfo;
 import ferry.store.ObjectOutput;
 import ferry.store.WriteOptions;
 import java.io.IOException;
+import java.lang.ref.Cleaner;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
@@ -36,6 +37,9 @@ final class LocalOutput extends ObjectOutput {
     static final long FLUSH_EVERY = 16L << 20;
 
     private static final Libc LIBC = Libc.get();
+    /** Closes the second descriptor of an output dropped without being closed. */
+    private static final Cleaner CLEANER = Cleaner.create(Thread.ofPlatform().daemon().name("ferry-output-cleaner")
+            .factory());
 
     /** Flushes block in the kernel for as long as the disk takes: platform threads, not a virtual thread's carrier. */
     static final ExecutorService FLUSHER = Executors.newCachedThreadPool(
@@ -49,6 +53,7 @@ final class LocalOutput extends ObjectOutput {
     private final FileChannel channel;
     /** The second descriptor (see above), or -1 where there is none: then the file is flushed on its own. */
     private int writeBackWatch = -1;
+    private Cleaner.Cleanable watchCloser;
     private final CRC32C crc = new CRC32C();
     private long unflushed;
     private boolean flushedAhead;
@@ -76,7 +81,9 @@ final class LocalOutput extends ObjectOutput {
         }
         if (LIBC != null) {
             try {
-                writeBackWatch = LIBC.open(temp, false);
+                int fd = LIBC.open(temp, false);
+                writeBackWatch = fd;
+                watchCloser = CLEANER.register(this, () -> LIBC.close(fd));
             } catch (IOException e) {
                 writeBackWatch = -1; // a file its owner may not read (an odd umask): flushed on its own instead
             }
@@ -192,8 +199,9 @@ final class LocalOutput extends ObjectOutput {
     }
 
     private void closeWatch() {
-        if (writeBackWatch >= 0) {
-            LIBC.close(writeBackWatch);
+        if (watchCloser != null) {
+            watchCloser.clean(); // closes the descriptor once, here or when the output is dropped unclosed
+            watchCloser = null;
             writeBackWatch = -1;
         }
     }
