@@ -2,9 +2,11 @@ package ferry.cli;
 
 import ferry.store.Location;
 import ferry.store.Stores;
+import ferry.store.local.FileErrors;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Map;
@@ -78,7 +80,8 @@ public final class Ferry {
         if (verbose) {
             error.printStackTrace(err);
         }
-        String message = error.getMessage() == null ? error.toString() : error.getMessage();
+        String message = error instanceof FileSystemException failed ? FileErrors.reason(failed)
+                : error.getMessage() == null ? error.toString() : error.getMessage();
         err.println("ferry: " + message);
         if (error instanceof IllegalArgumentException || error instanceof CommandLine.PicocliException) {
             return USAGE; // a value parsed once the command runs (a duration, a size) is a usage error too

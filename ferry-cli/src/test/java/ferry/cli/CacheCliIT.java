@@ -142,6 +142,11 @@ class CacheCliIT {
         assertThat(noBucket.exitCode).isEqualTo(1);
         assertThat(noBucket.err).contains("no-such-bucket");
 
+        CliRun badMountPoint = CliRun.run(env, "mount", "s3://cached/data/", "/proc/ferry-no-such-folder/mnt");
+        assertThat(badMountPoint.exitCode).isEqualTo(1);
+        assertThat(badMountPoint.err).contains("cannot create the mount point /proc/ferry-no-such-folder/mnt")
+                .contains("no such file or folder");
+
         CliRun noDataset = CliRun.run(env, "mount", "--dataset", "missing", folder.resolve("mnt").toString());
         assertThat(noDataset.exitCode).isEqualTo(1);
         assertThat(noDataset.err).contains("missing");

@@ -6,6 +6,7 @@ import ferry.store.Location;
 import ferry.store.ObjectStore;
 import ferry.time.Ticker;
 import java.io.Closeable;
+import ferry.store.local.FileErrors;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.FileSystemException;
@@ -59,9 +60,14 @@ public final class Mount implements Closeable {
             MountOptions options, Map<String, String> environment) throws IOException {
         Path target = mountPoint.toAbsolutePath().normalize();
         cleanStaleMount(target);
-        Files.createDirectories(target);
-        if (!Files.isDirectory(target)) {
+        if (Files.exists(target) && !Files.isDirectory(target)) {
             throw new IOException("cannot mount at " + target + ": it is not a folder");
+        }
+        try {
+            Files.createDirectories(target);
+        } catch (IOException e) {
+            throw new IOException("cannot create the mount point " + target + " (" + FileErrors.reason(e)
+                    + "): choose a folder you can create, or create it first", e);
         }
         FuseBuilder builder = Fuse.builder();
         builder.setLibraryPath(libfuse(environment));

@@ -15,7 +15,6 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
@@ -172,7 +171,7 @@ public final class LocalStore implements ObjectStore {
 
     /** Turns a file-system error into one that names the location and, for the common causes, what to do. */
     static StoreException failure(Location location, String action, IOException e) {
-        String reason = e instanceof FileSystemException fse && fse.getReason() != null ? fse.getReason() : e.toString();
+        String reason = FileErrors.reason(e);
         if (e instanceof AccessDeniedException) {
             reason = "permission denied; check the owner and mode of " + ((AccessDeniedException) e).getFile();
         } else if (reason.contains("No space left")) {
