@@ -2,6 +2,7 @@ package ferry.cache;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import ferry.checksum.Digests;
+import ferry.store.local.FileErrors;
 import ferry.store.local.LocalStore;
 import ferry.store.local.WriterMark;
 import java.io.IOException;
@@ -56,7 +57,8 @@ final class CacheLayout {
                 throw new AccessDeniedException(dir.toString(), null, "cannot create cache folder " + dir
                         + ": permission denied on " + denied.getFile() + "; choose a folder you can write to");
             }
-            throw new IOException("cannot create cache folder " + dir + ": " + e + "; choose another cache folder", e);
+            throw new IOException("cannot create cache folder " + dir + ": " + FileErrors.reason(e)
+                    + "; choose another cache folder", e);
         }
         if (!Files.isWritable(layout.chunks)) {
             throw new AccessDeniedException(dir.toString(), null, "cache folder " + dir

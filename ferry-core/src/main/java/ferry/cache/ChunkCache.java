@@ -5,6 +5,7 @@ import ferry.cache.CacheLayout.Description;
 import ferry.cache.CacheLayout.Scan;
 import ferry.cache.ChunkFormat.CorruptChunkException;
 import ferry.cache.Ledger.Counter;
+import ferry.store.local.FileErrors;
 import ferry.time.Ticker;
 import java.io.Closeable;
 import java.io.IOException;
@@ -802,7 +803,7 @@ public final class ChunkCache implements Closeable {
             case "no space" -> "no space left on device (free space or lower the cache budget)";
             case "permission" -> "permission denied on " + ((AccessDeniedException) e).getFile()
                     + " (check the cache folder's owner and mode)";
-            default -> e.toString();
+            default -> FileErrors.reason(e);
         };
     }
 

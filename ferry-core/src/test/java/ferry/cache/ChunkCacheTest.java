@@ -468,7 +468,7 @@ class ChunkCacheTest {
     }
 
     @Test
-    void a_folder_that_is_a_file_is_refused_naming_it() throws Exception {
+    void a_folder_that_is_a_file_or_cannot_be_made_is_refused_naming_it() throws Exception {
         Files.writeString(dir(), "not a folder");
         assertThatThrownBy(() -> ChunkCache.open(dir(), 1 << 20)).isInstanceOf(IOException.class)
                 .hasMessageContaining(dir() + " is a file, not a folder").hasMessageContaining("choose another");
@@ -476,6 +476,11 @@ class ChunkCacheTest {
         Path under = dir().resolve("cache");
         assertThatThrownBy(() -> ChunkCache.open(under, 1 << 20)).isInstanceOf(IOException.class)
                 .hasMessageContaining(under.toString()).hasMessageContaining("is a file, not a folder");
+
+        Path nowhere = Path.of("/proc/ferry-no-such-folder/cache"); // no folder can be made there
+        assertThatThrownBy(() -> ChunkCache.open(nowhere, 1 << 20)).isInstanceOf(IOException.class)
+                .hasMessageContaining("cannot create cache folder " + nowhere)
+                .hasMessageContaining("no such file or folder").hasMessageContaining("choose another");
     }
 
     @Test
