@@ -363,7 +363,11 @@ final class S3Http implements AutoCloseable {
                 }
             }
         } catch (XMLStreamException e) {
-            // no XML (a HEAD-like answer, or a proxy's page): the status says enough
+            // no XML (a HEAD-like answer, or a proxy's or web server's page): its first words say who answered
+        }
+        if (code.isEmpty() && message.isEmpty() && !body.isBlank()) {
+            String text = body.replaceAll("<[^>]*>", " ").replaceAll("\\s+", " ").strip();
+            message = "not an S3 answer: " + (text.length() > 160 ? text.substring(0, 160) + "..." : text);
         }
         return (S3Exception) S3Exception.builder()
                 .statusCode(answer.status())

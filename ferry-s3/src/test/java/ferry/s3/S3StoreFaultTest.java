@@ -423,6 +423,18 @@ class S3StoreFaultTest {
     }
 
     @Test
+    void an_error_page_that_is_not_from_s3_is_quoted_so_the_message_says_who_answered() throws IOException {
+        try (S3Store store = storeAgainst(exchange -> answer(exchange, 400,
+                "<html><body><h1>Bad Message 400</h1><pre>reason: Illegal character</pre></body></html>", Map.of()),
+                Duration.ofSeconds(5), 1)) {
+            assertThatThrownBy(() -> store.list(Location.of("s3://bucket/data/")).hasNext())
+                    .isInstanceOf(IOException.class)
+                    .hasMessageContaining("answered 400")
+                    .hasMessageContaining("not an S3 answer: Bad Message 400 reason: Illegal character");
+        }
+    }
+
+    @Test
     void a_read_that_keeps_failing_names_the_object_the_code_and_the_attempts() throws IOException {
         try (S3Store store = storeAgainst(exchange -> answer(exchange, 500,
                 "<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>",
