@@ -33,9 +33,9 @@ class SyncS3FaultIT {
             Files.createDirectories(file.getParent());
             Files.write(file, bytes);
         }
-        // In memory: s3proxy's file store can leave a half-written file behind when stopped mid-write, which breaks
-        // its own listings afterwards (a quirk of the test server, not of S3).
-        try (S3TestServer server = S3TestServer.builder().inMemory().start()) {
+        // On disk: a write the stop cuts off leaves a file behind in s3proxy's store, which the test server removes
+        // (S3 never shows one); in memory it would stay, and break the server's own listings after the restart.
+        try (S3TestServer server = S3TestServer.newServer()) {
             server.createBucket("fault");
             Map<String, String> env = new HashMap<>(server.environment());
             env.put("FERRY_HOME", folder.resolve("home").toString());

@@ -64,6 +64,7 @@ public final class S3TestServer implements AutoCloseable {
 
     private final Path folder;
     private final boolean ownsFolder;
+    private final boolean inMemory;
     private final boolean honourIfNoneMatch;
     private final BlobStoreContext context;
     private final BlobStore blobStore;
@@ -79,6 +80,7 @@ public final class S3TestServer implements AutoCloseable {
             Path tls) {
         this.folder = folder;
         this.ownsFolder = ownsFolder;
+        this.inMemory = inMemory;
         this.port = port;
         this.honourIfNoneMatch = honourIfNoneMatch;
         this.tls = tls;
@@ -196,7 +198,10 @@ public final class S3TestServer implements AutoCloseable {
         proxy = next;
     }
 
-    /** Stops serving (connections are refused) but keeps the objects and the port for {@link #start()}. */
+    /**
+     * Stops serving (connections are refused) but keeps the objects and the port for {@link #start()}. Writes cut off
+     * leave nothing behind on a server on disk, as on S3 (see {@link #removeCutOffWrites()}).
+     */
     public synchronized void stop() {
         if (proxy == null) {
             return;
@@ -207,6 +212,34 @@ public final class S3TestServer implements AutoCloseable {
             throw new IllegalStateException("cannot stop the S3 test server on 127.0.0.1:" + port, e);
         } finally {
             proxy = null;
+        }
+        if (!inMemory) {
+            removeCutOffWrites();
+        }
+    }
+
+    /**
+     * s3proxy writes an object to {@code <key>-<uuid>} beside it, sets its metadata (extended attributes) and renames
+     * it. A write cut off by {@link #stop()} leaves that file, which later listings show as an object and then fail
+     * on (400: "attribute 'user:user.content-md5' is not set"). S3 never shows a write that did not complete, so
+     * such files are removed: named so, and without the MD5 attribute every finished object has.
+     */
+    private void removeCutOffWrites() {
+        java.util.regex.Pattern temporary = java.util.regex.Pattern.compile(
+                ".*-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+        try (var files = Files.walk(folder)) {
+            for (Path file : files.filter(Files::isRegularFile).toList()) {
+                if (!temporary.matcher(file.getFileName().toString()).matches()) {
+                    continue;
+                }
+                var attributes = Files.getFileAttributeView(file,
+                        java.nio.file.attribute.UserDefinedFileAttributeView.class);
+                if (attributes != null && !attributes.list().contains("user.content-md5")) {
+                    Files.deleteIfExists(file);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot clear writes the S3 test server left unfinished in " + folder, e);
         }
     }
 
