@@ -10,4 +10,13 @@ import java.io.InputStream;
 public abstract class ObjectInputStream extends InputStream {
     /** The whole object being read (its full size and version, also when only a range is read). */
     public abstract ObjectInfo info() throws IOException;
+
+    @Override
+    public abstract int read(byte[] b, int off, int len) throws IOException;
+
+    @Override
+    public int read() throws IOException {
+        byte[] one = new byte[1];
+        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+    }
 }

@@ -108,13 +108,6 @@ final class PartedRead extends ObjectInputStream {
     }
 
     @Override
-    public int read() throws IOException {
-        byte[] one = new byte[1];
-        int n = read(one, 0, 1);
-        return n < 0 ? -1 : one[0] & 0xff;
-    }
-
-    @Override
     public int read(byte[] b, int off, int len) throws IOException {
         if (closed) {
             throw new IOException("stream of " + location + " is closed");

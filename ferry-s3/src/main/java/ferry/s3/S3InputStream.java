@@ -18,7 +18,6 @@ final class S3InputStream extends ObjectInputStream {
     private final Location location;
     private final long expected;
     private final S3Errors errors;
-    private final byte[] one = new byte[1];
     private long received;
     private boolean closed;
 
@@ -40,12 +39,6 @@ final class S3InputStream extends ObjectInputStream {
     /** The bytes this answer carries (its Content-Length), or -1 when the server did not say. */
     long length() {
         return expected;
-    }
-
-    @Override
-    public int read() throws IOException {
-        int n = read(one, 0, 1);
-        return n < 0 ? -1 : one[0] & 0xff;
     }
 
     @Override

@@ -408,8 +408,8 @@ final class S3Store implements ObjectStore {
         }
 
         @Override
-        public int read() {
-            return -1;
+        public int read(byte[] b, int off, int len) {
+            return len == 0 ? 0 : -1;
         }
     }
 

@@ -1,18 +1,17 @@
 package ferry.s3;
 
+import static ferry.s3.S3StoreTest.randomBytes;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ferry.store.Location;
 import ferry.store.ObjectInfo;
 import ferry.store.ObjectInputStream;
-import ferry.store.ObjectOutput;
 import ferry.store.StoreException;
 import ferry.store.WriteOptions;
 import ferry.testing.S3TestServer;
 import java.io.IOException;
 import java.util.Arrays;
-import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.Semaphore;
 import org.junit.jupiter.api.AfterAll;
@@ -49,17 +48,8 @@ class PartedReadTest {
         }
     }
 
-    private static byte[] randomBytes(int size, long seed) {
-        byte[] bytes = new byte[size];
-        new Random(seed).nextBytes(bytes);
-        return bytes;
-    }
-
     private static ObjectInfo put(Location location, byte[] bytes) throws IOException {
-        try (ObjectOutput out = store.createOrOverwrite(location, WriteOptions.DEFAULT)) {
-            out.write(bytes);
-            return out.commit();
-        }
+        return S3StoreTest.put(store, location, bytes, WriteOptions.DEFAULT);
     }
 
     @Test

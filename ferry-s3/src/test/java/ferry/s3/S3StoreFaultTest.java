@@ -136,6 +136,38 @@ class S3StoreFaultTest {
         }
     }
 
+    /** How many bytes of the answer starting at a given offset to send before dropping the connection; -1: all. */
+    private interface Drop {
+        long after(long first);
+    }
+
+    /**
+     * Answers a GET of {@code object}, whole (200) or the range asked for (206), and drops the connection once
+     * {@code drop} says so.
+     */
+    private static void serve(HttpExchange exchange, byte[] object, Drop drop) {
+        String range = exchange.getRequestHeaders().getFirst("Range");
+        String[] bounds = range == null ? new String[] {"0", String.valueOf(object.length - 1)}
+                : range.substring("bytes=".length()).split("-");
+        long first = Long.parseLong(bounds[0]);
+        long last = Math.min(Long.parseLong(bounds[1]), object.length - 1);
+        long sent = drop.after(first);
+        try {
+            exchange.getResponseHeaders().add("ETag", "\"e\"");
+            if (range != null) {
+                exchange.getResponseHeaders().add("Content-Range", "bytes " + first + "-" + last + "/" + object.length);
+            }
+            exchange.sendResponseHeaders(range == null ? 200 : 206, last - first + 1);
+            exchange.getResponseBody().write(object, (int) first, (int) (sent < 0 ? last - first + 1 : sent));
+            exchange.getResponseBody().flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        if (sent >= 0) {
+            throw new UncheckedIOException(new IOException("connection dropped on purpose"));
+        }
+    }
+
     @Test
     void complete_multipart_upload_answered_200_with_an_error_body_fails_and_aborts_the_upload() throws IOException {
         try (S3Store store = storeAgainst(exchange -> {
@@ -350,30 +382,9 @@ class S3StoreFaultTest {
         // The first answer for the first part, read straight from the GET of the whole object, and for the second,
         // fetched ahead into memory, each stop half way through the part and drop the connection.
         java.util.Set<Long> dropped = java.util.concurrent.ConcurrentHashMap.newKeySet();
-        try (S3Store store = storeAgainst(exchange -> {
-            String range = exchange.getRequestHeaders().getFirst("Range");
-            String[] bounds = range == null ? new String[] {"0", String.valueOf(object.length - 1)}
-                    : range.substring("bytes=".length()).split("-");
-            long first = Long.parseLong(bounds[0]);
-            long last = Math.min(Long.parseLong(bounds[1]), object.length - 1);
-            try {
-                exchange.getResponseHeaders().add("ETag", "\"e\"");
-                if (range != null) {
-                    exchange.getResponseHeaders().add("Content-Range",
-                            "bytes " + first + "-" + last + "/" + object.length);
-                }
-                exchange.sendResponseHeaders(range == null ? 200 : 206, last - first + 1);
-                boolean drop = (first == 0 || first == part) && dropped.add(first);
-                int length = (int) (drop ? part / 2 : last - first + 1);
-                exchange.getResponseBody().write(object, (int) first, length);
-                exchange.getResponseBody().flush();
-                if (drop) {
-                    throw new UncheckedIOException(new IOException("connection dropped on purpose"));
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }, Duration.ofSeconds(5), 1, part)) {
+        try (S3Store store = storeAgainst(exchange -> serve(exchange, object,
+                first -> (first == 0 || first == part) && dropped.add(first) ? part / 2 : -1),
+                Duration.ofSeconds(5), 1, part)) {
             try (InputStream in = store.openStream(OBJECT)) {
                 assertThat(in.readAllBytes()).isEqualTo(object);
             }
@@ -387,30 +398,13 @@ class S3StoreFaultTest {
         int part = S3Config.MIN_PART_SIZE;
         byte[] object = new byte[3 * part + 100];
         java.util.concurrent.atomic.AtomicInteger drops = new java.util.concurrent.atomic.AtomicInteger();
-        try (S3Store store = storeAgainst(exchange -> {
-            String range = exchange.getRequestHeaders().getFirst("Range");
-            String[] bounds = range == null ? new String[] {"0", String.valueOf(object.length - 1)}
-                    : range.substring("bytes=".length()).split("-");
-            long first = Long.parseLong(bounds[0]);
-            long last = Math.min(Long.parseLong(bounds[1]), object.length - 1);
-            try {
-                exchange.getResponseHeaders().add("ETag", "\"e\"");
-                if (range != null) {
-                    exchange.getResponseHeaders().add("Content-Range",
-                            "bytes " + first + "-" + last + "/" + object.length);
-                }
-                exchange.sendResponseHeaders(range == null ? 200 : 206, last - first + 1);
-                boolean drop = first >= part && first < 2L * part; // the second part never arrives whole
-                exchange.getResponseBody().write(object, (int) first, drop ? 1000 : (int) (last - first + 1));
-                exchange.getResponseBody().flush();
-                if (drop) {
-                    drops.incrementAndGet();
-                    throw new UncheckedIOException(new IOException("connection dropped on purpose"));
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
+        try (S3Store store = storeAgainst(exchange -> serve(exchange, object, first -> {
+            if (first < part || first >= 2L * part) {
+                return -1;
             }
-        }, Duration.ofSeconds(5), 1, part)) {
+            drops.incrementAndGet(); // the second part never arrives whole
+            return 1000;
+        }), Duration.ofSeconds(5), 1, part)) {
             try (InputStream in = store.openStream(OBJECT)) {
                 assertThatThrownBy(in::readAllBytes).isInstanceOf(IOException.class)
                         .hasMessageContaining(OBJECT.toString());

@@ -71,13 +71,13 @@ class S3StoreTest {
         }
     }
 
-    private static byte[] randomBytes(int size, long seed) {
+    static byte[] randomBytes(int size, long seed) {
         byte[] bytes = new byte[size];
         new Random(seed).nextBytes(bytes);
         return bytes;
     }
 
-    private static ObjectInfo put(ObjectStore store, Location location, byte[] bytes, WriteOptions options)
+    static ObjectInfo put(ObjectStore store, Location location, byte[] bytes, WriteOptions options)
             throws IOException {
         try (ObjectOutput out = store.createOrOverwrite(location, options)) {
             // Uneven slices, so that part boundaries fall inside writes.

@@ -18,17 +18,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>A commit waits for a flush that <em>started</em> after its data was written, so the data is on disk when the
  * wait ends, exactly as after its own {@code fdatasync}. The price: a flush also writes out what other programs left
  * unwritten on that file system. The kernel reports a failed write-back to one flush of the file system only, so a
- * writer also asks its own file ({@link LocalOutput}). Linux only: elsewhere {@link #available()} is false and each
- * file is flushed on its own.
+ * writer also asks its own file ({@link LocalOutput}). Linux only (it needs {@link Libc}): elsewhere each file is
+ * flushed on its own.
  */
 final class GroupFlush {
     private static final Libc LIBC = Libc.get();
     private static final Map<Object, GroupFlush> BY_DEVICE = new ConcurrentHashMap<>();
-
-    /** Whether this system can flush a whole file system at once. */
-    static boolean available() {
-        return LIBC != null;
-    }
 
     /** Returns once everything written to files in {@code directory} before this call is on disk. */
     static void flush(Path directory) throws IOException {

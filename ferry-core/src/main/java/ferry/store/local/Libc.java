@@ -79,19 +79,9 @@ final class Libc {
 
     /** Opens a folder, or a file, for reading only. */
     int open(Path path, boolean folder) throws IOException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(ERRNO);
-            int flags = O_RDONLY | O_CLOEXEC | (folder ? O_DIRECTORY : 0);
-            int fd = (int) open.invokeExact(state, arena.allocateFrom(path.toString()), flags, 0);
-            if (fd < 0) {
-                throw new IOException("open: " + error(state));
-            }
-            return fd;
-        } catch (IOException | RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable e) {
-            throw new IllegalStateException(e);
-        }
+        int flags = O_RDONLY | O_CLOEXEC | (folder ? O_DIRECTORY : 0);
+        return call("open", (arena, state) ->
+                (int) open.invokeExact(state, arena.allocateFrom(path.toString()), flags, 0));
     }
 
     void close(int fd) {
@@ -106,16 +96,7 @@ final class Libc {
 
     /** Flushes the whole file system that holds the open folder {@code fd}. */
     void syncfs(int fd) throws IOException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(ERRNO);
-            if ((int) syncfs.invokeExact(state, fd) != 0) {
-                throw new IOException("syncfs: " + error(state));
-            }
-        } catch (IOException | RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable e) {
-            throw new IllegalStateException(e);
-        }
+        call("syncfs", (arena, state) -> (int) syncfs.invokeExact(state, fd));
     }
 
     /**
@@ -123,12 +104,24 @@ final class Libc {
      * has not reported yet. Writes nothing itself, and (unlike {@code fdatasync}) flushes no disk cache.
      */
     void awaitWriteBack(int fd) throws IOException {
+        int flags = SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WAIT_AFTER;
+        call("write-back", (arena, state) -> (int) syncFileRange.invokeExact(state, fd, 0L, 0L, flags));
+    }
+
+    /** A call that records errno in {@code state}. */
+    private interface Call {
+        int run(Arena arena, MemorySegment state) throws Throwable;
+    }
+
+    /** Runs a call; a negative result fails, named, with the kernel's reason. */
+    private int call(String name, Call call) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(ERRNO);
-            int flags = SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WAIT_AFTER;
-            if ((int) syncFileRange.invokeExact(state, fd, 0L, 0L, flags) != 0) {
-                throw new IOException("write-back: " + error(state));
+            int result = call.run(arena, state);
+            if (result < 0) {
+                throw new IOException(name + ": " + error(state));
             }
+            return result;
         } catch (IOException | RuntimeException | Error e) {
             throw e;
         } catch (Throwable e) {

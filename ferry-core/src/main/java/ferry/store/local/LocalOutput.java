@@ -79,13 +79,14 @@ final class LocalOutput extends ObjectOutput {
         } catch (IOException e) {
             throw LocalStore.failure(location, "write", e);
         }
-        if (LIBC != null) {
+        // Only for a file that may end in a shared flush: one known to be large flushes itself.
+        if (LIBC != null && options.sizeHint() < FLUSH_EVERY) {
             try {
                 int fd = LIBC.open(temp, false);
                 writeBackWatch = fd;
                 watchCloser = CLEANER.register(this, () -> LIBC.close(fd));
             } catch (IOException e) {
-                writeBackWatch = -1; // a file its owner may not read (an odd umask): flushed on its own instead
+                // a file its owner may not read (an odd umask): flushed on its own instead
             }
         }
     }

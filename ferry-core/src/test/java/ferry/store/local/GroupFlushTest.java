@@ -72,8 +72,8 @@ class GroupFlushTest {
 
     @Test
     void flushes_this_machines_file_system_and_names_what_the_kernel_refused() throws Exception {
-        assertThat(GroupFlush.available()).isEqualTo(System.getProperty("os.name").equals("Linux"));
-        if (!GroupFlush.available()) {
+        assertThat(Libc.get() != null).isEqualTo(System.getProperty("os.name").equals("Linux"));
+        if (Libc.get() == null) {
             return;
         }
         Files.writeString(folder.resolve("data.txt"), "on its way to disk");

@@ -82,9 +82,12 @@ class WriteBackFailureTest {
     @Test
     void a_large_file_whose_write_back_failed_is_not_committed() throws Exception {
         Location target = Location.of(disk.resolve("data/large.bin"));
-        try (ObjectOutput out = new LocalStore().createOrOverwrite(target, WriteOptions.DEFAULT)) {
-            byte[] piece = new byte[1 << 20];
-            for (int i = 0; i < 2 * LocalOutput.FLUSH_EVERY / piece.length + 1; i++) {
+        byte[] piece = new byte[1 << 20];
+        long pieces = 2 * LocalOutput.FLUSH_EVERY / piece.length + 1;
+        // Its size told up front, as a copy tells it: flushed on its own, with no second descriptor.
+        WriteOptions sized = new WriteOptions(null, pieces * piece.length);
+        try (ObjectOutput out = new LocalStore().createOrOverwrite(target, sized)) {
+            for (int i = 0; i < pieces; i++) {
                 out.write(piece); // flushed in the background while it is written, and those flushes fail
             }
             assertThatThrownBy(out::commit).isInstanceOf(IOException.class).hasMessageContaining("large.bin");
