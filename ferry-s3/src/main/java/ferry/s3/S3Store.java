@@ -353,17 +353,17 @@ final class S3Store implements ObjectStore {
     @Override
     public ObjectInputStream openStream(Location location) throws IOException {
         requireObject(location);
-        ObjectInputStream whole = get(location, null);
+        S3InputStream whole = get(location, null);
         if (http == null) {
             return whole; // the SDK's client splits a large read into ranged GETs itself
         }
-        return PartedRead.open((S3InputStream) whole, (start, end) -> rangeGet(location, start, end),
+        return PartedRead.open(whole, (start, end) -> rangeGet(location, start, end),
                 config.partSize(), streamedPutLimit);
     }
 
     /** A GET of bytes [start, end) over {@link S3Http}. */
     private S3InputStream rangeGet(Location location, long start, long end) throws IOException {
-        return (S3InputStream) get(location, "bytes=" + start + "-" + (end - 1));
+        return get(location, "bytes=" + start + "-" + (end - 1));
     }
 
     @Override
@@ -414,7 +414,7 @@ final class S3Store implements ObjectStore {
     }
 
     /** Reads the object, or {@code range} of it ({@code bytes=0-99}) when not null. */
-    private ObjectInputStream get(Location location, String range) throws IOException {
+    private S3InputStream get(Location location, String range) throws IOException {
         try {
             return http != null ? directGet(location, range) : sdkGet(location, range);
         } catch (IOException | RuntimeException e) {
@@ -466,7 +466,7 @@ final class S3Store implements ObjectStore {
                 crc32c(headers.firstValue("x-amz-meta-" + CRC32C_METADATA).orElse(null)));
     }
 
-    private ObjectInputStream sdkGet(Location location, String range) throws IOException {
+    private S3InputStream sdkGet(Location location, String range) throws IOException {
         GetObjectRequest request = GetObjectRequest.builder()
                 .bucket(location.bucket())
                 .key(location.path())
