@@ -122,6 +122,30 @@ class JobRunnerTest {
     }
 
     @Test
+    void hyperparameters_the_sagemaker_sdk_adds_for_the_toolkit_are_not_passed_to_the_script() throws Exception {
+        // What the SageMaker Python SDK and the tuner put in every request: the toolkit keeps them for itself.
+        ObjectNode request = fixture.request("sdk-job", "train_env.py");
+        request.putObject("HyperParameters").put("epochs", "2").put("sagemaker_program", "\"train_env.py\"")
+                .put("sagemaker_submit_directory", "\"s3://bucket/code/sourcedir.tar.gz\"")
+                .put("sagemaker_container_log_level", "20").put("_tuning_objective_metric", "\"loss\"");
+        TrainFixture.fileChannel(request, "train", data.toString());
+
+        JobDescription job = fixture.run(request);
+
+        assertThat(job.status()).as(fixture.log("sdk-job")).isEqualTo("Completed");
+        JsonNode env = fixture.modelFile("sdk-job", "model.json").get("env");
+        assertThat(env.get("SM_USER_ARGS").asText()).isEqualTo("[\"--epochs\",\"2\"]");
+        assertThat(env.get("SM_HPS").asText()).isEqualTo("{\"epochs\":2}");
+        assertThat(env.has("SM_HP_SAGEMAKER_PROGRAM")).isFalse();
+        JsonNode training = TrainFixture.JSON.readTree(env.get("SM_TRAINING_ENV").asText());
+        assertThat(training.get("hyperparameters").toString()).isEqualTo("{\"epochs\":2}");
+        JsonNode file = TrainFixture.JSON.readTree(fixture.jobs.tree("sdk-job").inputConfig()
+                .resolve("hyperparameters.json").toFile());
+        assertThat(file.get("sagemaker_program").asText()).as("the file keeps the request's every value")
+                .isEqualTo("\"train_env.py\"");
+    }
+
+    @Test
     void a_script_that_hard_codes_opt_ml_paths_finds_everything_there() throws Exception {
         ObjectNode request = fixture.request("opt-ml-job", "train_optml.py");
         request.putObject("HyperParameters").put("epochs", "2");
