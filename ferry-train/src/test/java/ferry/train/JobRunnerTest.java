@@ -312,6 +312,36 @@ class JobRunnerTest {
     }
 
     @Test
+    void a_stop_asked_once_staging_has_begun_stops_the_staging_too() throws Exception {
+        // A large channel takes minutes to stage: jobs stop (and Ctrl-C, which waits for the job) must not wait
+        // for every object to arrive first.
+        fixture.options = fixture.options.withConcurrency(1);
+        ObjectNode request = fixture.request("stop-mid-staging", "long_running.py");
+        TrainFixture.fileChannel(request, "train", data.toString());
+        TrainFixture.fileChannel(request, "eval", data.toString());
+        fixture.onLine(line -> {
+            if (line.contains("channel train: staging")) { // on the runner's thread, as staging begins
+                try {
+                    assertThat(fixture.jobs.stop("stop-mid-staging")).isTrue();
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+        });
+
+        JobDescription job = fixture.run(request);
+
+        assertThat(job.status()).isEqualTo("Stopped");
+        assertThat(TrainFixture.statuses(job)).containsExactly("Starting", "Downloading", "Stopped");
+        JobTree tree = fixture.jobs.tree("stop-mid-staging");
+        try (var files = Files.walk(tree.root().resolve("input/data"))) {
+            assertThat(files.filter(Files::isRegularFile).toList()).as("nothing staged after the stop").isEmpty();
+        }
+        assertThat(fixture.log("stop-mid-staging")).contains("stop requested")
+                .doesNotContain("channel eval: staging").doesNotContain("READY");
+    }
+
+    @Test
     void jobs_stop_stops_a_running_job_which_still_uploads_what_it_saved() throws Exception {
         TrainFixture.Background running = fixture.start(fixture.request("to-stop", "long_running.py"), "READY");
         JobStore.Job during = fixture.jobs.get("to-stop");
