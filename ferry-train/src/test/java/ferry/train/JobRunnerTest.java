@@ -440,6 +440,27 @@ class JobRunnerTest {
     }
 
     @Test
+    void values_no_process_can_be_given_are_refused_with_the_request_not_half_way_through_the_job() {
+        // A NUL cannot be in an argument or a variable, nor '=' in a variable's name (SM_HP_<NAME>): the process
+        // could never start, and the job was left InProgress behind a bare "Invalid environment variable" error.
+        ObjectNode request = fixture.request("unstartable", "train_env.py");
+        request.putObject("HyperParameters").put("a=b", "1").put("lr", "0.1\u0000");
+        request.putObject("Environment").put("TOKEN", "x\u0000y");
+        ((com.fasterxml.jackson.databind.node.ArrayNode) request.get("AlgorithmSpecification").get("Command"))
+                .add("--flag\u0000");
+
+        assertThatThrownBy(() -> fixture.run(request))
+                .isInstanceOf(InvalidRequestException.class)
+                .hasMessageContaining("HyperParameters has the name 'a=b', which cannot be passed as the variable"
+                        + " SM_HP_A=B: use a name without '='")
+                .hasMessageContaining("HyperParameters.lr holds a NUL character, which no process can be given:"
+                        + " remove it")
+                .hasMessageContaining("Environment.TOKEN holds a NUL character")
+                .hasMessageContaining("AlgorithmSpecification.Command holds a NUL character");
+        assertThat(fixture.jobs.root().resolve("unstartable")).doesNotExist();
+    }
+
+    @Test
     void preflight_names_every_problem_and_creates_no_job() throws Exception {
         fixture.options = fixture.options.withUsableSpace(path -> 10);
         ObjectNode request = fixture.request("preflight", "no_such_script.py");
