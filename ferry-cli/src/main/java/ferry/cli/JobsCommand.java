@@ -232,8 +232,8 @@ final class JobsCommand {
                         + store.get(name).description().status() + "): nothing to stop");
                 return Ferry.FAILED;
             }
-            ferry.out.println("stopping job " + name + ": SIGTERM sent to its process group; 'ferry jobs describe "
-                    + name + "' shows Stopped once it has ended");
+            ferry.out.println("stopping job " + name + ": its process group gets SIGTERM (SIGKILL after the grace"
+                    + " period); 'ferry jobs describe " + name + "' shows Stopped once it has ended");
             return Ferry.OK;
         }
     }

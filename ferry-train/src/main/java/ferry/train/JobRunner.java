@@ -665,7 +665,7 @@ public final class JobRunner {
                         plan.sync() != null ? nextCheckpoint : null, killed ? null : killAt);
                 long millis = Math.max(1, Duration.between(now, wake).toMillis());
                 if (process.waitFor(millis, TimeUnit.MILLISECONDS)) {
-                    // jobs stop signals the process group itself, which may end before the request is seen here
+                    // a process that ended by itself just after a stop was asked: the job still ends Stopped
                     return stopCause == null && Files.exists(tree.stopRequest()) ? "Stopped" : stopCause;
                 }
                 now = clock.instant();

@@ -361,6 +361,34 @@ class JobRunnerTest {
     }
 
     @Test
+    void jobs_stop_sends_sigterm_once_so_a_handler_that_saves_the_model_is_not_entered_twice() throws Exception {
+        // The usual handler saves the model and exits; saving takes a while. A second SIGTERM re-enters it half-way.
+        Files.writeString(fixture.work.resolve("slow_save.py"), """
+                import os, signal, sys, time
+                calls = []
+                def save(signum, frame):
+                    calls.append(signum)
+                    with open(os.path.join(os.environ["SM_MODEL_DIR"], "model.txt"), "w") as f:
+                        time.sleep(1)  # a large model being written
+                        f.write("sigterm received %d time(s)" % len(calls))
+                    sys.exit(0)
+                signal.signal(signal.SIGTERM, save)
+                print("READY", flush=True)
+                deadline = time.monotonic() + 120
+                while time.monotonic() < deadline:
+                    time.sleep(0.05)
+                """);
+        TrainFixture.Background running = fixture.start(fixture.request("slow-save", "slow_save.py"), "READY");
+
+        assertThat(fixture.jobs.stop("slow-save")).isTrue();
+        JobDescription job = running.await();
+
+        assertThat(job.status()).isEqualTo("Stopped");
+        assertThat(fixture.jobs.tree("slow-save").model().resolve("model.txt"))
+                .hasContent("sigterm received 1 time(s)");
+    }
+
+    @Test
     void checkpoints_are_uploaded_while_the_job_runs_and_restored_by_the_next_run() throws Exception {
         Path store = folder.resolve("checkpoint-store");
         for (String name : List.of("first-run", "second-run")) {
