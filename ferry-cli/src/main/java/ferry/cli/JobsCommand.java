@@ -3,6 +3,7 @@ package ferry.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import ferry.train.JobDescription;
 import ferry.train.JobStore;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -175,17 +176,22 @@ final class JobsCommand {
                             StandardWatchEventKinds.ENTRY_CREATE);
                 }
                 byte[] buffer = new byte[64 * 1024];
-                StringBuilder partial = new StringBuilder();
+                // Lines are cut as bytes and decoded whole: a read may end inside a multi-byte character.
+                ByteArrayOutputStream partial = new ByteArrayOutputStream();
                 while (true) {
                     boolean running = follow && store.get(name).running();
                     int read;
                     while ((read = in.read(buffer)) > 0) {
-                        partial.append(new String(buffer, 0, read, StandardCharsets.UTF_8));
-                        int newline;
-                        while ((newline = partial.indexOf("\n")) >= 0) {
-                            ferry.out.println(partial.substring(0, newline));
-                            partial.delete(0, newline + 1);
+                        int start = 0;
+                        for (int i = 0; i < read; i++) {
+                            if (buffer[i] == '\n') {
+                                partial.write(buffer, start, i - start);
+                                ferry.out.println(partial.toString(StandardCharsets.UTF_8));
+                                partial.reset();
+                                start = i + 1;
+                            }
                         }
+                        partial.write(buffer, start, read - start);
                     }
                     ferry.out.flush();
                     if (!running) {
@@ -199,8 +205,8 @@ final class JobsCommand {
                         key.reset();
                     }
                 }
-                if (!partial.isEmpty()) {
-                    ferry.out.println(partial);
+                if (partial.size() > 0) {
+                    ferry.out.println(partial.toString(StandardCharsets.UTF_8));
                 }
             }
             return Ferry.OK;
@@ -226,8 +232,8 @@ final class JobsCommand {
                         + store.get(name).description().status() + "): nothing to stop");
                 return Ferry.FAILED;
             }
-            ferry.out.println("stopping job " + name + ": SIGTERM sent to its process group; 'ferry jobs describe "
-                    + name + "' shows Stopped once it has ended");
+            ferry.out.println("stopping job " + name + ": its process group gets SIGTERM (SIGKILL after the grace"
+                    + " period); 'ferry jobs describe " + name + "' shows Stopped once it has ended");
             return Ferry.OK;
         }
     }

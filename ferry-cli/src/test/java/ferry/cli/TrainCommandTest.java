@@ -128,6 +128,22 @@ class TrainCommandTest {
     }
 
     @Test
+    void jobs_logs_keeps_a_character_whole_where_the_log_is_read_in_two_pieces() throws Exception {
+        // Progress bars (tqdm) fill training logs with multi-byte characters; the log is read 64 KiB at a time.
+        assertThat(ferry("train", "--quiet", request("job.json", job("long-log", "train.py", "")).toString())
+                .exitCode).isZero();
+        Path log = folder.resolve("home/jobs/long-log/.ferry/job.log");
+        int size = (int) Files.size(log);
+        Files.writeString(log, "x".repeat(65535 - size - 1) + "\n" + "\u2588\u2588 50%\n",
+                java.nio.file.StandardOpenOption.APPEND); // the first \u2588 takes bytes 65535 to 65537
+
+        CliRun logs = ferry("jobs", "logs", "long-log");
+
+        assertThat(logs.exitCode).isZero();
+        assertThat(logs.out.lines().filter(line -> line.endsWith(" 50%"))).containsExactly("\u2588\u2588 50%");
+    }
+
+    @Test
     void a_real_sagemaker_request_is_accepted_and_its_foreign_fields_noted_in_the_log() throws Exception {
         String extra = """
                 ,

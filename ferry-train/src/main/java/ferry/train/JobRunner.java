@@ -432,7 +432,7 @@ public final class JobRunner {
             }
             List<String> argv = isolation.wrap(tree, binds, command);
             description.ferryField("Command", command);
-            if (Files.exists(tree.stopRequest())) { // asked while the input was staged: the algorithm never runs
+            if (stopRequested()) { // asked while the input was staged: the algorithm never runs
                 log.note("stop requested before the training started: not starting it");
                 return finish(JobDescription.STOPPED, JobDescription.STOPPED, "Training job stopped", null);
             }
@@ -464,8 +464,12 @@ public final class JobRunner {
             return finish(JobDescription.COMPLETED, JobDescription.COMPLETED, "Training job completed", null);
         }
 
+        /** Stages, mounts and restores what the job needs, until done or until a stop is requested. */
         private void download() throws IOException, InterruptedException {
             for (ChannelSpec channel : request.channels()) {
+                if (stopRequested()) {
+                    return;
+                }
                 FastFilePlan fastFile = plan.fastFile().get(channel.name());
                 if (fastFile != null) {
                     mount(fastFile);
@@ -483,19 +487,25 @@ public final class JobRunner {
                                         + " items for " + currentHost + ", ShardedByS3Key)"
                                 : ""));
                 ChannelStats stats = FileChannel.stage(channelPlan, source, tree.channel(channel.name()), stores,
-                        options.concurrency(), clock);
+                        options.concurrency(), clock, this::stopRequested);
                 description.addChannel(stats);
                 description.write(tree.description());
-                log.note(String.format(Locale.ROOT, "channel %s: staged %d file(s), %d bytes in %.2f s",
-                        channel.name(), stats.files(), stats.bytes(), stats.elapsed().toMillis() / 1000.0));
+                log.note(String.format(Locale.ROOT, "channel %s: staged %d file(s), %d bytes in %.2f s%s",
+                        channel.name(), stats.files(), stats.bytes(), stats.elapsed().toMillis() / 1000.0,
+                        stats.files() < channelPlan.objects().size() ? " (stop requested: staging ended)" : ""));
             }
-            if (plan.sync() != null) {
+            if (plan.sync() != null && !stopRequested()) {
                 CheckpointSync.Counts restored = plan.sync().restore(plan.checkpoints());
                 description.ferryField("CheckpointsRestored", Map.of("Files", restored.files(), "Bytes",
                         restored.bytes()));
                 log.note("restored " + restored.files() + " checkpoint file(s), " + restored.bytes() + " bytes from "
                         + plan.sync().uri() + " into " + plan.sync().folder());
             }
+        }
+
+        /** Whether {@code ferry jobs stop} (or an interrupted {@code ferry train}) asked the job to stop. */
+        private boolean stopRequested() {
+            return Files.exists(tree.stopRequest());
         }
 
         private void mount(FastFilePlan fastFile) throws IOException {
@@ -655,7 +665,7 @@ public final class JobRunner {
                         plan.sync() != null ? nextCheckpoint : null, killed ? null : killAt);
                 long millis = Math.max(1, Duration.between(now, wake).toMillis());
                 if (process.waitFor(millis, TimeUnit.MILLISECONDS)) {
-                    // jobs stop signals the process group itself, which may end before the request is seen here
+                    // a process that ended by itself just after a stop was asked: the job still ends Stopped
                     return stopCause == null && Files.exists(tree.stopRequest()) ? "Stopped" : stopCause;
                 }
                 now = clock.instant();

@@ -128,8 +128,9 @@ public final class JobStore {
 
     /**
      * Asks a running job to stop: its runner sends SIGTERM to the process group, then SIGKILL after the grace
-     * period, uploads what the process saved and marks the job Stopped. If the runner itself is gone, the process
-     * group is signalled from here.
+     * period, uploads what the process saved and marks the job Stopped. SIGTERM is sent once, by the runner alone,
+     * as SageMaker sends it: a second one would enter the script's handler again while it saves the model. If the
+     * runner itself is gone, the process group is signalled from here.
      *
      * @return false if the job had already ended
      */
@@ -145,10 +146,10 @@ public final class JobStore {
             return false;
         }
         Files.writeString(tree.stopRequest(), clock.instant() + "\n", StandardCharsets.UTF_8);
-        Optional<Long> pid = livePid(tree.processPid());
-        pid.ifPresent(p -> Signals.group(p, "TERM"));
         if (!runnerAlive(tree)) {
             // Nobody is left to finish the job: end what remains of its processes and record it here.
+            Optional<Long> pid = livePid(tree.processPid());
+            pid.ifPresent(p -> Signals.group(p, "TERM"));
             pid.ifPresent(p -> Signals.group(p, "KILL"));
             awaitEnd(tree.processPid());
             recorded.abandoned("Training job stopped; its runner (ferry train) had already ended", clock.instant())

@@ -249,6 +249,10 @@ public final class RequestParser {
                         + " [\"python3\", \"train.py\"]");
                 return List.of();
             }
+            if (command.stream().anyMatch(word -> word.indexOf('\0') >= 0)) {
+                problem("AlgorithmSpecification.Command holds a NUL character, which no process can be given: remove"
+                        + " it");
+            }
             if (command.isEmpty() || command.getFirst().isBlank()) {
                 problem("AlgorithmSpecification.Command is empty: name the program to run, such as [\"python3\","
                         + " \"train.py\"]");
@@ -494,6 +498,12 @@ public final class RequestParser {
                 } else if (!variableNames && (key.isBlank() || key.chars().anyMatch(Character::isWhitespace))) {
                     problem(field + " has the name '" + key + "', which cannot be passed as --" + key
                             + ": use a name without spaces");
+                } else if (!variableNames && key.indexOf('=') >= 0) {
+                    problem(field + " has the name '" + key + "', which cannot be passed as the variable SM_HP_"
+                            + key.toUpperCase(Locale.ROOT) + ": use a name without '='");
+                } else if (key.indexOf('\0') >= 0 || value.asText().indexOf('\0') >= 0) {
+                    problem(field + "." + key.replace("\0", "\\0") + " holds a NUL character, which no process can"
+                            + " be given: remove it");
                 } else {
                     map.put(key, value.asText());
                 }

@@ -81,6 +81,9 @@ public final class TrainingEnvironment {
         userArgs = new ArrayList<>();
         Map<String, String> hpVariables = new LinkedHashMap<>();
         request.hyperParameters().forEach((name, value) -> {
+            if (isToolkitParameter(name)) {
+                return;
+            }
             JsonNode node = decode(value);
             decoded.set(name, node);
             String text = node.isTextual() ? node.asText() : value.trim();
@@ -156,6 +159,17 @@ public final class TrainingEnvironment {
         training.put("job_name", request.name());
         env.put("SM_TRAINING_ENV", json(training));
         variables = java.util.Collections.unmodifiableMap(env);
+    }
+
+    /**
+     * Whether a hyperparameter is one the SageMaker SDK or tuner adds for the training toolkit itself
+     * ({@code sagemaker_program}, {@code sagemaker_submit_directory}, {@code _tuning_objective_metric}, ...). The
+     * toolkit leaves these out of the script's hyperparameters, arguments and {@code SM_HP_*} variables (they stay in
+     * hyperparameters.json), so a script that parses its arguments strictly runs unchanged.
+     */
+    static boolean isToolkitParameter(String name) {
+        return name.startsWith("sagemaker_") || name.equals("_tuning_objective_metric")
+                || name.equals("default_user_module_name");
     }
 
     private static JsonNode decode(String value) {

@@ -122,6 +122,30 @@ class JobRunnerTest {
     }
 
     @Test
+    void hyperparameters_the_sagemaker_sdk_adds_for_the_toolkit_are_not_passed_to_the_script() throws Exception {
+        // What the SageMaker Python SDK and the tuner put in every request: the toolkit keeps them for itself.
+        ObjectNode request = fixture.request("sdk-job", "train_env.py");
+        request.putObject("HyperParameters").put("epochs", "2").put("sagemaker_program", "\"train_env.py\"")
+                .put("sagemaker_submit_directory", "\"s3://bucket/code/sourcedir.tar.gz\"")
+                .put("sagemaker_container_log_level", "20").put("_tuning_objective_metric", "\"loss\"");
+        TrainFixture.fileChannel(request, "train", data.toString());
+
+        JobDescription job = fixture.run(request);
+
+        assertThat(job.status()).as(fixture.log("sdk-job")).isEqualTo("Completed");
+        JsonNode env = fixture.modelFile("sdk-job", "model.json").get("env");
+        assertThat(env.get("SM_USER_ARGS").asText()).isEqualTo("[\"--epochs\",\"2\"]");
+        assertThat(env.get("SM_HPS").asText()).isEqualTo("{\"epochs\":2}");
+        assertThat(env.has("SM_HP_SAGEMAKER_PROGRAM")).isFalse();
+        JsonNode training = TrainFixture.JSON.readTree(env.get("SM_TRAINING_ENV").asText());
+        assertThat(training.get("hyperparameters").toString()).isEqualTo("{\"epochs\":2}");
+        JsonNode file = TrainFixture.JSON.readTree(fixture.jobs.tree("sdk-job").inputConfig()
+                .resolve("hyperparameters.json").toFile());
+        assertThat(file.get("sagemaker_program").asText()).as("the file keeps the request's every value")
+                .isEqualTo("\"train_env.py\"");
+    }
+
+    @Test
     void a_script_that_hard_codes_opt_ml_paths_finds_everything_there() throws Exception {
         ObjectNode request = fixture.request("opt-ml-job", "train_optml.py");
         request.putObject("HyperParameters").put("epochs", "2");
@@ -288,6 +312,36 @@ class JobRunnerTest {
     }
 
     @Test
+    void a_stop_asked_once_staging_has_begun_stops_the_staging_too() throws Exception {
+        // A large channel takes minutes to stage: jobs stop (and Ctrl-C, which waits for the job) must not wait
+        // for every object to arrive first.
+        fixture.options = fixture.options.withConcurrency(1);
+        ObjectNode request = fixture.request("stop-mid-staging", "long_running.py");
+        TrainFixture.fileChannel(request, "train", data.toString());
+        TrainFixture.fileChannel(request, "eval", data.toString());
+        fixture.onLine(line -> {
+            if (line.contains("channel train: staging")) { // on the runner's thread, as staging begins
+                try {
+                    assertThat(fixture.jobs.stop("stop-mid-staging")).isTrue();
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+        });
+
+        JobDescription job = fixture.run(request);
+
+        assertThat(job.status()).isEqualTo("Stopped");
+        assertThat(TrainFixture.statuses(job)).containsExactly("Starting", "Downloading", "Stopped");
+        JobTree tree = fixture.jobs.tree("stop-mid-staging");
+        try (var files = Files.walk(tree.root().resolve("input/data"))) {
+            assertThat(files.filter(Files::isRegularFile).toList()).as("nothing staged after the stop").isEmpty();
+        }
+        assertThat(fixture.log("stop-mid-staging")).contains("stop requested")
+                .doesNotContain("channel eval: staging").doesNotContain("READY");
+    }
+
+    @Test
     void jobs_stop_stops_a_running_job_which_still_uploads_what_it_saved() throws Exception {
         TrainFixture.Background running = fixture.start(fixture.request("to-stop", "long_running.py"), "READY");
         JobStore.Job during = fixture.jobs.get("to-stop");
@@ -304,6 +358,34 @@ class JobRunnerTest {
                 .hasContent("saved on SIGTERM");
         assertThat(fixture.jobs.get("to-stop").running()).isFalse();
         assertThat(fixture.jobs.stop("to-stop")).as("already ended").isFalse();
+    }
+
+    @Test
+    void jobs_stop_sends_sigterm_once_so_a_handler_that_saves_the_model_is_not_entered_twice() throws Exception {
+        // The usual handler saves the model and exits; saving takes a while. A second SIGTERM re-enters it half-way.
+        Files.writeString(fixture.work.resolve("slow_save.py"), """
+                import os, signal, sys, time
+                calls = []
+                def save(signum, frame):
+                    calls.append(signum)
+                    with open(os.path.join(os.environ["SM_MODEL_DIR"], "model.txt"), "w") as f:
+                        time.sleep(1)  # a large model being written
+                        f.write("sigterm received %d time(s)" % len(calls))
+                    sys.exit(0)
+                signal.signal(signal.SIGTERM, save)
+                print("READY", flush=True)
+                deadline = time.monotonic() + 120
+                while time.monotonic() < deadline:
+                    time.sleep(0.05)
+                """);
+        TrainFixture.Background running = fixture.start(fixture.request("slow-save", "slow_save.py"), "READY");
+
+        assertThat(fixture.jobs.stop("slow-save")).isTrue();
+        JobDescription job = running.await();
+
+        assertThat(job.status()).isEqualTo("Stopped");
+        assertThat(fixture.jobs.tree("slow-save").model().resolve("model.txt"))
+                .hasContent("sigterm received 1 time(s)");
     }
 
     @Test
@@ -383,6 +465,27 @@ class JobRunnerTest {
                 .hasMessageContaining("ferry jobs rm once");
         fixture.jobs.delete("once");
         assertThat(fixture.jobs.list()).isEmpty();
+    }
+
+    @Test
+    void values_no_process_can_be_given_are_refused_with_the_request_not_half_way_through_the_job() {
+        // A NUL cannot be in an argument or a variable, nor '=' in a variable's name (SM_HP_<NAME>): the process
+        // could never start, and the job was left InProgress behind a bare "Invalid environment variable" error.
+        ObjectNode request = fixture.request("unstartable", "train_env.py");
+        request.putObject("HyperParameters").put("a=b", "1").put("lr", "0.1\u0000");
+        request.putObject("Environment").put("TOKEN", "x\u0000y");
+        ((com.fasterxml.jackson.databind.node.ArrayNode) request.get("AlgorithmSpecification").get("Command"))
+                .add("--flag\u0000");
+
+        assertThatThrownBy(() -> fixture.run(request))
+                .isInstanceOf(InvalidRequestException.class)
+                .hasMessageContaining("HyperParameters has the name 'a=b', which cannot be passed as the variable"
+                        + " SM_HP_A=B: use a name without '='")
+                .hasMessageContaining("HyperParameters.lr holds a NUL character, which no process can be given:"
+                        + " remove it")
+                .hasMessageContaining("Environment.TOKEN holds a NUL character")
+                .hasMessageContaining("AlgorithmSpecification.Command holds a NUL character");
+        assertThat(fixture.jobs.root().resolve("unstartable")).doesNotExist();
     }
 
     @Test

@@ -155,6 +155,32 @@ class S3JobTest {
     }
 
     @Test
+    void a_manifest_in_a_bucket_that_names_files_on_this_machine_is_refused_before_anything_is_read()
+            throws Exception {
+        // Whoever can write to the bucket must not be able to copy this machine's files into a job.
+        Path secrets = Files.createDirectories(folder.resolve("secrets"));
+        Files.writeString(secrets.resolve("credentials"), "aws_secret_access_key = do-not-stage");
+        put("s3://training/manifests/train.manifest", "[{\"prefix\": \"" + secrets.toUri() + "\"}, \"credentials\"]");
+        put("s3://training/manifests/labels.jsonl", "{\"source-ref\": \"file://" + secrets.resolve("credentials")
+                + "\", \"class\": 1}\n");
+        ObjectNode request = fixture.request("remote-manifests", "list_files.py");
+        ((ObjectNode) TrainFixture.fileChannel(request, "train", "s3://training/manifests/train.manifest")
+                .get("DataSource").get("S3DataSource")).put("S3DataType", "ManifestFile");
+        ObjectNode augmented = (ObjectNode) TrainFixture.fileChannel(request, "labelled",
+                "s3://training/manifests/labels.jsonl").get("DataSource").get("S3DataSource");
+        augmented.put("S3DataType", "AugmentedManifestFile");
+        augmented.putArray("AttributeNames").add("source-ref").add("class");
+
+        assertThatThrownBy(() -> fixture.run(request))
+                .isInstanceOf(PreflightException.class)
+                .hasMessageContaining("channel 'train': the manifest s3://training/manifests/train.manifest is in"
+                        + " a bucket but names a file on this machine")
+                .hasMessageContaining("channel 'labelled': the manifest s3://training/manifests/labels.jsonl is"
+                        + " in a bucket but names a file on this machine");
+        assertThat(fixture.jobs.list()).isEmpty();
+    }
+
+    @Test
     void preflight_names_a_missing_bucket_and_bad_credentials_by_field() throws Exception {
         ObjectNode request = fixture.request("no-bucket", "train_env.py");
         TrainFixture.fileChannel(request, "train", "s3://no-such-bucket/images/");

@@ -155,6 +155,7 @@ public record ChannelPlan(String channel, List<SourceObject> objects, long total
         } catch (IllegalArgumentException e) {
             throw new ChannelException(channel, "the prefix of manifest file " + uri + ": " + e.getMessage());
         }
+        checkNotLocal(channel, uri, prefix);
         List<String> keys = new ArrayList<>();
         for (int i = 1; i < manifest.size(); i++) {
             JsonNode key = manifest.get(i);
@@ -218,6 +219,7 @@ public record ChannelPlan(String channel, List<SourceObject> objects, long total
                     if (attribute.endsWith("-ref")) {
                         try {
                             Location ref = Location.of(value.asText());
+                            checkNotLocal(channel, uri, ref);
                             lineRefs.add(ref);
                             all.add(ref);
                         } catch (IllegalArgumentException e) {
@@ -247,6 +249,17 @@ public record ChannelPlan(String channel, List<SourceObject> objects, long total
             items.add(new Item(sortKey, objects, JSON.writeValueAsString(lines.get(i))));
         }
         return items;
+    }
+
+    /**
+     * A manifest kept in a bucket may name objects in buckets only, as on SageMaker: one that named files on this
+     * machine would let whoever writes to the bucket copy them into the job.
+     */
+    private static void checkNotLocal(String channel, Location manifest, Location named) throws ChannelException {
+        if (!manifest.isLocal() && named.isLocal()) {
+            throw new ChannelException(channel, "the manifest " + manifest + " is in a bucket but names a file on this"
+                    + " machine (" + named + "): a manifest in a bucket may name only objects in buckets (s3://...)");
+        }
     }
 
     private static InputStream openManifest(String channel, Location uri, ObjectStore store) throws IOException {

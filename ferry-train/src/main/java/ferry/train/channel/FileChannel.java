@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 
 /**
  * File mode: a channel's objects copied to its folder before the process starts, many at once. Every file is
@@ -27,9 +28,13 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class FileChannel {
     private FileChannel() {}
 
-    /** Stages the plan's objects into {@code folder}; a failure names the channel and the first failed key. */
+    /**
+     * Stages the plan's objects into {@code folder}; a failure names the channel and the first failed key. Once
+     * {@code stopRequested} is true no further object is started: a job being stopped does not wait for a large
+     * channel to arrive whole. The objects staged by then are counted in the result.
+     */
     public static ChannelStats stage(ChannelPlan plan, String source, Path folder, Stores stores, int concurrency,
-            Clock clock) throws IOException, InterruptedException {
+            Clock clock, BooleanSupplier stopRequested) throws IOException, InterruptedException {
         Instant start = clock.instant();
         SafeKeys safeKeys = new SafeKeys(folder);
         Location root = Location.of(folder).asDirectory();
@@ -39,6 +44,9 @@ public final class FileChannel {
         List<String> failures = Collections.synchronizedList(new ArrayList<>());
         try (Parallel parallel = new Parallel(concurrency)) {
             for (SourceObject object : plan.objects()) {
+                if (stopRequested.getAsBoolean()) {
+                    break;
+                }
                 parallel.submit(() -> {
                     try {
                         safeKeys.resolve(object.key());
