@@ -122,6 +122,19 @@ class SyncCliTest {
     }
 
     @Test
+    void a_sync_or_task_whose_destination_overlaps_its_source_is_a_usage_error() throws Exception {
+        CliRun sync = ferry("sync", src.resolve("part0").toString(), src.toString(), "--delete");
+        assertThat(sync.exitCode).as(sync.toString()).isEqualTo(2);
+        assertThat(sync.err).contains("overlap");
+        assertThat(src.resolve("part1/1.bin")).exists();
+
+        CliRun add = ferry("task", "add", "t", src.toString(), src.resolve("backup").toString(), "--every", "1h");
+        assertThat(add.exitCode).as(add.toString()).isEqualTo(2);
+        assertThat(add.err).contains("overlap");
+        assertThat(JSON.readTree(ferry("task", "ls", "--json").out).size()).isZero();
+    }
+
+    @Test
     void the_agent_skips_a_task_removed_while_an_earlier_task_ran() throws Exception {
         Path home = folder.resolve("home");
         Path other = folder.resolve("other");

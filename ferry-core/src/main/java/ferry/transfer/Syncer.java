@@ -124,6 +124,7 @@ public final class Syncer {
 
     public SyncReport sync(Location source, Location destination, Options options, TransferListener listener)
             throws IOException, InterruptedException {
+        checkApart(source, destination);
         Run run = new Run(source.asDirectory(), destination.asDirectory(), options, listener);
         return run.execute();
     }
@@ -418,6 +419,48 @@ public final class Syncer {
                 }
             }
             return deleted.get();
+        }
+    }
+
+    /**
+     * Refuses a source and destination that overlap (one is the other or lies inside it): a sync would copy into its
+     * own source, once more at each run, and {@code --delete} would delete the source's own files as "not in the
+     * source". Local folders are compared by their real paths, so another name for the same folder is caught too.
+     *
+     * @throws IllegalArgumentException naming both
+     */
+    public static void checkApart(Location source, Location destination) {
+        if (within(destination, source) || within(source, destination)) {
+            throw new IllegalArgumentException("source " + source.asDirectory() + " and destination "
+                    + destination.asDirectory() + " overlap (one is inside the other): a sync would copy into its own"
+                    + " source and --delete would delete from it; give two separate folders or prefixes");
+        }
+    }
+
+    /** Whether the prefix {@code inner} is {@code outer} or lies below it. */
+    static boolean within(Location inner, Location outer) {
+        if (!inner.scheme().equals(outer.scheme()) || !inner.bucket().equals(outer.bucket())) {
+            return false;
+        }
+        if (!inner.isLocal()) {
+            return inner.asDirectory().path().startsWith(outer.asDirectory().path());
+        }
+        return realPath(inner.toPath()).startsWith(realPath(outer.toPath())); // by names, not characters
+    }
+
+    /** The real path of the deepest folder of {@code path} that exists, followed by the names below it. */
+    private static Path realPath(Path path) {
+        Path existing = path;
+        while (existing != null && !Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        if (existing == null) {
+            return path;
+        }
+        try {
+            return existing.toRealPath().resolve(existing.relativize(path));
+        } catch (IOException e) {
+            return path; // compared as given
         }
     }
 

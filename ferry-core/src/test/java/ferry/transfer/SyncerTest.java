@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ferry.store.Location;
+import ferry.store.MemoryStore;
 import ferry.store.ObjectNotFoundException;
 import ferry.store.Stores;
 import ferry.time.Ticker;
@@ -308,6 +309,44 @@ class SyncerTest {
                         Syncer.Options.DEFAULT, TransferListener.NONE))
                 .hasMessageContaining("a-file/sub")
                 .hasMessageContaining("cannot be created");
+    }
+
+    @Test
+    void a_destination_inside_the_source_or_around_it_is_refused_and_nothing_is_touched() throws Exception {
+        List<String> before = files(src);
+        Syncer.Options delete = options(true, false, Filter.ALL);
+        // Into its own parent, with --delete: the files of d1..d3 (the source's neighbours) and then the source's
+        // own would be deleted as "not in the source".
+        assertThatThrownBy(() -> syncer.sync(Location.of(src.resolve("d0")), Location.of(src), delete,
+                        TransferListener.NONE))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(src.resolve("d0").toString())
+                .hasMessageContaining("overlap");
+        // Into its own sub-folder: each run would copy the copies again, one level deeper.
+        assertThatThrownBy(() -> syncer.sync(Location.of(src), Location.of(src.resolve("backup")), delete,
+                        TransferListener.NONE))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("overlap");
+        // The same folder under another name (a symbolic link) is the same folder.
+        Path alias = Files.createSymbolicLink(folder.resolve("alias"), src);
+        assertThatThrownBy(() -> syncer.sync(Location.of(src), Location.of(alias.resolve("d1")), delete,
+                        TransferListener.NONE))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("overlap");
+        assertThat(files(src)).isEqualTo(before);
+
+        MemoryStore memory = new MemoryStore();
+        memory.put(Location.of("s3://bucket/data/a.bin"), "a".getBytes());
+        stores.with("s3", memory);
+        assertThatThrownBy(() -> syncer.sync(Location.of("s3://bucket/data/"), Location.of("s3://bucket/"), delete,
+                        TransferListener.NONE))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("overlap");
+        // Prefixes that only share a start are apart: data/ and data-copy/.
+        assertThat(syncer.sync(Location.of("s3://bucket/data"), Location.of("s3://bucket/data-copy"), delete,
+                TransferListener.NONE).copied().objects()).isEqualTo(1);
+        assertThat(syncer.sync(Location.of(src), Location.of(folder.resolve("src-copy")), delete,
+                TransferListener.NONE).copied().objects()).isEqualTo(30);
     }
 
     @Test
