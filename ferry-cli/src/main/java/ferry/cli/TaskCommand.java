@@ -185,7 +185,7 @@ final class TaskCommand {
                     report.succeeded() ? "ok" : "failed", SyncCommand.toJson(report)));
             SyncCommand.print(ferry, report, json);
             return report.succeeded() ? Ferry.OK : Ferry.FAILED;
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
             tasks.record(new Tasks.Run(task.name(), started.toString(), ferry.clock.instant().toString(), "error",
                     Map.of("error", String.valueOf(e.getMessage()))));
             throw e;

@@ -135,6 +135,25 @@ class SyncCliTest {
     }
 
     @Test
+    void a_task_that_cannot_start_is_recorded_and_the_agent_goes_on_with_the_others() throws Exception {
+        Path mirror = folder.resolve("mirror");
+        assertThat(ferry("task", "add", "a", src.toString(), mirror.toString(), "--every", "1h").exitCode).isZero();
+        assertThat(ferry("task", "add", "b", src.toString(), dst.toString(), "--every", "1h").exitCode).isZero();
+        // Apart when a was added; now its destination is a link into its source, so a's run is refused.
+        Files.createSymbolicLink(mirror, src.resolve("part0"));
+
+        CliRun agent = ferry("agent", "--once");
+
+        assertThat(agent.exitCode).as(agent.toString()).isEqualTo(1);
+        assertThat(agent.err).contains("task a: ").contains("overlap");
+        assertThat(agent.out).contains("task b: starting").contains("copied 12 objects");
+        JsonNode tasks = JSON.readTree(ferry("task", "ls", "--json").out);
+        assertThat(tasks.get(0).get("lastStatus").asText()).isEqualTo("error");
+        assertThat(tasks.get(1).get("lastStatus").asText()).isEqualTo("ok");
+        assertThat(src.resolve("part0/mirror")).doesNotExist();
+    }
+
+    @Test
     void the_agent_skips_a_task_removed_while_an_earlier_task_ran() throws Exception {
         Path home = folder.resolve("home");
         Path other = folder.resolve("other");
