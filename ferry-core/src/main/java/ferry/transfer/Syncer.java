@@ -411,6 +411,9 @@ public final class Syncer {
                         try {
                             to.delete(destinationPrefix.resolve(key));
                             deleted.incrementAndGet();
+                            if (destinationPrefix.isLocal()) {
+                                removeEmptiedFolders(key);
+                            }
                         } catch (IOException | RuntimeException e) {
                             failures.add(Failure.of(key, e));
                             listener.objectFailed(key, e);
@@ -419,6 +422,26 @@ public final class Syncer {
                 }
             }
             return deleted.get();
+        }
+
+        /**
+         * Removes the local folders on a deleted key's way that the deletion left empty, up to the destination
+         * itself: the source has no such folder any more, and a reader that lists folders (an image-folder dataset
+         * whose folders are its classes) must not find an empty one. Of two deletions in one folder, the later one
+         * finds it empty.
+         */
+        private void removeEmptiedFolders(String key) {
+            Path root = destinationPrefix.toPath();
+            Path folder = root.resolve(key).getParent();
+            while (folder != null && folder.startsWith(root) && !folder.equals(root)
+                    && !Files.isSymbolicLink(folder)) {
+                try {
+                    Files.delete(folder);
+                } catch (IOException e) {
+                    return; // not empty, or already removed by a neighbour's deletion
+                }
+                folder = folder.getParent();
+            }
         }
     }
 

@@ -159,6 +159,29 @@ class SyncerTest {
     }
 
     @Test
+    void delete_removes_the_folders_it_empties_at_a_local_destination() throws Exception {
+        write(src, "deep/er/still/c.bin", "c");
+        sync(Syncer.Options.DEFAULT);
+        deleteTree(src.resolve("d0"));
+        deleteTree(src.resolve("deep"));
+        Files.delete(src.resolve("d1/f1.bin"));
+
+        SyncReport report = sync(options(true, false, Filter.ALL));
+
+        assertThat(report.deleted().objects()).isEqualTo(1 + 8 + 1);
+        // A folder the source no longer has is gone, as a reader listing folders (an image-folder dataset whose
+        // folders are its classes) must not find an empty one; a folder still holding files stays.
+        assertThat(dst.resolve("d0")).doesNotExist();
+        assertThat(dst.resolve("deep")).doesNotExist();
+        assertThat(dst.resolve("d1")).isDirectory();
+        assertThat(dst).isDirectory();
+        try (Stream<Path> folders = Files.walk(dst)) {
+            assertThat(folders.filter(Files::isDirectory).map(p -> dst.relativize(p).toString()).sorted())
+                    .containsExactly("", "d1", "d2", "d3");
+        }
+    }
+
+    @Test
     void a_run_with_a_failed_transfer_deletes_nothing() throws Exception {
         sync(Syncer.Options.DEFAULT);
         write(dst, "only-in-destination.bin", "x");
