@@ -18,6 +18,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -29,6 +30,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiFunction;
 
@@ -279,9 +281,10 @@ public final class Syncer {
         }
 
         /** Decides what one key needs: at once when listings and the recorded state suffice, else in a task. */
-        private void decide(Parallel parallel, String key, ObjectInfo source, ObjectInfo destination,
+        private void decide(Parallel parallel, String key, ObjectInfo listed, ObjectInfo destination,
                 SyncState.Entry recorded) throws InterruptedException {
             long position = nextPosition++;
+            ObjectInfo source = withVersion(listed);
             if (destination == null) {
                 transferLater(parallel, position, key, source, "copy", "new", recorded);
                 return;
@@ -357,6 +360,26 @@ public final class Syncer {
             } catch (IOException | RuntimeException e) {
                 fail(position, key, e, recorded);
             }
+        }
+
+        /**
+         * A local source with its change time (ctime) added to its tag (size and time): no tool can set it, so a file
+         * rewritten, or replaced by a rename, with its old size and time put back ({@code cp -p}, {@code touch -r}, an
+         * archive unpacked again) is not taken for unchanged. Read before the file's bytes are, so a change made during
+         * the copy shows in the next run.
+         */
+        private static ObjectInfo withVersion(ObjectInfo source) {
+            if (!source.location().isLocal()) {
+                return source;
+            }
+            FileTime changed;
+            try {
+                changed = (FileTime) Files.getAttribute(source.location().toPath(), "unix:ctime");
+            } catch (IOException | UnsupportedOperationException e) {
+                return source; // gone (its copy will say so), or a file system without it: size and time only
+            }
+            String tag = source.etag() + "-" + Long.toHexString(changed.to(TimeUnit.NANOSECONDS));
+            return new ObjectInfo(source.location(), source.size(), source.lastModified(), tag, source.crc32c());
         }
 
         /** The source's tag to record, unless a change in the same tick of its file system's clock could hide. */

@@ -105,18 +105,39 @@ class SyncerTest {
         Files.setLastModifiedTime(old, hourAgo);
         sync(Syncer.Options.DEFAULT);
 
-        // Both are replaced by as many bytes, and keep their times (as on an NFS server that keeps whole seconds).
+        // Replaced by as many bytes, keeping its time (as on an NFS server that keeps whole seconds).
         write(src, "d2/f6.bin", "CONTENT 6");
         Files.setLastModifiedTime(file, tick);
-        write(src, "d3/f7.bin", "CONTENT 7");
-        Files.setLastModifiedTime(old, hourAgo);
+        // The old file's copy is changed behind Ferry's back, keeping its size and time: only a run that trusts the
+        // recorded state, and reads neither side, leaves it alone.
+        Path copy = dst.resolve("d3/f7.bin");
+        FileTime copied = Files.getLastModifiedTime(copy);
+        write(dst, "d3/f7.bin", "CONTENT 7");
+        Files.setLastModifiedTime(copy, copied);
         SyncReport report = sync(Syncer.Options.DEFAULT);
 
         // The file synced moments after its change is compared by checksum, so the change is found.
         assertThat(report.copied().objects()).isEqualTo(1);
         assertThat(Files.readString(dst.resolve("d2/f6.bin"))).isEqualTo("CONTENT 6");
         // A file unchanged for long is trusted to the recorded state: that is what keeps a re-sync from reading.
-        assertThat(Files.readString(dst.resolve("d3/f7.bin"))).isEqualTo("content 7");
+        assertThat(Files.readString(copy)).isEqualTo("CONTENT 7");
+    }
+
+    @Test
+    void a_file_rewritten_with_its_old_time_put_back_is_still_found() throws Exception {
+        ageSources();
+        sync(Syncer.Options.DEFAULT);
+        Path file = src.resolve("d2/f6.bin");
+        FileTime mtime = Files.getLastModifiedTime(file);
+
+        // New bytes, the old size and time: what 'cp -p', 'rsync -t', 'touch -r' or unpacking an archive leave.
+        write(src, "d2/f6.bin", "CONTENT 6");
+        Files.setLastModifiedTime(file, mtime);
+        SyncReport report = sync(Syncer.Options.DEFAULT);
+
+        assertThat(report.copied().objects()).isEqualTo(1);
+        assertThat(Files.readString(dst.resolve("d2/f6.bin"))).isEqualTo("CONTENT 6");
+        assertThat(sync(Syncer.Options.DEFAULT).copied().objects()).isZero();
     }
 
     @Test
