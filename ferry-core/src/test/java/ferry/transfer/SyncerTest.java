@@ -247,6 +247,20 @@ class SyncerTest {
     }
 
     @Test
+    void an_exclude_anchored_with_a_leading_slash_keeps_the_destination_folder_it_names() throws Exception {
+        write(src, "logs/source.log", "left out");
+        write(dst, "logs/destination-own.log", "kept, as rsync and rclone keep it");
+        Filter noLogs = new Filter(List.of(), List.of("/logs/**"), 0, Long.MAX_VALUE, null);
+
+        SyncReport report = sync(options(true, false, noLogs));
+
+        assertThat(report.succeeded()).isTrue();
+        assertThat(report.deleted().objects()).isZero();
+        assertThat(dst.resolve("logs/destination-own.log")).exists();
+        assertThat(dst.resolve("logs/source.log")).doesNotExist();
+    }
+
+    @Test
     void delete_keeps_what_the_source_has_outside_the_size_and_age_bounds() throws Exception {
         sync(Syncer.Options.DEFAULT);
         Instant now = Instant.now();
