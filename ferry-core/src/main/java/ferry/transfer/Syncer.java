@@ -10,6 +10,7 @@ import ferry.store.ObjectNotFoundException;
 import ferry.store.ObjectStore;
 import ferry.store.StoreException;
 import ferry.store.Stores;
+import ferry.store.local.FileErrors;
 import ferry.time.Ticker;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
@@ -173,6 +174,10 @@ public final class Syncer {
         SyncReport execute() throws IOException, InterruptedException {
             FilteredListing sources = new FilteredListing(from.list(sourcePrefix), sourcePrefix, filter);
             if (sources.peek() == null) {
+                if (sourcePrefix.isLocal() && Files.isRegularFile(sourcePrefix.toPath())) {
+                    throw new StoreException(sourcePrefix, "source " + sourcePrefix.toPath() + " is a file, not a"
+                            + " folder: sync takes folders; copy one file with 'ferry cp'");
+                }
                 if (sourcePrefix.isLocal() && !Files.isDirectory(sourcePrefix.toPath())) {
                     throw new ObjectNotFoundException(sourcePrefix, "source " + sourcePrefix + " does not exist");
                 }
@@ -181,11 +186,15 @@ public final class Syncer {
             }
             if (destinationPrefix.isLocal() && !options.dryRun()) {
                 Path folder = destinationPrefix.toPath();
+                if (Files.exists(folder) && !Files.isDirectory(folder)) {
+                    throw new StoreException(destinationPrefix, "destination " + folder + " is a file, not a folder:"
+                            + " give a folder, or remove the file");
+                }
                 try {
                     Files.createDirectories(folder);
                 } catch (IOException e) {
                     throw new StoreException(destinationPrefix, "destination " + destinationPrefix
-                            + " cannot be created: " + e.getMessage());
+                            + " cannot be created: " + FileErrors.reason(e));
                 }
                 if (!Files.isWritable(folder)) {
                     throw new StoreException(destinationPrefix, "destination " + destinationPrefix

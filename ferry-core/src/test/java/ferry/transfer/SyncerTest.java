@@ -408,6 +408,24 @@ class SyncerTest {
     }
 
     @Test
+    void a_file_given_as_source_or_destination_is_named_as_a_file() throws Exception {
+        Path file = folder.resolve("a-file");
+        Files.writeString(file, "x");
+
+        assertThatThrownBy(() -> syncer.sync(Location.of(file), Location.of(dst), Syncer.Options.DEFAULT,
+                        TransferListener.NONE))
+                .hasMessageContaining(file.toString())
+                .hasMessageContaining("is a file, not a folder")
+                .hasMessageContaining("ferry cp");
+        assertThatThrownBy(() -> syncer.sync(Location.of(src), Location.of(file), Syncer.Options.DEFAULT,
+                        TransferListener.NONE))
+                .hasMessageContaining(file.toString())
+                .hasMessageContaining("is a file, not a folder");
+        assertThat(Files.readString(file)).isEqualTo("x");
+        assertThat(dst).doesNotExist();
+    }
+
+    @Test
     void the_bandwidth_limit_paces_the_whole_run() throws Exception {
         long[] now = {0};
         long[] slept = {0};
