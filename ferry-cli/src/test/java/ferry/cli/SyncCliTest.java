@@ -154,6 +154,27 @@ class SyncCliTest {
     }
 
     @Test
+    void a_run_record_cut_short_by_a_crash_is_passed_over() throws Exception {
+        assertThat(ferry("task", "add", "t", src.toString(), dst.toString(), "--every", "24h").exitCode).isZero();
+        assertThat(ferry("agent", "--once").exitCode).isZero();
+        JsonNode before = JSON.readTree(ferry("task", "ls", "--json").out).get(0);
+        // What a power cut can leave of the next runs' records: their names, and none or part of their bytes.
+        Files.createFile(folder.resolve("home/tasks/t/runs/2999-01-01T00-00-00Z.json"));
+        Files.writeString(folder.resolve("home/tasks/t/runs/2999-01-02T00-00-00Z.json"), "{\"task\" : \"t\", \"sta");
+
+        CliRun ls = ferry("task", "ls", "--json");
+        CliRun agent = ferry("agent", "--once");
+
+        assertThat(ls.exitCode).as(ls.toString()).isZero();
+        JsonNode after = JSON.readTree(ls.out).get(0);
+        assertThat(after.get("lastRun")).isEqualTo(before.get("lastRun"));
+        assertThat(after.get("lastStatus").asText()).isEqualTo("ok");
+        assertThat(after.get("runs").asInt()).isEqualTo(1);
+        assertThat(agent.exitCode).as(agent.toString()).isZero();
+        assertThat(agent.out).doesNotContain("starting");
+    }
+
+    @Test
     void the_agent_skips_a_task_removed_while_an_earlier_task_ran() throws Exception {
         Path home = folder.resolve("home");
         Path other = folder.resolve("other");
