@@ -47,7 +47,8 @@ final class AgentCommand implements Callable<Integer> {
                     ferry.out.println(now + " task " + task.name() + ": starting");
                     try {
                         exit = Math.max(exit, TaskCommand.runTask(ferry, tasks, task, false));
-                    } catch (IOException e) {
+                    } catch (IOException | RuntimeException e) {
+                        // Recorded with the task; one task that cannot run must not stop the others.
                         ferry.err.println(ferry.clock.instant() + " task " + task.name() + ": " + e.getMessage());
                         exit = Ferry.FAILED;
                     }

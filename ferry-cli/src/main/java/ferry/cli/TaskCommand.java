@@ -2,6 +2,7 @@ package ferry.cli;
 
 import ferry.store.Location;
 import ferry.transfer.SyncReport;
+import ferry.transfer.Syncer;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
@@ -78,8 +79,8 @@ final class TaskCommand {
             if (options.dryRun) {
                 throw new IllegalArgumentException("a task cannot be a dry run: try 'ferry sync --dry-run' instead");
             }
-            Location.of(source); // parse now, so a bad location is refused when the task is added
-            Location.of(destination);
+            // Parse and check now, so a bad pair is refused when the task is added.
+            Syncer.checkApart(Location.of(source), Location.of(destination));
             options.toOptions(Instant.now()); // the same for the filters
             Ferry ferry = parent.ferry;
             Tasks.Task task = new Tasks.Task(name, Location.of(source).asDirectory().toString(),
@@ -184,7 +185,7 @@ final class TaskCommand {
                     report.succeeded() ? "ok" : "failed", SyncCommand.toJson(report)));
             SyncCommand.print(ferry, report, json);
             return report.succeeded() ? Ferry.OK : Ferry.FAILED;
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
             tasks.record(new Tasks.Run(task.name(), started.toString(), ferry.clock.instant().toString(), "error",
                     Map.of("error", String.valueOf(e.getMessage()))));
             throw e;

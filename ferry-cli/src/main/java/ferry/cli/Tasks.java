@@ -5,11 +5,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -160,10 +162,16 @@ final class Tasks {
         String file = run.started().replace(':', '-') + ".json";
         Path temp = Files.createTempFile(runs, ".run", ".tmp");
         Files.write(temp, JSON.writeValueAsBytes(run));
+        try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+            channel.force(true); // else a power cut can leave the record's name with none of its bytes
+        }
         Files.move(temp, runs.resolve(file), StandardCopyOption.ATOMIC_MOVE);
     }
 
-    /** The runs of a task, oldest first, as stored JSON trees. */
+    /**
+     * The runs of a task, oldest first, as stored JSON trees. A record that does not parse (cut short by a crash of
+     * an earlier version, which did not flush it) is passed over: it is no run, and must not stop the agent.
+     */
     List<com.fasterxml.jackson.databind.JsonNode> runs(String name) throws IOException {
         Path runs = folder(name).resolve("runs");
         List<com.fasterxml.jackson.databind.JsonNode> result = new ArrayList<>();
@@ -172,7 +180,15 @@ final class Tasks {
         }
         try (Stream<Path> files = Files.list(runs)) {
             for (Path file : files.filter(f -> f.getFileName().toString().endsWith(".json")).sorted().toList()) {
-                result.add(JSON.readTree(file.toFile()));
+                com.fasterxml.jackson.databind.JsonNode run;
+                try {
+                    run = JSON.readTree(file.toFile());
+                } catch (com.fasterxml.jackson.core.JsonProcessingException cutShort) {
+                    continue;
+                }
+                if (run != null && run.hasNonNull("started") && run.hasNonNull("status")) {
+                    result.add(run);
+                }
             }
         }
         return result;

@@ -122,6 +122,59 @@ class SyncCliTest {
     }
 
     @Test
+    void a_sync_or_task_whose_destination_overlaps_its_source_is_a_usage_error() throws Exception {
+        CliRun sync = ferry("sync", src.resolve("part0").toString(), src.toString(), "--delete");
+        assertThat(sync.exitCode).as(sync.toString()).isEqualTo(2);
+        assertThat(sync.err).contains("overlap");
+        assertThat(src.resolve("part1/1.bin")).exists();
+
+        CliRun add = ferry("task", "add", "t", src.toString(), src.resolve("backup").toString(), "--every", "1h");
+        assertThat(add.exitCode).as(add.toString()).isEqualTo(2);
+        assertThat(add.err).contains("overlap");
+        assertThat(JSON.readTree(ferry("task", "ls", "--json").out).size()).isZero();
+    }
+
+    @Test
+    void a_task_that_cannot_start_is_recorded_and_the_agent_goes_on_with_the_others() throws Exception {
+        Path mirror = folder.resolve("mirror");
+        assertThat(ferry("task", "add", "a", src.toString(), mirror.toString(), "--every", "1h").exitCode).isZero();
+        assertThat(ferry("task", "add", "b", src.toString(), dst.toString(), "--every", "1h").exitCode).isZero();
+        // Apart when a was added; now its destination is a link into its source, so a's run is refused.
+        Files.createSymbolicLink(mirror, src.resolve("part0"));
+
+        CliRun agent = ferry("agent", "--once");
+
+        assertThat(agent.exitCode).as(agent.toString()).isEqualTo(1);
+        assertThat(agent.err).contains("task a: ").contains("overlap");
+        assertThat(agent.out).contains("task b: starting").contains("copied 12 objects");
+        JsonNode tasks = JSON.readTree(ferry("task", "ls", "--json").out);
+        assertThat(tasks.get(0).get("lastStatus").asText()).isEqualTo("error");
+        assertThat(tasks.get(1).get("lastStatus").asText()).isEqualTo("ok");
+        assertThat(src.resolve("part0/mirror")).doesNotExist();
+    }
+
+    @Test
+    void a_run_record_cut_short_by_a_crash_is_passed_over() throws Exception {
+        assertThat(ferry("task", "add", "t", src.toString(), dst.toString(), "--every", "24h").exitCode).isZero();
+        assertThat(ferry("agent", "--once").exitCode).isZero();
+        JsonNode before = JSON.readTree(ferry("task", "ls", "--json").out).get(0);
+        // What a power cut can leave of the next runs' records: their names, and none or part of their bytes.
+        Files.createFile(folder.resolve("home/tasks/t/runs/2999-01-01T00-00-00Z.json"));
+        Files.writeString(folder.resolve("home/tasks/t/runs/2999-01-02T00-00-00Z.json"), "{\"task\" : \"t\", \"sta");
+
+        CliRun ls = ferry("task", "ls", "--json");
+        CliRun agent = ferry("agent", "--once");
+
+        assertThat(ls.exitCode).as(ls.toString()).isZero();
+        JsonNode after = JSON.readTree(ls.out).get(0);
+        assertThat(after.get("lastRun")).isEqualTo(before.get("lastRun"));
+        assertThat(after.get("lastStatus").asText()).isEqualTo("ok");
+        assertThat(after.get("runs").asInt()).isEqualTo(1);
+        assertThat(agent.exitCode).as(agent.toString()).isZero();
+        assertThat(agent.out).doesNotContain("starting");
+    }
+
+    @Test
     void the_agent_skips_a_task_removed_while_an_earlier_task_ran() throws Exception {
         Path home = folder.resolve("home");
         Path other = folder.resolve("other");

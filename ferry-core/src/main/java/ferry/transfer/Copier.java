@@ -70,6 +70,11 @@ public final class Copier {
         } else {
             Location prefix = source.asDirectory();
             Location destinationPrefix = destination.asDirectory();
+            if (Syncer.within(destinationPrefix, prefix)) {
+                throw new IllegalArgumentException("cannot copy " + prefix + " into itself (" + destinationPrefix
+                        + " is inside it): what is copied would be listed and copied again; give a destination"
+                        + " outside the source");
+            }
             ObjectListing listing = from.list(prefix);
             if (!listing.hasNext()) {
                 throw new ObjectNotFoundException(source, "nothing to copy: no object at or under " + source);

@@ -11,7 +11,7 @@ import java.util.List;
  * Which objects a transfer considers, by key, size and age. Globs follow the usual shell rules: {@code *} and
  * {@code ?} stay within one path segment, {@code **} crosses segments, {@code {a,b}} and {@code [a-z]} work. A
  * glob without a {@code /} matches an object's file name at any depth ({@code *.tmp}); one with a {@code /}
- * matches the whole key below the prefix ({@code train/**}). An object is taken when it matches some include
+ * matches the whole key below the prefix ({@code train/**}, or {@code /train/**} as rsync and rclone write it). An object is taken when it matches some include
  * (or there are none) and no exclude, and fits the size and age bounds.
  *
  * @param includes globs an object must match one of; empty for all
@@ -40,8 +40,16 @@ public record Filter(List<String> includes, List<String> excludes, long minSize,
             if (glob.isEmpty()) {
                 throw new IllegalArgumentException("an empty glob matches nothing: give a pattern such as '*.tmp'");
             }
+            // Keys never end in '/', so such a glob would match nothing, silently, and --delete would then remove
+            // what it was meant to keep.
+            if (glob.endsWith("/")) {
+                throw new IllegalArgumentException("glob '" + glob + "' ends in '/' and matches no key: for what is"
+                        + " in a folder write '" + (glob.equals("/") ? "" : glob) + "**'");
+            }
+            // A leading '/' anchors the glob at the root, as in rsync's and rclone's filters.
+            String pattern = glob.startsWith("/") ? glob.substring(1) : glob;
             try {
-                PathMatcher matcher = FileSystems.getDefault().getPathMatcher("glob:" + glob);
+                PathMatcher matcher = FileSystems.getDefault().getPathMatcher("glob:" + pattern);
                 compiled.add(new Glob(matcher, glob.contains("/")));
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("bad glob '" + glob + "': " + e.getMessage(), e);

@@ -25,7 +25,7 @@ import java.util.Map;
  * moved.
  */
 final class SyncState {
-    /** One key's recorded versions: source and destination tags (ETags, or size and mtime locally), CRC32C. */
+    /** One key's recorded versions: source and destination tags (ETags, or size and times locally), CRC32C. */
     record Entry(String key, long size, String sourceTag, String destinationTag, String crc32c) {}
 
     private static final String HEADER = "# ferry.sync-state/1";

@@ -10,6 +10,7 @@ import ferry.store.ObjectNotFoundException;
 import ferry.store.ObjectStore;
 import ferry.store.StoreException;
 import ferry.store.Stores;
+import ferry.store.local.FileErrors;
 import ferry.time.Ticker;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
@@ -18,6 +19,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -29,6 +31,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiFunction;
 
@@ -124,6 +127,7 @@ public final class Syncer {
 
     public SyncReport sync(Location source, Location destination, Options options, TransferListener listener)
             throws IOException, InterruptedException {
+        checkApart(source, destination);
         Run run = new Run(source.asDirectory(), destination.asDirectory(), options, listener);
         return run.execute();
     }
@@ -170,6 +174,10 @@ public final class Syncer {
         SyncReport execute() throws IOException, InterruptedException {
             FilteredListing sources = new FilteredListing(from.list(sourcePrefix), sourcePrefix, filter);
             if (sources.peek() == null) {
+                if (sourcePrefix.isLocal() && Files.isRegularFile(sourcePrefix.toPath())) {
+                    throw new StoreException(sourcePrefix, "source " + sourcePrefix.toPath() + " is a file, not a"
+                            + " folder: sync takes folders; copy one file with 'ferry cp'");
+                }
                 if (sourcePrefix.isLocal() && !Files.isDirectory(sourcePrefix.toPath())) {
                     throw new ObjectNotFoundException(sourcePrefix, "source " + sourcePrefix + " does not exist");
                 }
@@ -178,11 +186,15 @@ public final class Syncer {
             }
             if (destinationPrefix.isLocal() && !options.dryRun()) {
                 Path folder = destinationPrefix.toPath();
+                if (Files.exists(folder) && !Files.isDirectory(folder)) {
+                    throw new StoreException(destinationPrefix, "destination " + folder + " is a file, not a folder:"
+                            + " give a folder, or remove the file");
+                }
                 try {
                     Files.createDirectories(folder);
                 } catch (IOException e) {
                     throw new StoreException(destinationPrefix, "destination " + destinationPrefix
-                            + " cannot be created: " + e.getMessage());
+                            + " cannot be created: " + FileErrors.reason(e));
                 }
                 if (!Files.isWritable(folder)) {
                     throw new StoreException(destinationPrefix, "destination " + destinationPrefix
@@ -278,9 +290,10 @@ public final class Syncer {
         }
 
         /** Decides what one key needs: at once when listings and the recorded state suffice, else in a task. */
-        private void decide(Parallel parallel, String key, ObjectInfo source, ObjectInfo destination,
+        private void decide(Parallel parallel, String key, ObjectInfo listed, ObjectInfo destination,
                 SyncState.Entry recorded) throws InterruptedException {
             long position = nextPosition++;
+            ObjectInfo source = withVersion(listed);
             if (destination == null) {
                 transferLater(parallel, position, key, source, "copy", "new", recorded);
                 return;
@@ -358,6 +371,26 @@ public final class Syncer {
             }
         }
 
+        /**
+         * A local source with its change time (ctime) added to its tag (size and time): no tool can set it, so a file
+         * rewritten, or replaced by a rename, with its old size and time put back ({@code cp -p}, {@code touch -r}, an
+         * archive unpacked again) is not taken for unchanged. Read before the file's bytes are, so a change made during
+         * the copy shows in the next run.
+         */
+        private static ObjectInfo withVersion(ObjectInfo source) {
+            if (!source.location().isLocal()) {
+                return source;
+            }
+            FileTime changed;
+            try {
+                changed = (FileTime) Files.getAttribute(source.location().toPath(), "unix:ctime");
+            } catch (IOException | UnsupportedOperationException e) {
+                return source; // gone (its copy will say so), or a file system without it: size and time only
+            }
+            String tag = source.etag() + "-" + Long.toHexString(changed.to(TimeUnit.NANOSECONDS));
+            return new ObjectInfo(source.location(), source.size(), source.lastModified(), tag, source.crc32c());
+        }
+
         /** The source's tag to record, unless a change in the same tick of its file system's clock could hide. */
         private String sourceTag(ObjectInfo source) {
             return source.location().isLocal() && source.lastModified().isAfter(racyAfter) ? RACY_TAG : source.etag();
@@ -410,6 +443,9 @@ public final class Syncer {
                         try {
                             to.delete(destinationPrefix.resolve(key));
                             deleted.incrementAndGet();
+                            if (destinationPrefix.isLocal()) {
+                                removeEmptiedFolders(key);
+                            }
                         } catch (IOException | RuntimeException e) {
                             failures.add(Failure.of(key, e));
                             listener.objectFailed(key, e);
@@ -418,6 +454,68 @@ public final class Syncer {
                 }
             }
             return deleted.get();
+        }
+
+        /**
+         * Removes the local folders on a deleted key's way that the deletion left empty, up to the destination
+         * itself: the source has no such folder any more, and a reader that lists folders (an image-folder dataset
+         * whose folders are its classes) must not find an empty one. Of two deletions in one folder, the later one
+         * finds it empty.
+         */
+        private void removeEmptiedFolders(String key) {
+            Path root = destinationPrefix.toPath();
+            Path folder = root.resolve(key).getParent();
+            while (folder != null && folder.startsWith(root) && !folder.equals(root)
+                    && !Files.isSymbolicLink(folder)) {
+                try {
+                    Files.delete(folder);
+                } catch (IOException e) {
+                    return; // not empty, or already removed by a neighbour's deletion
+                }
+                folder = folder.getParent();
+            }
+        }
+    }
+
+    /**
+     * Refuses a source and destination that overlap (one is the other or lies inside it): a sync would copy into its
+     * own source, once more at each run, and {@code --delete} would delete the source's own files as "not in the
+     * source". Local folders are compared by their real paths, so another name for the same folder is caught too.
+     *
+     * @throws IllegalArgumentException naming both
+     */
+    public static void checkApart(Location source, Location destination) {
+        if (within(destination, source) || within(source, destination)) {
+            throw new IllegalArgumentException("source " + source.asDirectory() + " and destination "
+                    + destination.asDirectory() + " overlap (one is inside the other): a sync would copy into its own"
+                    + " source and --delete would delete from it; give two separate folders or prefixes");
+        }
+    }
+
+    /** Whether the prefix {@code inner} is {@code outer} or lies below it. */
+    static boolean within(Location inner, Location outer) {
+        if (!inner.scheme().equals(outer.scheme()) || !inner.bucket().equals(outer.bucket())) {
+            return false;
+        }
+        if (!inner.isLocal()) {
+            return inner.asDirectory().path().startsWith(outer.asDirectory().path());
+        }
+        return realPath(inner.toPath()).startsWith(realPath(outer.toPath())); // by names, not characters
+    }
+
+    /** The real path of the deepest folder of {@code path} that exists, followed by the names below it. */
+    private static Path realPath(Path path) {
+        Path existing = path;
+        while (existing != null && !Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        if (existing == null) {
+            return path;
+        }
+        try {
+            return existing.toRealPath().resolve(existing.relativize(path));
+        } catch (IOException e) {
+            return path; // compared as given
         }
     }
 

@@ -70,6 +70,24 @@ class CopierTest {
     }
 
     @Test
+    void a_folder_copied_into_itself_is_refused_and_nothing_is_written() throws Exception {
+        write("src/a.txt", "a");
+        write("src/sub/b.txt", "bb");
+
+        // Copies written below the source would be listed, and copied again one level deeper.
+        assertThatThrownBy(() -> copier.copy(Location.of(folder.resolve("src")),
+                        Location.of(folder.resolve("src/backup")), TransferListener.NONE))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("into itself");
+
+        assertThat(folder.resolve("src/backup")).doesNotExist();
+        // Into a folder around the source is fine: nothing copied is listed again.
+        assertThat(copier.copy(Location.of(folder.resolve("src/sub")), Location.of(folder.resolve("src")),
+                TransferListener.NONE).objects()).isEqualTo(1);
+        assertThat(Files.readString(folder.resolve("src/b.txt"))).isEqualTo("bb");
+    }
+
+    @Test
     void a_key_that_would_escape_the_destination_is_refused_by_name_and_the_others_are_copied() throws Exception {
         MemoryStore memory = new MemoryStore();
         memory.put(Location.of("s3://bucket/evil/../../escaped.txt"), "x".getBytes());

@@ -26,6 +26,28 @@ class FilterTest {
     }
 
     @Test
+    void a_leading_slash_anchors_a_glob_at_the_root_as_in_rsync_and_rclone() {
+        Filter.Predicate filter =
+                new Filter(List.of(), List.of("/*.tmp", "/logs/**"), 0, Long.MAX_VALUE, null).compile();
+        assertThat(filter.inScope("a.tmp")).isFalse();
+        assertThat(filter.inScope("deep/a.tmp")).isTrue();
+        assertThat(filter.inScope("logs/2026/01.log")).isFalse();
+        assertThat(filter.inScope("run/logs/01.log")).isTrue();
+    }
+
+    @Test
+    void a_glob_that_can_match_no_key_is_refused_with_what_to_write_instead() {
+        // Keys never end in '/': 'logs/' would match nothing, and --delete would then take what it meant to keep.
+        assertThatThrownBy(() -> new Filter(List.of(), List.of("logs/"), 0, Long.MAX_VALUE, null))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("'logs/'")
+                .hasMessageContaining("'logs/**'");
+        assertThatThrownBy(() -> new Filter(List.of("/"), List.of(), 0, Long.MAX_VALUE, null))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("'/'");
+    }
+
+    @Test
     void sizes_and_age_bound_what_is_taken() {
         Filter.Predicate filter = new Filter(List.of(), List.of(), 10, 100, T).compile();
         assertThat(filter.test("x", 9, T.plusSeconds(1))).isFalse();

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ferry.store.Location;
+import ferry.store.MemoryStore;
 import ferry.store.ObjectNotFoundException;
 import ferry.store.Stores;
 import ferry.time.Ticker;
@@ -104,18 +105,39 @@ class SyncerTest {
         Files.setLastModifiedTime(old, hourAgo);
         sync(Syncer.Options.DEFAULT);
 
-        // Both are replaced by as many bytes, and keep their times (as on an NFS server that keeps whole seconds).
+        // Replaced by as many bytes, keeping its time (as on an NFS server that keeps whole seconds).
         write(src, "d2/f6.bin", "CONTENT 6");
         Files.setLastModifiedTime(file, tick);
-        write(src, "d3/f7.bin", "CONTENT 7");
-        Files.setLastModifiedTime(old, hourAgo);
+        // The old file's copy is changed behind Ferry's back, keeping its size and time: only a run that trusts the
+        // recorded state, and reads neither side, leaves it alone.
+        Path copy = dst.resolve("d3/f7.bin");
+        FileTime copied = Files.getLastModifiedTime(copy);
+        write(dst, "d3/f7.bin", "CONTENT 7");
+        Files.setLastModifiedTime(copy, copied);
         SyncReport report = sync(Syncer.Options.DEFAULT);
 
         // The file synced moments after its change is compared by checksum, so the change is found.
         assertThat(report.copied().objects()).isEqualTo(1);
         assertThat(Files.readString(dst.resolve("d2/f6.bin"))).isEqualTo("CONTENT 6");
         // A file unchanged for long is trusted to the recorded state: that is what keeps a re-sync from reading.
-        assertThat(Files.readString(dst.resolve("d3/f7.bin"))).isEqualTo("content 7");
+        assertThat(Files.readString(copy)).isEqualTo("CONTENT 7");
+    }
+
+    @Test
+    void a_file_rewritten_with_its_old_time_put_back_is_still_found() throws Exception {
+        ageSources();
+        sync(Syncer.Options.DEFAULT);
+        Path file = src.resolve("d2/f6.bin");
+        FileTime mtime = Files.getLastModifiedTime(file);
+
+        // New bytes, the old size and time: what 'cp -p', 'rsync -t', 'touch -r' or unpacking an archive leave.
+        write(src, "d2/f6.bin", "CONTENT 6");
+        Files.setLastModifiedTime(file, mtime);
+        SyncReport report = sync(Syncer.Options.DEFAULT);
+
+        assertThat(report.copied().objects()).isEqualTo(1);
+        assertThat(Files.readString(dst.resolve("d2/f6.bin"))).isEqualTo("CONTENT 6");
+        assertThat(sync(Syncer.Options.DEFAULT).copied().objects()).isZero();
     }
 
     @Test
@@ -155,6 +177,29 @@ class SyncerTest {
         assertThat(report.deleted().objects()).isEqualTo(1);
         assertThat(dst.resolve("d0/f0.bin")).doesNotExist();
         assertThat(files(dst)).isEqualTo(files(src));
+    }
+
+    @Test
+    void delete_removes_the_folders_it_empties_at_a_local_destination() throws Exception {
+        write(src, "deep/er/still/c.bin", "c");
+        sync(Syncer.Options.DEFAULT);
+        deleteTree(src.resolve("d0"));
+        deleteTree(src.resolve("deep"));
+        Files.delete(src.resolve("d1/f1.bin"));
+
+        SyncReport report = sync(options(true, false, Filter.ALL));
+
+        assertThat(report.deleted().objects()).isEqualTo(1 + 8 + 1);
+        // A folder the source no longer has is gone, as a reader listing folders (an image-folder dataset whose
+        // folders are its classes) must not find an empty one; a folder still holding files stays.
+        assertThat(dst.resolve("d0")).doesNotExist();
+        assertThat(dst.resolve("deep")).doesNotExist();
+        assertThat(dst.resolve("d1")).isDirectory();
+        assertThat(dst).isDirectory();
+        try (Stream<Path> folders = Files.walk(dst)) {
+            assertThat(folders.filter(Files::isDirectory).map(p -> dst.relativize(p).toString()).sorted())
+                    .containsExactly("", "d1", "d2", "d3");
+        }
     }
 
     @Test
@@ -199,6 +244,20 @@ class SyncerTest {
         assertThat(report.copied().objects()).isEqualTo(30);
         assertThat(dst.resolve("scratch.tmp")).doesNotExist();
         assertThat(dst.resolve("keep.tmp")).exists();
+    }
+
+    @Test
+    void an_exclude_anchored_with_a_leading_slash_keeps_the_destination_folder_it_names() throws Exception {
+        write(src, "logs/source.log", "left out");
+        write(dst, "logs/destination-own.log", "kept, as rsync and rclone keep it");
+        Filter noLogs = new Filter(List.of(), List.of("/logs/**"), 0, Long.MAX_VALUE, null);
+
+        SyncReport report = sync(options(true, false, noLogs));
+
+        assertThat(report.succeeded()).isTrue();
+        assertThat(report.deleted().objects()).isZero();
+        assertThat(dst.resolve("logs/destination-own.log")).exists();
+        assertThat(dst.resolve("logs/source.log")).doesNotExist();
     }
 
     @Test
@@ -308,6 +367,62 @@ class SyncerTest {
                         Syncer.Options.DEFAULT, TransferListener.NONE))
                 .hasMessageContaining("a-file/sub")
                 .hasMessageContaining("cannot be created");
+    }
+
+    @Test
+    void a_destination_inside_the_source_or_around_it_is_refused_and_nothing_is_touched() throws Exception {
+        List<String> before = files(src);
+        Syncer.Options delete = options(true, false, Filter.ALL);
+        // Into its own parent, with --delete: the files of d1..d3 (the source's neighbours) and then the source's
+        // own would be deleted as "not in the source".
+        assertThatThrownBy(() -> syncer.sync(Location.of(src.resolve("d0")), Location.of(src), delete,
+                        TransferListener.NONE))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(src.resolve("d0").toString())
+                .hasMessageContaining("overlap");
+        // Into its own sub-folder: each run would copy the copies again, one level deeper.
+        assertThatThrownBy(() -> syncer.sync(Location.of(src), Location.of(src.resolve("backup")), delete,
+                        TransferListener.NONE))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("overlap");
+        // The same folder under another name (a symbolic link) is the same folder.
+        Path alias = Files.createSymbolicLink(folder.resolve("alias"), src);
+        assertThatThrownBy(() -> syncer.sync(Location.of(src), Location.of(alias.resolve("d1")), delete,
+                        TransferListener.NONE))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("overlap");
+        assertThat(files(src)).isEqualTo(before);
+
+        MemoryStore memory = new MemoryStore();
+        memory.put(Location.of("s3://bucket/data/a.bin"), "a".getBytes());
+        stores.with("s3", memory);
+        assertThatThrownBy(() -> syncer.sync(Location.of("s3://bucket/data/"), Location.of("s3://bucket/"), delete,
+                        TransferListener.NONE))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("overlap");
+        // Prefixes that only share a start are apart: data/ and data-copy/.
+        assertThat(syncer.sync(Location.of("s3://bucket/data"), Location.of("s3://bucket/data-copy"), delete,
+                TransferListener.NONE).copied().objects()).isEqualTo(1);
+        assertThat(syncer.sync(Location.of(src), Location.of(folder.resolve("src-copy")), delete,
+                TransferListener.NONE).copied().objects()).isEqualTo(30);
+    }
+
+    @Test
+    void a_file_given_as_source_or_destination_is_named_as_a_file() throws Exception {
+        Path file = folder.resolve("a-file");
+        Files.writeString(file, "x");
+
+        assertThatThrownBy(() -> syncer.sync(Location.of(file), Location.of(dst), Syncer.Options.DEFAULT,
+                        TransferListener.NONE))
+                .hasMessageContaining(file.toString())
+                .hasMessageContaining("is a file, not a folder")
+                .hasMessageContaining("ferry cp");
+        assertThatThrownBy(() -> syncer.sync(Location.of(src), Location.of(file), Syncer.Options.DEFAULT,
+                        TransferListener.NONE))
+                .hasMessageContaining(file.toString())
+                .hasMessageContaining("is a file, not a folder");
+        assertThat(Files.readString(file)).isEqualTo("x");
+        assertThat(dst).doesNotExist();
     }
 
     @Test
