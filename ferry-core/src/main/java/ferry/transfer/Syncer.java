@@ -89,19 +89,31 @@ public final class Syncer {
         }
     }
 
+    /**
+     * The most decided objects whose results wait for an earlier one's: results go to the next state in key order,
+     * so one slow early transfer holds every later result in memory, and past this many the listing waits for it.
+     */
+    static final int MAX_UNWRITTEN = 100_000;
+
     private final Stores stores;
     private final Path stateRoot;
     private final Clock clock;
     private final Ticker ticker;
+    private final int maxUnwritten;
 
     /**
      * @param stateRoot where each source/destination pair keeps its state, journal and lock
      */
     public Syncer(Stores stores, Path stateRoot, Clock clock, Ticker ticker) {
+        this(stores, stateRoot, clock, ticker, MAX_UNWRITTEN);
+    }
+
+    Syncer(Stores stores, Path stateRoot, Clock clock, Ticker ticker, int maxUnwritten) {
         this.stores = stores;
         this.stateRoot = stateRoot;
         this.clock = clock;
         this.ticker = ticker;
+        this.maxUnwritten = maxUnwritten;
     }
 
     /** The folder that holds the state of one source and destination pair. */
@@ -153,6 +165,8 @@ public final class Syncer {
         private final List<SyncReport.Action> plan = Collections.synchronizedList(new ArrayList<>());
         /** Results by position in key order, written to the next state in that order as they complete. */
         private final Map<Long, Optional<SyncState.Entry>> results = new ConcurrentHashMap<>();
+        /** Set while the listing waits for room among the results; a task that records one then wakes it. */
+        private volatile boolean awaitingResults;
         private long nextPosition;
         private long nextToWrite;
         private SafeKeys safeKeys;
@@ -246,22 +260,19 @@ public final class Syncer {
                         if (order == 0) {
                             destinations.advance();
                         }
+                        awaitRoom(next);
                         if (filter.test(key, s.size(), s.lastModified())) {
                             decide(parallel, key, s, order == 0 ? d : null, state.lookup(key));
                         } else {
                             leaveAlone(state.lookup(key)); // in the source, so never deleted; but not copied
                         }
-                        if (next != null) {
-                            drain(next, false);
-                        }
+                        drain(next, false);
                     }
                 } catch (IOException e) {
                     throw new StoreException(null, "sync stopped: " + e.getMessage() + ". " + copiedObjects.get()
                             + " objects were copied before that; run the same command again to resume", e);
                 }
-                if (next != null) {
-                    drain(next, true);
-                }
+                drain(next, true);
                 deleteSpool.close();
                 long deleted = 0;
                 long withheld = 0;
@@ -350,7 +361,7 @@ public final class Syncer {
                 plan.add(new SyncReport.Action(key, action, source.size(), reason));
                 copiedObjects.incrementAndGet();
                 copiedBytes.addAndGet(source.size());
-                results.put(position, Optional.empty());
+                record(position, Optional.empty());
                 return;
             }
             try {
@@ -365,7 +376,7 @@ public final class Syncer {
                 copiedObjects.incrementAndGet();
                 copiedBytes.addAndGet(source.size());
                 listener.objectDone(key, source.size());
-                results.put(position, Optional.of(entry));
+                record(position, Optional.of(entry));
             } catch (IOException | RuntimeException e) {
                 fail(position, key, e, recorded);
             }
@@ -398,24 +409,53 @@ public final class Syncer {
 
         /** A source object outside the size or age bounds: nothing is done, and what was recorded is kept. */
         private void leaveAlone(SyncState.Entry recorded) {
-            results.put(nextPosition++, Optional.ofNullable(recorded));
+            record(nextPosition++, Optional.ofNullable(recorded));
         }
 
         private void skip(long position, String key, ObjectInfo source, SyncState.Entry entry) {
             skippedObjects.incrementAndGet();
             skippedBytes.addAndGet(source.size());
             listener.objectDone(key, 0);
-            results.put(position, Optional.ofNullable(entry));
+            record(position, Optional.ofNullable(entry));
         }
 
         private void fail(long position, String key, Exception e, SyncState.Entry recorded) {
             failures.add(Failure.of(key, e));
             listener.objectFailed(key, e);
             // The destination still holds what it held (writes are atomic), so what was recorded for it holds too.
-            results.put(position, Optional.ofNullable(recorded));
+            record(position, Optional.ofNullable(recorded));
         }
 
-        /** Writes finished results to the next state in key order; with {@code all}, every one (all are done). */
+        private void record(long position, Optional<SyncState.Entry> result) {
+            results.put(position, result);
+            if (awaitingResults) {
+                synchronized (results) {
+                    results.notifyAll();
+                }
+            }
+        }
+
+        /** Waits, before the next key is decided, while {@link #maxUnwritten} results wait for an earlier one. */
+        private void awaitRoom(SyncState.Output next) throws IOException, InterruptedException {
+            while (nextPosition - nextToWrite >= maxUnwritten) {
+                synchronized (results) {
+                    awaitingResults = true;
+                    try {
+                        if (!results.containsKey(nextToWrite)) {
+                            results.wait();
+                        }
+                    } finally {
+                        awaitingResults = false;
+                    }
+                }
+                drain(next, false);
+            }
+        }
+
+        /**
+         * Writes finished results to the next state in key order (a dry run, {@code next} null, drops them); with
+         * {@code all}, every one (all are done).
+         */
         private void drain(SyncState.Output next, boolean all) throws IOException {
             while (nextToWrite < nextPosition) {
                 Optional<SyncState.Entry> result = results.remove(nextToWrite);
@@ -425,7 +465,7 @@ public final class Syncer {
                     }
                     return;
                 }
-                if (result.isPresent()) {
+                if (result.isPresent() && next != null) {
                     next.write(result.get());
                 }
                 nextToWrite++;

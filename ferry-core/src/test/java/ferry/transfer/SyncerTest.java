@@ -3,11 +3,19 @@ package ferry.transfer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ferry.store.FolderListing;
 import ferry.store.Location;
 import ferry.store.MemoryStore;
+import ferry.store.ObjectInfo;
+import ferry.store.ObjectInputStream;
+import ferry.store.ObjectListing;
 import ferry.store.ObjectNotFoundException;
+import ferry.store.ObjectOutput;
+import ferry.store.ObjectStore;
 import ferry.store.Stores;
+import ferry.store.WriteOptions;
 import ferry.time.Ticker;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -15,6 +23,8 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -423,6 +433,96 @@ class SyncerTest {
                 .hasMessageContaining("is a file, not a folder");
         assertThat(Files.readString(file)).isEqualTo("x");
         assertThat(dst).doesNotExist();
+    }
+
+    @Test
+    void one_slow_early_transfer_holds_back_the_listing_instead_of_every_later_result() throws Exception {
+        MemoryStore memory = new MemoryStore();
+        for (int i = 0; i < 200; i++) {
+            memory.put(Location.of(String.format("s3://bucket/k%03d", i)), ("object " + i).getBytes());
+        }
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicInteger opened = new AtomicInteger();
+        stores.with("s3", new HeldStore(memory, "k000", release, opened));
+        Syncer small = new Syncer(stores, folder.resolve("state"), Clock.systemUTC(), Ticker.SYSTEM, 10);
+        Thread run = Thread.ofVirtual().start(() -> {
+            try {
+                small.sync(Location.of("s3://bucket/"), Location.of(dst), options(false, false, Filter.ALL),
+                        TransferListener.NONE);
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        });
+
+        // k000's copy is held; the listing goes on only while fewer than 10 results wait for it.
+        while (opened.get() < 10) {
+            Thread.sleep(10);
+        }
+        Thread.sleep(300); // time enough to open all 200, had nothing held the listing back
+        assertThat(opened.get()).isEqualTo(10);
+
+        release.countDown();
+        run.join();
+        assertThat(files(dst)).hasSize(200);
+        SyncReport again = small.sync(Location.of("s3://bucket/"), Location.of(dst), Syncer.Options.DEFAULT,
+                TransferListener.NONE);
+        assertThat(again.copied().objects()).isZero(); // every result reached the recorded state, in order
+        assertThat(again.skipped().objects()).isEqualTo(200);
+    }
+
+    /** A store whose reads of one key wait for a latch, counting every read opened. */
+    private record HeldStore(ObjectStore store, String heldName, CountDownLatch release, AtomicInteger opened)
+            implements ObjectStore {
+        @Override
+        public ObjectInputStream openStream(Location location) throws IOException {
+            opened.incrementAndGet();
+            if (location.name().equals(heldName)) {
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    throw new java.io.InterruptedIOException();
+                }
+            }
+            return store.openStream(location);
+        }
+
+        @Override
+        public ObjectInputStream openStream(Location location, long position, long length) throws IOException {
+            return store.openStream(location, position, length);
+        }
+
+        @Override
+        public ObjectInfo stat(Location location) throws IOException {
+            return store.stat(location);
+        }
+
+        @Override
+        public ObjectListing list(Location prefix) throws IOException {
+            return store.list(prefix);
+        }
+
+        @Override
+        public FolderListing listFolder(Location folder) throws IOException {
+            return store.listFolder(folder);
+        }
+
+        @Override
+        public ObjectOutput create(Location location, WriteOptions options) throws IOException {
+            return store.create(location, options);
+        }
+
+        @Override
+        public ObjectOutput createOrOverwrite(Location location, WriteOptions options) throws IOException {
+            return store.createOrOverwrite(location, options);
+        }
+
+        @Override
+        public void delete(Location location) throws IOException {
+            store.delete(location);
+        }
+
+        @Override
+        public void close() {}
     }
 
     @Test
