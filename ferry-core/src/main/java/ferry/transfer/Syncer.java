@@ -16,8 +16,10 @@ import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Clock;
@@ -34,6 +36,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiFunction;
+import java.util.stream.Stream;
 
 /**
  * Makes a destination prefix hold what a source prefix holds, transferring only what is new or changed.
@@ -171,6 +174,8 @@ public final class Syncer {
         private long nextToWrite;
         private SafeKeys safeKeys;
         private SyncState state;
+        /** Copies that a local destination's old file or folder stood in the way of; see {@link #inTheWay}. */
+        private BufferedWriter obstructedSpool;
 
         Run(Location sourcePrefix, Location destinationPrefix, Options options, TransferListener listener)
                 throws IOException {
@@ -232,9 +237,11 @@ public final class Syncer {
         private SyncReport merge(FilteredListing sources, Path folder) throws IOException, InterruptedException {
             FilteredListing destinations = new FilteredListing(to.list(destinationPrefix), destinationPrefix, filter);
             Path deletesFile = folder.resolve("deletes.tmp");
+            Path obstructedFile = folder.resolve("obstructed.tmp");
             long deletes = 0;
             try (SyncState.Output next = options.dryRun() ? null : state.newState();
                     BufferedWriter deleteSpool = Files.newBufferedWriter(deletesFile, StandardCharsets.UTF_8)) {
+                obstructedSpool = Files.newBufferedWriter(obstructedFile, StandardCharsets.UTF_8);
                 try (Parallel parallel = new Parallel(options.concurrency())) {
                     while (true) {
                         ObjectInfo s = sources.peek();
@@ -274,15 +281,18 @@ public final class Syncer {
                 }
                 drain(next, true);
                 deleteSpool.close();
+                obstructedSpool.close();
                 long deleted = 0;
                 long withheld = 0;
+                boolean clean = failures.isEmpty();
                 if (deletes > 0 && !options.dryRun()) {
-                    if (failures.isEmpty()) {
+                    if (clean) {
                         deleted = deleteAll(deletesFile);
                     } else {
                         withheld = deletes;
                     }
                 }
+                copyObstructed(obstructedFile, clean && options.delete());
                 if (next != null) {
                     next.commit();
                 }
@@ -296,7 +306,11 @@ public final class Syncer {
                         new SyncReport.Count(options.dryRun() ? deletes : deleted, 0), List.copyOf(sorted), withheld,
                         List.copyOf(planned), Duration.between(start, clock.instant()));
             } finally {
+                if (obstructedSpool != null) {
+                    obstructedSpool.close();
+                }
                 Files.deleteIfExists(deletesFile);
+                Files.deleteIfExists(obstructedFile);
             }
         }
 
@@ -378,7 +392,149 @@ public final class Syncer {
                 listener.objectDone(key, source.size());
                 record(position, Optional.of(entry));
             } catch (IOException | RuntimeException e) {
-                fail(position, key, e, recorded);
+                Path inTheWay = inTheWay(key);
+                if (inTheWay == null) {
+                    fail(position, key, e, recorded);
+                } else if (clearedByDeletes(inTheWay)) {
+                    setAside(key, e);
+                    record(position, Optional.ofNullable(recorded));
+                } else {
+                    fail(position, key, new IOException(Failure.of(key, e).reason() + swapAdvice(
+                            options.delete() ? "--delete does not remove it (it is excluded, or the source has it"
+                                    + " too): remove it" : "run with --delete to replace it, or remove it")), recorded);
+                }
+            }
+        }
+
+        /**
+         * On a local destination, the file that stands where the key needs a folder, or the folder where it needs a
+         * file: what the source held before a file became a folder or the other way round; else null.
+         */
+        private Path inTheWay(String key) {
+            if (!destinationPrefix.isLocal()) {
+                return null;
+            }
+            Path root = destinationPrefix.toPath();
+            Path target = root.resolve(key);
+            if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
+                return target;
+            }
+            for (Path folder = target.getParent(); folder != null && !folder.equals(root);
+                    folder = folder.getParent()) {
+                if (Files.exists(folder, LinkOption.NOFOLLOW_LINKS)
+                        && !Files.isDirectory(folder, LinkOption.NOFOLLOW_LINKS)) {
+                    return folder;
+                }
+            }
+            return null;
+        }
+
+        /**
+         * Whether this run's deletes will clear what is in the way: the file, or every file in the folder. Only then
+         * does the copy wait for them; otherwise it fails, and the run deletes nothing.
+         */
+        private boolean clearedByDeletes(Path inTheWay) {
+            if (!options.delete()) {
+                return false;
+            }
+            Path root = destinationPrefix.toPath();
+            if (!Files.isDirectory(inTheWay, LinkOption.NOFOLLOW_LINKS)) {
+                return deleted(root.relativize(inTheWay).toString());
+            }
+            try (Stream<Path> inside = Files.walk(inTheWay)) {
+                return inside.allMatch(path -> Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS)
+                        || Files.isRegularFile(path, LinkOption.NOFOLLOW_LINKS)
+                        && deleted(root.relativize(path).toString()));
+            } catch (IOException | UncheckedIOException e) {
+                return false;
+            }
+        }
+
+        private static String swapAdvice(String what) {
+            return ": the destination has a file where the source has a folder, or a folder where it has a file; "
+                    + what;
+        }
+
+        /** Whether this run deletes the destination's {@code key}: in scope, and not in the source. */
+        private boolean deleted(String key) {
+            if (!filter.inScope(key) || Keys.isFerryRecord(key)) {
+                return false;
+            }
+            try {
+                from.stat(sourcePrefix.resolve(key));
+                return false;
+            } catch (ObjectNotFoundException e) {
+                return true;
+            } catch (IOException e) {
+                return false;
+            }
+        }
+
+        /** Keeps an obstructed copy, with why it failed, for after the deletes (one line: key, tab, reason). */
+        private void setAside(String key, Exception e) {
+            String reason = Failure.of(key, e).reason();
+            synchronized (obstructedSpool) {
+                try {
+                    obstructedSpool.write(SyncState.escape(key) + "\t" + SyncState.escape(reason) + "\n");
+                } catch (IOException spoolFailed) {
+                    failures.add(Failure.of(key, spoolFailed));
+                    listener.objectFailed(key, spoolFailed);
+                }
+            }
+        }
+
+        /**
+         * Copies what was in the way of an old file or folder once the deletes have removed it ({@code retry}: the
+         * run deleted, and nothing else failed); otherwise each is a failure that says what to do. Such objects are
+         * not in the recorded state, so the next run compares them by checksum.
+         */
+        private void copyObstructed(Path obstructedFile, boolean retry) throws IOException, InterruptedException {
+            try (BufferedReader in = Files.newBufferedReader(obstructedFile, StandardCharsets.UTF_8);
+                    Parallel parallel = new Parallel(options.concurrency())) {
+                String line;
+                while ((line = in.readLine()) != null) {
+                    int tab = line.indexOf('\t');
+                    String key = SyncState.unescape(line.substring(0, tab));
+                    String reason = SyncState.unescape(line.substring(tab + 1));
+                    if (!retry) {
+                        Failure failure = new Failure(key,
+                                reason + swapAdvice("--delete replaces it once the run's other failures are fixed"));
+                        failures.add(failure);
+                        listener.objectFailed(key, new IOException(failure.reason()));
+                        continue;
+                    }
+                    parallel.submit(() -> {
+                        try {
+                            removeEmptyFolder(destinationPrefix.toPath().resolve(key));
+                            ObjectInfo source = from.stat(sourcePrefix.resolve(key));
+                            ObjectInfo written = ObjectCopy.copy(from, source, to, destinationPrefix.resolve(key),
+                                    limiter, options.readBack());
+                            state.journal(new SyncState.Entry(key, source.size(), sourceTag(source), written.etag(),
+                                    written.crc32c()));
+                            copiedObjects.incrementAndGet();
+                            copiedBytes.addAndGet(source.size());
+                            listener.objectDone(key, source.size());
+                        } catch (IOException | RuntimeException e) {
+                            failures.add(Failure.of(key, e));
+                            listener.objectFailed(key, e);
+                        }
+                    });
+                }
+            }
+        }
+
+        /** Removes a folder the deletes emptied of files, with the empty folders left in it; a file stops it. */
+        private static void removeEmptyFolder(Path folder) throws IOException {
+            if (!Files.isDirectory(folder, LinkOption.NOFOLLOW_LINKS)) {
+                return;
+            }
+            try (Stream<Path> inside = Files.walk(folder)) {
+                for (Path path : inside.sorted(Comparator.reverseOrder()).toList()) {
+                    if (!Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS)) {
+                        throw new IOException(path + " is in the way and is not a folder the deletes emptied");
+                    }
+                    Files.delete(path);
+                }
             }
         }
 

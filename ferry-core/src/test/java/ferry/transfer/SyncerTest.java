@@ -217,11 +217,14 @@ class SyncerTest {
         sync(Syncer.Options.DEFAULT);
         write(dst, "only-in-destination.bin", "x");
         write(src, "blocked", "will fail");
-        Files.createDirectories(dst.resolve("blocked/in-the-way")); // a folder where a file must go
+        // A folder where a file must go, holding a file the deletes leave alone (excluded): it stays in the way.
+        write(dst, "blocked/kept.tmp", "x");
+        Filter noTmp = new Filter(List.of(), List.of("*.tmp"), 0, Long.MAX_VALUE, null);
 
-        SyncReport report = sync(options(true, false, Filter.ALL));
+        SyncReport report = sync(options(true, false, noTmp));
 
         assertThat(report.failures()).extracting(Failure::key).containsExactly("blocked");
+        assertThat(report.failures().getFirst().reason()).contains("--delete does not remove it");
         assertThat(report.deleted().objects()).isZero();
         assertThat(report.deletesWithheld()).isEqualTo(1);
         assertThat(dst.resolve("only-in-destination.bin")).exists();
@@ -433,6 +436,35 @@ class SyncerTest {
                 .hasMessageContaining("is a file, not a folder");
         assertThat(Files.readString(file)).isEqualTo("x");
         assertThat(dst).doesNotExist();
+    }
+
+    @Test
+    void a_file_that_became_a_folder_and_a_folder_that_became_a_file_are_replaced_with_delete() throws Exception {
+        write(src, "x", "a file");
+        write(src, "y/a", "in a folder");
+        write(src, "x-neighbour", "sorts between x and x/");
+        sync(options(true, false, Filter.ALL));
+        Files.delete(src.resolve("x"));
+        write(src, "x/1", "now a folder");
+        Files.delete(src.resolve("y/a"));
+        Files.delete(src.resolve("y"));
+        write(src, "y", "now a file");
+
+        // Without --delete the old entries stay, and the failures say why and what to do.
+        SyncReport kept = sync(options(false, false, Filter.ALL));
+        assertThat(kept.failures()).extracting(Failure::key).containsExactly("x/1", "y");
+        assertThat(kept.failures()).allSatisfy(f -> assertThat(f.reason()).contains("--delete"));
+        assertThat(Files.readString(dst.resolve("x"))).isEqualTo("a file");
+        assertThat(Files.readString(dst.resolve("y/a"))).isEqualTo("in a folder");
+
+        SyncReport replaced = sync(options(true, false, Filter.ALL));
+
+        assertThat(replaced.failures()).isEmpty();
+        assertThat(replaced.deleted().objects()).isEqualTo(2);
+        assertThat(Files.readString(dst.resolve("x/1"))).isEqualTo("now a folder");
+        assertThat(Files.readString(dst.resolve("y"))).isEqualTo("now a file");
+        assertThat(files(dst)).isEqualTo(files(src));
+        assertThat(sync(options(true, false, Filter.ALL)).copied().objects()).isZero();
     }
 
     @Test
