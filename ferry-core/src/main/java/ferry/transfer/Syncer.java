@@ -119,9 +119,12 @@ public final class Syncer {
         this.maxUnwritten = maxUnwritten;
     }
 
-    /** The folder that holds the state of one source and destination pair. */
+    /**
+     * The folder that holds the state (and the lock) of one source and destination pair. A local folder is named by its
+     * real path, so that another name for it (a symbolic link, an automounter's path) shares its state and its lock.
+     */
     public Path stateFolder(Location source, Location destination) {
-        String pair = source.asDirectory() + "\n" + destination.asDirectory();
+        String pair = canonical(source) + "\n" + canonical(destination);
         byte[] digest = Digests.sha256().digest(pair.getBytes(StandardCharsets.UTF_8));
         return stateRoot.resolve(HexFormat.of().formatHex(digest, 0, 8));
     }
@@ -697,6 +700,10 @@ public final class Syncer {
             return inner.asDirectory().path().startsWith(outer.asDirectory().path());
         }
         return realPath(inner.toPath()).startsWith(realPath(outer.toPath())); // by names, not characters
+    }
+
+    private static Location canonical(Location location) {
+        return location.isLocal() ? Location.of(realPath(location.toPath())).asDirectory() : location.asDirectory();
     }
 
     /** The real path of the deepest folder of {@code path} that exists, followed by the names below it. */

@@ -468,6 +468,27 @@ class SyncerTest {
     }
 
     @Test
+    void a_folder_reached_by_another_name_shares_its_recorded_state() throws Exception {
+        ageSources();
+        sync(Syncer.Options.DEFAULT);
+        Path alias = Files.createSymbolicLink(folder.resolve("alias"), src);
+        // The copy is changed behind Ferry's back, keeping its size and time: only a run that trusts the recorded
+        // state leaves it alone; a run without state would compare checksums and send the file again.
+        Path copy = dst.resolve("d3/f7.bin");
+        FileTime copied = Files.getLastModifiedTime(copy);
+        write(dst, "d3/f7.bin", "CONTENT 7");
+        Files.setLastModifiedTime(copy, copied);
+
+        SyncReport report = syncer.sync(Location.of(alias), Location.of(dst), Syncer.Options.DEFAULT,
+                TransferListener.NONE);
+
+        assertThat(report.copied().objects()).isZero();
+        assertThat(report.skipped().objects()).isEqualTo(30);
+        assertThat(syncer.stateFolder(Location.of(alias), Location.of(dst)))
+                .isEqualTo(syncer.stateFolder(Location.of(src), Location.of(dst)));
+    }
+
+    @Test
     void one_slow_early_transfer_holds_back_the_listing_instead_of_every_later_result() throws Exception {
         MemoryStore memory = new MemoryStore();
         for (int i = 0; i < 200; i++) {
