@@ -169,34 +169,61 @@ final class Tasks {
     }
 
     /**
-     * The runs of a task, oldest first, as stored JSON trees. A record that does not parse (cut short by a crash of
-     * an earlier version, which did not flush it) is passed over: it is no run, and must not stop the agent.
+     * The newest run of a task that can be read, as its stored JSON tree, or {@code null} if it never ran. Reads only
+     * from the newest record back, so a task that has run every minute for a year costs the agent's every look one
+     * listing of its folder, not a year of records.
      */
-    List<com.fasterxml.jackson.databind.JsonNode> runs(String name) throws IOException {
-        Path runs = folder(name).resolve("runs");
-        List<com.fasterxml.jackson.databind.JsonNode> result = new ArrayList<>();
-        if (!Files.isDirectory(runs)) {
-            return result;
+    com.fasterxml.jackson.databind.JsonNode lastRun(String name) throws IOException {
+        List<Path> files = runFiles(name);
+        for (int i = files.size() - 1; i >= 0; i--) {
+            com.fasterxml.jackson.databind.JsonNode run = readRun(files.get(i));
+            if (run != null) {
+                return run;
+            }
         }
-        try (Stream<Path> files = Files.list(runs)) {
-            for (Path file : files.filter(f -> f.getFileName().toString().endsWith(".json")).sorted().toList()) {
-                com.fasterxml.jackson.databind.JsonNode run;
-                try {
-                    run = JSON.readTree(file.toFile());
-                } catch (com.fasterxml.jackson.core.JsonProcessingException cutShort) {
-                    continue;
-                }
-                if (run != null && run.hasNonNull("started") && run.hasNonNull("status")) {
-                    result.add(run);
-                }
+        return null;
+    }
+
+    /** The runs of a task that can be read, oldest first, as stored JSON trees. */
+    List<com.fasterxml.jackson.databind.JsonNode> runs(String name) throws IOException {
+        List<com.fasterxml.jackson.databind.JsonNode> result = new ArrayList<>();
+        for (Path file : runFiles(name)) {
+            com.fasterxml.jackson.databind.JsonNode run = readRun(file);
+            if (run != null) {
+                result.add(run);
             }
         }
         return result;
     }
 
+    /** A task's run records, oldest first (their names are their start times). */
+    private List<Path> runFiles(String name) throws IOException {
+        Path runs = folder(name).resolve("runs");
+        if (!Files.isDirectory(runs)) {
+            return List.of();
+        }
+        try (Stream<Path> files = Files.list(runs)) {
+            return files.filter(f -> f.getFileName().toString().endsWith(".json")).sorted().toList();
+        }
+    }
+
+    /**
+     * A run record, or {@code null} for one that does not parse (cut short by a crash of an earlier version, which did
+     * not flush it): it is no run, and must not stop the agent.
+     */
+    private static com.fasterxml.jackson.databind.JsonNode readRun(Path file) throws IOException {
+        com.fasterxml.jackson.databind.JsonNode run;
+        try {
+            run = JSON.readTree(file.toFile());
+        } catch (com.fasterxml.jackson.core.JsonProcessingException cutShort) {
+            return null;
+        }
+        return run != null && run.hasNonNull("started") && run.hasNonNull("status") ? run : null;
+    }
+
     /** When the last run started, or {@code null} if it never ran. */
     Instant lastStart(String name) throws IOException {
-        List<com.fasterxml.jackson.databind.JsonNode> runs = runs(name);
-        return runs.isEmpty() ? null : Instant.parse(runs.getLast().get("started").asText());
+        com.fasterxml.jackson.databind.JsonNode last = lastRun(name);
+        return last == null ? null : Instant.parse(last.get("started").asText());
     }
 }
