@@ -440,6 +440,10 @@ public final class JobRunner {
             Outcome outcome = train(argv, env.variables());
             mounts.close(); // the process is gone: nothing reads the channels any more
 
+            if (outcome.failure() != null) { // the disk that could not take a pid file takes no upload either
+                return finish(JobDescription.FAILED, JobDescription.FAILED, "Training job failed. Reason: "
+                        + outcome.failure(), outcome.failure());
+            }
             transition("Uploading", "Uploading the generated model and output data");
             String failure = null;
             try {
@@ -571,7 +575,8 @@ public final class JobRunner {
             }
         }
 
-        private record Outcome(int exitCode, String stopCause) {}
+        /** How the process ended; {@code failure} is set when Ferry itself had to end it. */
+        private record Outcome(int exitCode, String stopCause, String failure) {}
 
         private Outcome train(List<String> argv, Map<String, String> variables)
                 throws IOException, InterruptedException {
@@ -621,12 +626,22 @@ public final class JobRunner {
                 process = builder.start();
             } catch (IOException e) {
                 log.note("cannot start " + argv.getFirst() + ": " + e.getMessage());
-                return new Outcome(127, null);
+                return new Outcome(127, null, null);
             }
             running = process;
-            JobStore.writePid(tree.processPid(), process.toHandle());
-            description.ferryField("ProcessId", process.pid());
-            description.write(tree.description());
+            try {
+                JobStore.writePid(tree.processPid(), process.toHandle());
+                description.ferryField("ProcessId", process.pid());
+                description.write(tree.description());
+            } catch (IOException | RuntimeException e) {
+                // Unrecorded (a full disk), jobs stop could not find it and nothing would end it: it goes now.
+                Signals.group(process.pid(), "KILL");
+                process.waitFor();
+                log.note("cannot record the training process (" + e.getMessage() + "): the training process was"
+                        + " killed; free space in " + tree.root() + " and run the job again");
+                return new Outcome(process.exitValue(), null, "ClientError: cannot record the training process: "
+                        + e.getMessage());
+            }
             Thread reader = Thread.ofPlatform().daemon().name("ferry-job-output").start(() -> copyOutput(process));
             String stopCause;
             try {
@@ -649,7 +664,7 @@ public final class JobRunner {
                 log.note("channel " + stats.channel() + ": " + stats.bytesFetched() + " bytes fetched from "
                         + stats.source() + " (the rest came from the cache or was not read)");
             });
-            return new Outcome(exitCode, stopCause);
+            return new Outcome(exitCode, stopCause, null);
         }
 
         /** Waits for the process, enforcing the run-time limit and stop requests and uploading checkpoints. */

@@ -289,6 +289,39 @@ class JobRunnerTest {
     }
 
     @Test
+    void a_process_that_cannot_be_recorded_once_started_is_killed_and_the_job_fails() throws Exception {
+        // A full disk just after the start must not leave the process running with no runner to watch or stop it.
+        String marker = "unrecorded-" + System.nanoTime(); // long_running.py ignores SIGTERM for any value but save
+        ObjectNode request = fixture.request("no-pid", "long_running.py");
+        request.putObject("HyperParameters").put("on-term", marker);
+        fixture.onLine(line -> {
+            if (line.contains("Training in progress")) { // on the runner's thread, just before the process starts
+                try {
+                    Files.createDirectories(fixture.jobs.tree("no-pid").processPid()); // the pid file cannot be written
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+        });
+        try {
+            JobDescription job = fixture.run(request);
+
+            assertThat(job.status()).as(fixture.output.toString()).isEqualTo("Failed");
+            assertThat(job.failureReason()).startsWith("ClientError: cannot record the training process")
+                    .contains(fixture.jobs.tree("no-pid").processPid().toString());
+            assertThat(processesWith(marker)).as("the training process is not left running").isEmpty();
+            assertThat(fixture.log("no-pid")).contains("the training process was killed");
+        } finally {
+            processesWith(marker).forEach(ProcessHandle::destroyForcibly);
+        }
+    }
+
+    private static List<ProcessHandle> processesWith(String marker) {
+        return ProcessHandle.allProcesses()
+                .filter(p -> p.info().commandLine().map(line -> line.contains(marker)).orElse(false)).toList();
+    }
+
+    @Test
     void a_stop_asked_while_the_input_is_staged_ends_the_job_before_the_algorithm_starts() throws Exception {
         ObjectNode request = fixture.request("stop-staging", "long_running.py");
         TrainFixture.fileChannel(request, "train", data.toString());
