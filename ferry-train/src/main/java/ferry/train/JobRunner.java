@@ -205,7 +205,6 @@ public final class JobRunner {
         JobTree tree = jobs.create(id);
         tree.layOut();
         Files.write(tree.request(), JSON.writeValueAsBytes(request.document()));
-        JobStore.writeRunnerPid(tree);
         JobDescription description = JobDescription.start(request, created, tree.root().toString(), hosts,
                 currentHost);
         description.write(tree.description());
