@@ -379,6 +379,14 @@ public final class JobRunner {
                 log.note("ResourceConfig.InstanceCount is " + request.instanceCount() + ", but " + hosts.size()
                         + " host(s) were given with --hosts: using the hosts given");
             }
+            if (options.hosts() == null && hosts.size() > 1) {
+                // Not refused: one host of several is a useful trial run, as long as nobody mistakes it for all.
+                log.note("ResourceConfig.InstanceCount is " + hosts.size() + ", but no --hosts were given: only "
+                        + currentHost + " runs here; ShardedByS3Key channels get its 1/" + hosts.size() + " share"
+                        + " and SM_HOSTS lists hosts that never start. To run every host, start one ferry train per"
+                        + " host with --hosts " + String.join(",", hosts) + " --current-host algo-N, or set"
+                        + " InstanceCount to 1");
+            }
             Isolation isolation = Isolation.probe(options.isolation(), tree.root());
             log.note(isolation.note());
             description.ferryField("Isolation", isolation.note());

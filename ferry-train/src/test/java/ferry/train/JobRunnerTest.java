@@ -489,6 +489,20 @@ class JobRunnerTest {
     }
 
     @Test
+    void instance_count_above_one_without_hosts_says_only_algo_1_runs_and_what_to_do() throws Exception {
+        ObjectNode request = fixture.request("three-hosts", "list_files.py");
+        request.putObject("ResourceConfig").put("InstanceCount", 3).put("InstanceType", "ml.p3.2xlarge");
+
+        JobDescription job = fixture.run(request);
+
+        assertThat(job.status()).as(fixture.output.toString()).isEqualTo("Completed");
+        String note = "ResourceConfig.InstanceCount is 3, but no --hosts were given: only algo-1 runs here";
+        assertThat(fixture.log("three-hosts@algo-1")).contains(note)
+                .contains("--hosts algo-1,algo-2,algo-3 --current-host algo-N");
+        assertThat(fixture.output).anyMatch(line -> line.contains(note));
+    }
+
+    @Test
     void a_job_name_can_be_used_once() throws Exception {
         assertThat(fixture.run(fixture.request("once", "train_optml.py")).status()).isEqualTo("Failed");
 
