@@ -694,10 +694,12 @@ public final class JobRunner {
                 if (stopCause == null) {
                     if (Files.exists(tree.stopRequest())) {
                         stopCause = "Stopped";
+                        recordStopping();
                         log.note("stop requested: SIGTERM to the process group, SIGKILL in "
                                 + options.gracePeriod().toSeconds() + " s if it is still running");
                     } else if (!now.isBefore(deadline)) {
                         stopCause = "MaxRuntimeExceeded";
+                        recordStopping();
                         log.note("MaxRuntimeInSeconds (" + request.maxRuntime().toSeconds() + ") reached: SIGTERM to"
                                 + " the process group, SIGKILL in " + options.gracePeriod().toSeconds() + " s if it"
                                 + " is still running");
@@ -716,6 +718,15 @@ public final class JobRunner {
                     checkpointPass = CompletableFuture.runAsync(this::uploadCheckpoints, Thread::startVirtualThread);
                     nextCheckpoint = clock.instant().plus(options.checkpointInterval());
                 }
+            }
+        }
+
+        private void recordStopping() {
+            description.stopping(clock.instant());
+            try {
+                description.write(tree.description());
+            } catch (IOException e) {
+                log.note("cannot record the status Stopping: " + e.getMessage()); // the stop goes on all the same
             }
         }
 

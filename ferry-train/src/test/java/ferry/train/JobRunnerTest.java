@@ -322,6 +322,30 @@ class JobRunnerTest {
     }
 
     @Test
+    void the_job_is_recorded_stopping_during_the_grace_period_and_still_counts_as_running() throws Exception {
+        fixture.options = fixture.options.withGracePeriod(Duration.ofMillis(300));
+        ObjectNode request = fixture.request("stopping", "long_running.py");
+        request.putObject("HyperParameters").put("on-term", "ignore");
+        request.putObject("StoppingCondition").put("MaxRuntimeInSeconds", 1);
+        List<String> seen = new java.util.ArrayList<>();
+        fixture.onLine(line -> {
+            if (line.contains("MaxRuntimeInSeconds (1) reached")) { // on the runner's thread, in the grace period
+                try {
+                    JobStore.Job job = fixture.jobs.get("stopping");
+                    seen.add(job.description().status() + " running=" + job.running());
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+        });
+
+        JobDescription job = fixture.run(request);
+
+        assertThat(seen).containsExactly("Stopping running=true");
+        assertThat(job.status()).isEqualTo("Stopped");
+    }
+
+    @Test
     void a_stop_asked_while_the_input_is_staged_ends_the_job_before_the_algorithm_starts() throws Exception {
         ObjectNode request = fixture.request("stop-staging", "long_running.py");
         TrainFixture.fileChannel(request, "train", data.toString());
