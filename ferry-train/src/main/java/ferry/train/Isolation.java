@@ -22,6 +22,12 @@ import java.util.concurrent.TimeUnit;
  * <p>Where the machine allows no mount namespace (not root, and unprivileged user namespaces are off), the process
  * runs in the job folder's paths instead ({@code SM_*} point there), FileSystem channels are symbolic links and
  * read-only is not enforced: {@link #note()} says so for the job log.
+ *
+ * <p>The folder {@code /opt/ml} itself is made on the machine ({@code mkdir -p}, by the probe and by each job, when
+ * it is missing), not in the namespace: a mount namespace has its own mounts but shares the file system, and a bind
+ * needs a folder to land on. Hiding {@code /opt} behind a tmpfs would hide what else is installed there. Ferry leaves
+ * that empty folder in place: removing it while another job runs would detach that job's {@code /opt/ml} (since
+ * Linux 3.18, removing a mount point detaches what is mounted there in every namespace).
  */
 public final class Isolation {
     /** How to choose: {@code auto} probes the machine; {@code off} never uses a namespace. */

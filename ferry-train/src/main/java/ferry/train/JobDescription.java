@@ -28,6 +28,7 @@ public final class JobDescription {
     public static final String IN_PROGRESS = "InProgress";
     public static final String COMPLETED = "Completed";
     public static final String FAILED = "Failed";
+    public static final String STOPPING = "Stopping";
     public static final String STOPPED = "Stopped";
 
     /** The phases a job goes through, in order; each is a secondary status. */
@@ -207,7 +208,13 @@ public final class JobDescription {
     }
 
     public boolean isFinished() {
-        return !status().equals(IN_PROGRESS);
+        return !status().equals(IN_PROGRESS) && !status().equals(STOPPING);
+    }
+
+    /** The process was told to stop and has its grace period: Stopping, as SageMaker shows it, until it ends. */
+    synchronized void stopping(Instant time) {
+        node.put("TrainingJobStatus", STOPPING);
+        node.put("LastModifiedTime", time.truncatedTo(ChronoUnit.MILLIS).toString());
     }
 
     /** Seconds per phase (Starting, Downloading, Training, Uploading), in order. */

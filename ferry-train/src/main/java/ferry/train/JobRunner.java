@@ -205,7 +205,6 @@ public final class JobRunner {
         JobTree tree = jobs.create(id);
         tree.layOut();
         Files.write(tree.request(), JSON.writeValueAsBytes(request.document()));
-        JobStore.writeRunnerPid(tree);
         JobDescription description = JobDescription.start(request, created, tree.root().toString(), hosts,
                 currentHost);
         description.write(tree.description());
@@ -380,6 +379,14 @@ public final class JobRunner {
                 log.note("ResourceConfig.InstanceCount is " + request.instanceCount() + ", but " + hosts.size()
                         + " host(s) were given with --hosts: using the hosts given");
             }
+            if (options.hosts() == null && hosts.size() > 1) {
+                // Not refused: one host of several is a useful trial run, as long as nobody mistakes it for all.
+                log.note("ResourceConfig.InstanceCount is " + hosts.size() + ", but no --hosts were given: only "
+                        + currentHost + " runs here; ShardedByS3Key channels get its 1/" + hosts.size() + " share"
+                        + " and SM_HOSTS lists hosts that never start. To run every host, start one ferry train per"
+                        + " host with --hosts " + String.join(",", hosts) + " --current-host algo-N, or set"
+                        + " InstanceCount to 1");
+            }
             Isolation isolation = Isolation.probe(options.isolation(), tree.root());
             log.note(isolation.note());
             description.ferryField("Isolation", isolation.note());
@@ -440,6 +447,10 @@ public final class JobRunner {
             Outcome outcome = train(argv, env.variables());
             mounts.close(); // the process is gone: nothing reads the channels any more
 
+            if (outcome.failure() != null) { // the disk that could not take a pid file takes no upload either
+                return finish(JobDescription.FAILED, JobDescription.FAILED, "Training job failed. Reason: "
+                        + outcome.failure(), outcome.failure());
+            }
             transition("Uploading", "Uploading the generated model and output data");
             String failure = null;
             try {
@@ -571,7 +582,8 @@ public final class JobRunner {
             }
         }
 
-        private record Outcome(int exitCode, String stopCause) {}
+        /** How the process ended; {@code failure} is set when Ferry itself had to end it. */
+        private record Outcome(int exitCode, String stopCause, String failure) {}
 
         private Outcome train(List<String> argv, Map<String, String> variables)
                 throws IOException, InterruptedException {
@@ -621,12 +633,22 @@ public final class JobRunner {
                 process = builder.start();
             } catch (IOException e) {
                 log.note("cannot start " + argv.getFirst() + ": " + e.getMessage());
-                return new Outcome(127, null);
+                return new Outcome(127, null, null);
             }
             running = process;
-            JobStore.writePid(tree.processPid(), process.toHandle());
-            description.ferryField("ProcessId", process.pid());
-            description.write(tree.description());
+            try {
+                JobStore.writePid(tree.processPid(), process.toHandle());
+                description.ferryField("ProcessId", process.pid());
+                description.write(tree.description());
+            } catch (IOException | RuntimeException e) {
+                // Unrecorded (a full disk), jobs stop could not find it and nothing would end it: it goes now.
+                Signals.group(process.pid(), "KILL");
+                process.waitFor();
+                log.note("cannot record the training process (" + e.getMessage() + "): the training process was"
+                        + " killed; free space in " + tree.root() + " and run the job again");
+                return new Outcome(process.exitValue(), null, "ClientError: cannot record the training process: "
+                        + e.getMessage());
+            }
             Thread reader = Thread.ofPlatform().daemon().name("ferry-job-output").start(() -> copyOutput(process));
             String stopCause;
             try {
@@ -649,7 +671,7 @@ public final class JobRunner {
                 log.note("channel " + stats.channel() + ": " + stats.bytesFetched() + " bytes fetched from "
                         + stats.source() + " (the rest came from the cache or was not read)");
             });
-            return new Outcome(exitCode, stopCause);
+            return new Outcome(exitCode, stopCause, null);
         }
 
         /** Waits for the process, enforcing the run-time limit and stop requests and uploading checkpoints. */
@@ -672,10 +694,12 @@ public final class JobRunner {
                 if (stopCause == null) {
                     if (Files.exists(tree.stopRequest())) {
                         stopCause = "Stopped";
+                        recordStopping();
                         log.note("stop requested: SIGTERM to the process group, SIGKILL in "
                                 + options.gracePeriod().toSeconds() + " s if it is still running");
                     } else if (!now.isBefore(deadline)) {
                         stopCause = "MaxRuntimeExceeded";
+                        recordStopping();
                         log.note("MaxRuntimeInSeconds (" + request.maxRuntime().toSeconds() + ") reached: SIGTERM to"
                                 + " the process group, SIGKILL in " + options.gracePeriod().toSeconds() + " s if it"
                                 + " is still running");
@@ -694,6 +718,15 @@ public final class JobRunner {
                     checkpointPass = CompletableFuture.runAsync(this::uploadCheckpoints, Thread::startVirtualThread);
                     nextCheckpoint = clock.instant().plus(options.checkpointInterval());
                 }
+            }
+        }
+
+        private void recordStopping() {
+            description.stopping(clock.instant());
+            try {
+                description.write(tree.description());
+            } catch (IOException e) {
+                log.note("cannot record the status Stopping: " + e.getMessage()); // the stop goes on all the same
             }
         }
 

@@ -56,7 +56,10 @@ public final class JobStore {
         return Files.exists(root.resolve(check(id)));
     }
 
-    /** Claims a new job folder, atomically: two runs can never share one. */
+    /**
+     * Claims a new job folder, atomically: two runs can never share one. The calling process is recorded as the
+     * job's runner at once, before the description exists, so that jobs rm sees a live runner from the start.
+     */
     JobTree create(String id) throws IOException {
         Files.createDirectories(root);
         try {
@@ -64,7 +67,10 @@ public final class JobStore {
         } catch (FileAlreadyExistsException e) {
             throw alreadyExists(id);
         }
-        return tree(id);
+        JobTree tree = tree(id);
+        Files.createDirectory(tree.ferry()); // not createDirectories: a folder removed meanwhile is not made again
+        writeRunnerPid(tree);
+        return tree;
     }
 
     static IllegalArgumentException alreadyExists(String id) {
@@ -168,7 +174,13 @@ public final class JobStore {
             throw new NoSuchJobException(id, root);
         }
         JobTree tree = new JobTree(folder);
-        if (Files.exists(tree.description()) && (job(id).running() || livePid(tree.processPid()).isPresent())) {
+        // Without a description the job is starting: its runner has created the folder and not yet written it.
+        boolean starting = !Files.exists(tree.description());
+        if (starting && runnerAlive(tree)) {
+            throw new IllegalStateException("job '" + id + "' is starting (its runner, ferry train, is alive): stop"
+                    + " it with ferry jobs stop " + id + " once it shows in ferry jobs ls, then remove it");
+        }
+        if (!starting && (job(id).running() || livePid(tree.processPid()).isPresent())) {
             // A training process whose runner was killed still runs: removing its folder would lose the record
             // that lets jobs stop end it.
             throw new IllegalStateException("job '" + id + "' is still running: stop it first with: ferry jobs stop "

@@ -84,7 +84,7 @@ class FastFileJobIT {
         objects.put("empty.txt", put(prefix + "images/empty.txt", new byte[0]));
         objects.put("sub/deep/b.bin", put(prefix + "images/sub/deep/b.bin", random(200_000, 1)));
         objects.put("large.bin", put(prefix + "images/large.bin", random(3 * 1024 * 1024 + 12_345, 2)));
-        put(prefix + "images-v2/ignored.txt", "a sibling prefix, not below images/".getBytes(UTF_8));
+        put(prefix + "labels/ignored.txt", "a sibling folder, not below images/".getBytes(UTF_8));
         long total = objects.values().stream().mapToLong(b -> b.length).sum();
         ObjectNode request = fixture.request("fast", "fastfile_read.py");
         fastFileChannel(request, "train", prefix + "images");
@@ -236,7 +236,8 @@ class FastFileJobIT {
         Files.writeString(local.resolve("2.txt"), "two");
         String prefix = "s3://" + BUCKET + "/single/";
         put(prefix + "a.txt", "just me".getBytes(UTF_8));
-        put(prefix + "a.txt.bak", "not me".getBytes(UTF_8));
+        put(prefix + "a.txt.bak", "me too".getBytes(UTF_8)); // an S3Prefix matches every key that starts with it
+        put(prefix + "b.txt", "not me".getBytes(UTF_8));
         fixture.options = fixture.options.withIsolation(Isolation.Mode.OFF);
         ObjectNode request = fixture.request("local-and-one", "list_files.py");
         fastFileChannel(request, "local", "file://" + local + "/");
@@ -249,7 +250,8 @@ class FastFileJobIT {
         JsonNode files = TrainFixture.JSON.readTree(tree.model().resolve("files.json").toFile());
         assertThat(files.get("local"))
                 .isEqualTo(TrainFixture.JSON.readTree("{\"x/1.txt\": \"one\", \"2.txt\": \"two\"}"));
-        assertThat(files.get("one")).isEqualTo(TrainFixture.JSON.readTree("{\"a.txt\": \"just me\"}"));
+        assertThat(files.get("one"))
+                .isEqualTo(TrainFixture.JSON.readTree("{\"a.txt\": \"just me\", \"a.txt.bak\": \"me too\"}"));
         assertThat(fixture.log("local-and-one")).contains("not using a private mount namespace");
         assertThat(mountsIn(tree.root())).isEmpty();
     }

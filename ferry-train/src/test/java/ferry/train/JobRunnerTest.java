@@ -289,6 +289,63 @@ class JobRunnerTest {
     }
 
     @Test
+    void a_process_that_cannot_be_recorded_once_started_is_killed_and_the_job_fails() throws Exception {
+        // A full disk just after the start must not leave the process running with no runner to watch or stop it.
+        String marker = "unrecorded-" + System.nanoTime(); // long_running.py ignores SIGTERM for any value but save
+        ObjectNode request = fixture.request("no-pid", "long_running.py");
+        request.putObject("HyperParameters").put("on-term", marker);
+        fixture.onLine(line -> {
+            if (line.contains("Training in progress")) { // on the runner's thread, just before the process starts
+                try {
+                    Files.createDirectories(fixture.jobs.tree("no-pid").processPid()); // the pid file cannot be written
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+        });
+        try {
+            JobDescription job = fixture.run(request);
+
+            assertThat(job.status()).as(fixture.output.toString()).isEqualTo("Failed");
+            assertThat(job.failureReason()).startsWith("ClientError: cannot record the training process")
+                    .contains(fixture.jobs.tree("no-pid").processPid().toString());
+            assertThat(processesWith(marker)).as("the training process is not left running").isEmpty();
+            assertThat(fixture.log("no-pid")).contains("the training process was killed");
+        } finally {
+            processesWith(marker).forEach(ProcessHandle::destroyForcibly);
+        }
+    }
+
+    private static List<ProcessHandle> processesWith(String marker) {
+        return ProcessHandle.allProcesses()
+                .filter(p -> p.info().commandLine().map(line -> line.contains(marker)).orElse(false)).toList();
+    }
+
+    @Test
+    void the_job_is_recorded_stopping_during_the_grace_period_and_still_counts_as_running() throws Exception {
+        fixture.options = fixture.options.withGracePeriod(Duration.ofMillis(300));
+        ObjectNode request = fixture.request("stopping", "long_running.py");
+        request.putObject("HyperParameters").put("on-term", "ignore");
+        request.putObject("StoppingCondition").put("MaxRuntimeInSeconds", 1);
+        List<String> seen = new java.util.ArrayList<>();
+        fixture.onLine(line -> {
+            if (line.contains("MaxRuntimeInSeconds (1) reached")) { // on the runner's thread, in the grace period
+                try {
+                    JobStore.Job job = fixture.jobs.get("stopping");
+                    seen.add(job.description().status() + " running=" + job.running());
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+        });
+
+        JobDescription job = fixture.run(request);
+
+        assertThat(seen).containsExactly("Stopping running=true");
+        assertThat(job.status()).isEqualTo("Stopped");
+    }
+
+    @Test
     void a_stop_asked_while_the_input_is_staged_ends_the_job_before_the_algorithm_starts() throws Exception {
         ObjectNode request = fixture.request("stop-staging", "long_running.py");
         TrainFixture.fileChannel(request, "train", data.toString());
@@ -453,6 +510,20 @@ class JobRunnerTest {
         List<String> names = new java.util.ArrayList<>();
         node.fieldNames().forEachRemaining(names::add);
         return names;
+    }
+
+    @Test
+    void instance_count_above_one_without_hosts_says_only_algo_1_runs_and_what_to_do() throws Exception {
+        ObjectNode request = fixture.request("three-hosts", "list_files.py");
+        request.putObject("ResourceConfig").put("InstanceCount", 3).put("InstanceType", "ml.p3.2xlarge");
+
+        JobDescription job = fixture.run(request);
+
+        assertThat(job.status()).as(fixture.output.toString()).isEqualTo("Completed");
+        String note = "ResourceConfig.InstanceCount is 3, but no --hosts were given: only algo-1 runs here";
+        assertThat(fixture.log("three-hosts@algo-1")).contains(note)
+                .contains("--hosts algo-1,algo-2,algo-3 --current-host algo-N");
+        assertThat(fixture.output).anyMatch(line -> line.contains(note));
     }
 
     @Test

@@ -64,6 +64,16 @@ class JobStoreTest {
     }
 
     @Test
+    void a_job_whose_runner_has_only_just_created_its_folder_cannot_be_removed() throws Exception {
+        // ferry train creates the folder before it writes the description: rm must not pull it from under the runner.
+        JobTree tree = jobs().create("new-job"); // as the runner does, from this live process
+
+        assertThatThrownBy(() -> jobs().delete("new-job")).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("job 'new-job' is starting (its runner, ferry train, is alive)");
+        assertThat(tree.root()).isDirectory();
+    }
+
+    @Test
     void names_that_are_not_jobs_are_refused_or_not_found() throws Exception {
         assertThatThrownBy(() -> jobs().get("../etc")).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("'../etc' is not a training job name");

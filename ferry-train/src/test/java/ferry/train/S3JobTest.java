@@ -78,7 +78,7 @@ class S3JobTest {
         for (int i = 0; i < 30; i++) {
             put(prefix + "images/class" + (i % 3) + "/" + i + ".txt", "image " + i);
         }
-        put(prefix + "images-v2/ignored.txt", "a sibling prefix, not below images/");
+        put(prefix + "labels/ignored.txt", "a sibling folder, not below images/");
         ObjectNode request = fixture.request("s3-job", "train_env.py");
         request.putObject("HyperParameters").put("epochs", "1");
         TrainFixture.fileChannel(request, "train", prefix + "images");
@@ -98,6 +98,48 @@ class S3JobTest {
         JsonNode channel = job.json().get("Ferry").get("Channels").get(0);
         assertThat(channel.get("Source").asText()).isEqualTo(prefix + "images");
         assertThat(channel.get("FilesDelivered").asLong()).isEqualTo(30);
+    }
+
+    @Test
+    void an_s3_prefix_without_a_slash_delivers_every_key_that_starts_with_it_named_as_in_its_folder()
+            throws Exception {
+        // As on SageMaker: s3://b/data/train matches data/train-part1.csv, staged under its own name.
+        String data = "s3://training/partial/data/";
+        put(data + "train-part1.csv", "1,a");
+        put(data + "train-part2.csv", "2,b");
+        put(data + "train_extra/part3.csv", "3,c");
+        put(data + "test.csv", "not matched");
+        ObjectNode request = fixture.request("partial", "list_files.py");
+        TrainFixture.fileChannel(request, "train", data + "train");
+
+        JobDescription job = fixture.run(request);
+
+        assertThat(job.status()).as(fixture.output.toString()).isEqualTo("Completed");
+        JsonNode files = TrainFixture.JSON.readTree(fixture.jobs.tree("partial").model().resolve("files.json")
+                .toFile()).get("train");
+        List<String> names = new ArrayList<>();
+        files.fieldNames().forEachRemaining(names::add);
+        assertThat(names).containsExactly("train-part1.csv", "train-part2.csv", "train_extra/part3.csv");
+        assertThat(files.get("train-part1.csv").asText()).isEqualTo("1,a");
+    }
+
+    @Test
+    void an_s3_prefix_without_a_slash_matching_a_folder_and_other_names_is_refused_naming_both() throws Exception {
+        String data = "s3://training/both/data/";
+        put(data + "train/a.csv", "in the folder");
+        put(data + "train-old.csv", "beside it");
+        for (String mode : List.of("File", "FastFile")) {
+            ObjectNode request = fixture.request("both", "list_files.py");
+            TrainFixture.fileChannel(request, "train", data + "train").put("InputMode", mode);
+
+            assertThatThrownBy(() -> fixture.run(request))
+                    .as(mode)
+                    .isInstanceOf(PreflightException.class)
+                    .hasMessageContaining("channel 'train': S3Uri " + data + "train matches the folder " + data
+                            + "train/ and other keys that start with it (" + data + "train-old.csv)")
+                    .hasMessageContaining("end S3Uri with '/'");
+        }
+        assertThat(fixture.jobs.list()).isEmpty();
     }
 
     @Test

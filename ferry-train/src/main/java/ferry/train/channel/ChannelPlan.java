@@ -31,8 +31,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * Made before anything is staged, so that the sizes can be checked against the free space first.
  *
  * <ul>
- *   <li>S3Prefix: every object under the prefix, keeping its key below the prefix. A URI without a trailing
- *       {@code /} that names one object delivers that object alone.
+ *   <li>S3Prefix: every object whose key starts with the prefix, named as {@link PrefixScope} says: below the
+ *       prefix when it is a folder, else below its parent folder (the URI of one object delivers it by its name).
  *   <li>ManifestFile: the keys listed, relative to the manifest's {@code prefix}, kept as they are.
  *   <li>AugmentedManifestFile: each object named by a {@code -ref} attribute, at its key in its bucket (its path
  *       for a local object), plus the manifest itself under its own name, holding the selected attributes of this
@@ -106,23 +106,16 @@ public record ChannelPlan(String channel, List<SourceObject> objects, long total
     }
 
     private static List<Item> prefixItems(String channel, Location uri, ObjectStore store) throws IOException {
-        if (!uri.isDirectory()) {
-            try {
-                ObjectInfo single = store.stat(uri);
-                return List.of(item(SourceObject.of(uri.name(), uri, single.size(), single.crc32c())));
-            } catch (ObjectNotFoundException e) {
-                // not one object: a folder or prefix
-            }
-        }
-        Location prefix = uri.asDirectory();
+        PrefixScope scope = PrefixScope.of(channel, uri, store);
         List<Item> items = new ArrayList<>();
-        ObjectListing listing = store.list(prefix);
+        ObjectListing listing = store.list(scope.listed());
         while (listing.hasNext()) {
             ObjectInfo info = listing.next();
-            String key = prefix.relativize(info.location());
+            String key = scope.base().relativize(info.location());
             items.add(item(SourceObject.of(key, info.location(), info.size(), info.crc32c())));
         }
         if (items.isEmpty()) {
+            Location prefix = scope.listed();
             throw new ChannelException(channel, "no objects under " + prefix + ": check S3Uri, or upload the data"
                     + " first (ferry cp FOLDER " + prefix + ")");
         }

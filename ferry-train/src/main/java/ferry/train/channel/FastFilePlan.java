@@ -4,9 +4,9 @@ import ferry.dataset.Manifest;
 import ferry.store.Location;
 import ferry.store.ObjectInfo;
 import ferry.store.ObjectListing;
-import ferry.store.ObjectNotFoundException;
 import ferry.store.ObjectStore;
 import ferry.store.Stores;
+import ferry.transfer.SafeKeys;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -17,11 +17,13 @@ import java.util.List;
  * What a FastFile channel will mount, decided before the job starts.
  *
  * <ul>
- *   <li>A FullyReplicated S3Prefix is mounted live ({@link #prefix}): nothing is listed up front beyond one request
- *       that shows the prefix holds something, so a job on a large prefix starts at once.
+ *   <li>Which objects a prefix holds, and their names, are decided by {@link PrefixScope}, as in File mode.
+ *   <li>A FullyReplicated S3Prefix read as a folder is mounted live ({@link #prefix}): nothing is listed up front
+ *       beyond a request or two that show the prefix holds something, so a job on a large prefix starts at once.
  *   <li>ShardedByS3Key lists the prefix and deals this host its share exactly as File mode does (the same
  *       {@link Sharding} over the same keys), then mounts that share alone from a manifest built in memory.
- *   <li>An S3Uri without a trailing {@code /} that names one object mounts that object alone, as File mode stages it.
+ *   <li>Any other S3Prefix (one that keys start with, or the URI of one object) is listed and mounted from a manifest
+ *       whose base is the URI's parent folder, with the names File mode stages.
  * </ul>
  *
  * @param channel the channel's name
@@ -56,39 +58,31 @@ public record FastFilePlan(String channel, Location source, Location prefix, Man
             throw new ChannelException(channel.name(), e.getMessage());
         }
         Location uri = source.uri();
-        String base = uri.asDirectory().toString();
+        PrefixScope scope = PrefixScope.of(channel.name(), uri, store);
+        if (scope.folder() && source.distribution() == S3Source.Distribution.FullyReplicated) {
+            if (!store.list(scope.listed()).hasNext()) {
+                throw noObjects(channel.name(), scope.listed());
+            }
+            return new FastFilePlan(channel.name(), uri, scope.listed(), null, -1);
+        }
         List<Manifest.Entry> all = new ArrayList<>();
-        if (!uri.isDirectory()) {
-            try {
-                all.add(entry(uri.name(), store.stat(uri)));
-                base = uri.toString().substring(0, uri.toString().length() - uri.name().length());
-            } catch (ObjectNotFoundException e) {
-                // not one object: a folder or prefix
-            }
-        }
-        Location prefix = uri.asDirectory();
-        if (all.isEmpty() && source.distribution() == S3Source.Distribution.FullyReplicated) {
-            if (!store.list(prefix).hasNext()) {
-                throw noObjects(channel.name(), prefix);
-            }
-            return new FastFilePlan(channel.name(), uri, prefix, null, -1);
+        ObjectListing listing = store.list(scope.listed());
+        while (listing.hasNext()) {
+            ObjectInfo info = listing.next();
+            String key = scope.base().relativize(info.location());
+            SafeKeys.checkSyntax(key); // as File mode refuses it: no name in the mount may lead out of it
+            all.add(entry(key, info));
         }
         if (all.isEmpty()) {
-            ObjectListing listing = store.list(prefix);
-            while (listing.hasNext()) {
-                ObjectInfo info = listing.next();
-                all.add(entry(prefix.relativize(info.location()), info));
-            }
-        }
-        if (all.isEmpty()) {
-            throw noObjects(channel.name(), prefix);
+            throw noObjects(channel.name(), scope.listed());
         }
         all.sort(Comparator.comparing(Manifest.Entry::key)); // File mode's order, whatever the store's
         List<Manifest.Entry> share = source.distribution() == S3Source.Distribution.ShardedByS3Key
                 ? new ArrayList<>(Sharding.share(all, hostIndex, hostCount, channel.shuffleSeed(), 0))
                 : all;
         share.sort(Comparator.comparing(Manifest.Entry::key));
-        return new FastFilePlan(channel.name(), uri, null, manifest(channel.name(), base, share), all.size());
+        return new FastFilePlan(channel.name(), uri, null, manifest(channel.name(), scope.base().toString(), share),
+                all.size());
     }
 
     /** The objects this host mounts, or -1 for a live prefix (not listed up front). */

@@ -90,6 +90,26 @@ class FastFilePlanTest {
     }
 
     @Test
+    void a_prefix_without_a_slash_mounts_the_keys_file_mode_stages_for_it() throws Exception {
+        Files.writeString(folder.resolve("train-part1.csv"), "1,a");
+        Files.writeString(folder.resolve("train-part2.csv"), "2,b");
+        Files.createDirectories(folder.resolve("train_extra"));
+        Files.writeString(folder.resolve("train_extra/part3.csv"), "3,c");
+        Location uri = Location.of(folder + "/train");
+        for (S3Source.Distribution distribution : S3Source.Distribution.values()) {
+            FastFilePlan mounted = FastFilePlan.of(channel("FastFile", uri, distribution, null), stores, 0, 1);
+            ChannelPlan staged = ChannelPlan.of(channel("File", uri, distribution, null), stores, 0, 1, 4);
+
+            List<String> keys = mounted.manifest().entries().stream().map(Manifest.Entry::key).toList();
+            assertThat(keys).as(distribution.name())
+                    .containsExactly("train-part1.csv", "train-part2.csv", "train_extra/part3.csv")
+                    .isEqualTo(staged.objects().stream().map(SourceObject::key).toList());
+            assertThat(Location.of(mounted.manifest().base()).resolve("train-part1.csv"))
+                    .isEqualTo(Location.of(folder.resolve("train-part1.csv").toString()));
+        }
+    }
+
+    @Test
     void an_empty_prefix_is_refused_by_channel_name() throws Exception {
         Files.createDirectories(folder.resolve("empty"));
         for (S3Source.Distribution distribution : S3Source.Distribution.values()) {
