@@ -126,9 +126,16 @@ class MountCrashIT {
         if (!Files.isDirectory(cache.resolve("chunks"))) {
             return List.of();
         }
-        try (Stream<Path> files = Files.walk(cache.resolve("chunks"))) {
-            return files.filter(Files::isRegularFile)
-                    .filter(p -> p.getFileName().toString().matches("[0-9]+")).sorted().toList();
+        while (true) {
+            try (Stream<Path> files = Files.walk(cache.resolve("chunks"))) {
+                return files.filter(Files::isRegularFile)
+                        .filter(p -> p.getFileName().toString().matches("[0-9]+")).sorted().toList();
+            } catch (java.io.UncheckedIOException e) {
+                if (!(e.getCause() instanceof java.nio.file.NoSuchFileException)) {
+                    throw e;
+                }
+                // a temporary chunk file was renamed into place while the walk passed it: walk again
+            }
         }
     }
 
