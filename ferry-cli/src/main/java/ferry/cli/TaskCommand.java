@@ -1,6 +1,7 @@
 package ferry.cli;
 
 import ferry.store.Location;
+import ferry.transfer.SyncBusyException;
 import ferry.transfer.SyncReport;
 import ferry.transfer.Syncer;
 import java.io.IOException;
@@ -186,8 +187,11 @@ final class TaskCommand {
             SyncCommand.print(ferry, report, json);
             return report.succeeded() ? Ferry.OK : Ferry.FAILED;
         } catch (IOException | RuntimeException e) {
-            tasks.record(new Tasks.Run(task.name(), started.toString(), ferry.clock.instant().toString(), "error",
-                    Map.of("error", String.valueOf(e.getMessage()))));
+            // A run refused because the same sync is running (started by hand, or a task of the same pair) did not
+            // fail: the data is being synced, and the task's last status should not say "error" meanwhile.
+            String status = e instanceof SyncBusyException ? "skipped" : "error";
+            tasks.record(new Tasks.Run(task.name(), started.toString(), ferry.clock.instant().toString(), status,
+                    Map.of(status.equals("error") ? "error" : "reason", String.valueOf(e.getMessage()))));
             throw e;
         }
     }

@@ -154,6 +154,36 @@ class SyncCliTest {
     }
 
     @Test
+    void a_task_run_refused_because_the_same_sync_is_running_is_recorded_as_skipped() throws Exception {
+        assertThat(ferry("task", "add", "t", src.toString(), dst.toString(), "--every", "1h").exitCode).isZero();
+        Path lock = new ferry.transfer.Syncer(null, folder.resolve("home/sync"), java.time.Clock.systemUTC(),
+                ferry.time.Ticker.SYSTEM).stateFolder(ferry.store.Location.of(src), ferry.store.Location.of(dst))
+                .resolve("lock");
+        Files.createDirectories(lock.getParent());
+        // Another process runs the same sync: it holds the pair's lock and names itself in it.
+        Process other = new ProcessBuilder("/usr/bin/python3", "-c", """
+                import fcntl, sys
+                f = open(sys.argv[1], 'a+')
+                fcntl.lockf(f, fcntl.LOCK_EX)
+                f.write('pid 4242, a sync started by hand'); f.flush()
+                print('held', flush=True)
+                sys.stdin.read()
+                """, lock.toString()).start();
+        try {
+            assertThat(new String(other.getInputStream().readNBytes(4))).isEqualTo("held");
+
+            CliRun agent = ferry("agent", "--once");
+
+            assertThat(agent.err).contains("another run of this sync is in progress").contains("pid 4242");
+            JsonNode task = JSON.readTree(ferry("task", "ls", "--json").out).get(0);
+            assertThat(task.get("lastStatus").asText()).isEqualTo("skipped");
+        } finally {
+            other.getOutputStream().close();
+            other.waitFor();
+        }
+    }
+
+    @Test
     void a_run_record_cut_short_by_a_crash_is_passed_over() throws Exception {
         assertThat(ferry("task", "add", "t", src.toString(), dst.toString(), "--every", "24h").exitCode).isZero();
         assertThat(ferry("agent", "--once").exitCode).isZero();

@@ -81,11 +81,4 @@ final class SyncLock implements AutoCloseable {
             HELD.remove(file);
         }
     }
-
-    /** Another run of the same sync holds the lock. */
-    public static final class SyncBusyException extends IOException {
-        SyncBusyException(String message) {
-            super(message);
-        }
-    }
 }

@@ -35,7 +35,7 @@ class SyncLockTest {
             assertThat(anotherProcessCanLock(file)).isFalse();
 
             assertThatThrownBy(() -> SyncLock.acquire(file, "pid 1, the second run"))
-                    .isInstanceOf(SyncLock.SyncBusyException.class)
+                    .isInstanceOf(SyncBusyException.class)
                     .hasMessageContaining("the first run");
 
             // The refusal must not have dropped the first run's lock (closing any descriptor of a file drops it).

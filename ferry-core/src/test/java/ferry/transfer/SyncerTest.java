@@ -336,7 +336,7 @@ class SyncerTest {
         Path lockFile = syncer.stateFolder(Location.of(src), Location.of(dst)).resolve("lock");
         try (SyncLock held = SyncLock.acquire(lockFile, "pid 4242, the first run")) {
             assertThatThrownBy(() -> sync(Syncer.Options.DEFAULT))
-                    .isInstanceOf(SyncLock.SyncBusyException.class)
+                    .isInstanceOf(SyncBusyException.class)
                     .hasMessageContaining("pid 4242, the first run");
         }
         assertThat(sync(Syncer.Options.DEFAULT).succeeded()).isTrue();
