@@ -102,11 +102,18 @@ public final class DatasetCatalog {
             version = versions.getLast();
         }
         Location location = manifestLocation(ref.name(), version);
+        Manifest manifest;
         try (InputStream in = stores.forLocation(location).openStream(location)) {
-            return ManifestCodec.fromJson(in, location);
+            manifest = ManifestCodec.fromJson(in, location);
         } catch (ObjectNotFoundException e) {
             throw new ObjectNotFoundException(location, "dataset " + ref + " does not exist (no " + location + ")");
         }
+        if (!manifest.name().equals(ref.name()) || manifest.version() != version) {
+            // Its place says which version it is: one copied there would show, verify and derive from another.
+            throw ManifestCodec.invalid(location, "it says it is " + manifest.ref() + ", but it is stored as "
+                    + new DatasetRef(ref.name(), version));
+        }
+        return manifest;
     }
 
     /**

@@ -42,8 +42,17 @@ public final class ManifestCodec {
         } catch (JacksonException e) {
             throw invalid(source, e.getOriginalMessage());
         }
-        if (manifest.base() == null || manifest.name() == null || manifest.summary() == null) {
-            throw invalid(source, "it lacks name, base or summary");
+        if (manifest.base() == null || manifest.name() == null || manifest.summary() == null
+                || manifest.createdAt() == null || manifest.summary().histogram() == null) {
+            throw invalid(source, "it lacks name, base, createdAt, summary or the summary's histogram");
+        }
+        if (manifest.version() < 1) {
+            throw invalid(source, "its version is " + manifest.version() + ", not 1 or more");
+        }
+        try {
+            DatasetRef.checkName(manifest.name());
+        } catch (IllegalArgumentException e) {
+            throw invalid(source, "its name is not valid: " + e.getMessage());
         }
         for (Manifest.Entry entry : manifest.entries()) {
             if (entry.key() == null || entry.crc32c() == null || !entry.crc32c().matches("[0-9a-f]{8}")) {
@@ -53,7 +62,7 @@ public final class ManifestCodec {
         return manifest;
     }
 
-    private static StoreException invalid(Location source, String why) {
+    static StoreException invalid(Location source, String why) {
         return new StoreException(source, "manifest " + source + " is not a valid Ferry manifest: " + why
                 + ". Restore it from a backup or create a new dataset version.");
     }

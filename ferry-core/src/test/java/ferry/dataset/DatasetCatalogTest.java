@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -224,5 +225,28 @@ class DatasetCatalogTest {
         Files.writeString(manifest, "{\"format\": \"something/else\", \"entries\": []}");
         assertThatThrownBy(() -> catalog.load(DatasetRef.parse("toy@v1")))
                 .hasMessageContaining("format is something/else");
+    }
+
+    @Test
+    void a_manifest_missing_what_the_commands_show_or_claiming_another_version_is_an_error_naming_it()
+            throws Exception {
+        create("toy", data);
+        Path manifest = catalog.manifestLocation("toy", 1).toPath();
+        String intact = Files.readString(manifest);
+        List<String> damaged = List.of(
+                intact.replaceFirst("\"createdAt\" *: *\"[^\"]*\",", ""),
+                intact.replaceFirst("\"histogram\" *: *\\[", "\"sizes\" : ["),
+                intact.replaceFirst("\"version\" *: *1,", "\"version\" : 2,"),
+                intact.replaceFirst("\"name\" *: *\"toy\"", "\"name\" : \"other\""));
+        for (String json : damaged) {
+            assertThat(json).isNotEqualTo(intact);
+            Files.writeString(manifest, json);
+
+            assertThatThrownBy(() -> catalog.load(DatasetRef.parse("toy@v1")))
+                    .as(json)
+                    .isInstanceOf(StoreException.class)
+                    .hasMessageContaining("v1.json")
+                    .hasMessageContaining("not a valid Ferry manifest");
+        }
     }
 }

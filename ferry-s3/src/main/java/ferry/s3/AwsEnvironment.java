@@ -51,23 +51,48 @@ final class AwsEnvironment {
         return get(environment, name);
     }
 
-    URI endpoint() {
+    /**
+     * {@code AWS_ENDPOINT_URL_S3}, else {@code AWS_ENDPOINT_URL}, else the profile's {@code endpoint_url}, as the AWS
+     * CLI and SDKs read them; none when {@code AWS_IGNORE_CONFIGURED_ENDPOINT_URLS} (or the profile's
+     * {@code ignore_configured_endpoint_urls}) is true.
+     */
+    URI endpoint() throws StoreException {
+        if (ignoreConfiguredEndpoints()) {
+            return null;
+        }
         for (String name : List.of("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")) {
             String value = get(name);
             if (value != null) {
-                try {
-                    URI uri = new URI(value);
-                    if (("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) && uri.getHost() != null) {
-                        return uri;
-                    }
-                } catch (URISyntaxException e) {
-                    // reported below
-                }
-                throw new IllegalArgumentException(
-                        name + " must be an http:// or https:// URL such as http://127.0.0.1:9000, not '" + value + "'");
+                return endpoint(value, name);
             }
         }
-        return null;
+        String name = profileName();
+        Optional<String> configured = profiles().profile(name).flatMap(p -> p.property("endpoint_url"))
+                .filter(value -> !value.isBlank());
+        return configured.isEmpty() ? null
+                : endpoint(configured.get().trim(), "endpoint_url of profile '" + name + "' in " + profileFilesText());
+    }
+
+    private static URI endpoint(String value, String source) {
+        try {
+            URI uri = new URI(value);
+            if (("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) && uri.getHost() != null) {
+                return uri;
+            }
+        } catch (URISyntaxException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException(
+                source + " must be an http:// or https:// URL such as http://127.0.0.1:9000, not '" + value + "'");
+    }
+
+    private boolean ignoreConfiguredEndpoints() throws StoreException {
+        String value = get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
+        if (value == null) {
+            value = profiles().profile(profileName()).flatMap(p -> p.property("ignore_configured_endpoint_urls"))
+                    .orElse(null);
+        }
+        return value != null && value.trim().equalsIgnoreCase("true");
     }
 
     /**

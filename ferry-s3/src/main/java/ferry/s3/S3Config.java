@@ -16,7 +16,8 @@ import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
  *
  * <table>
  *   <caption>Variables read (from the given map only, never from the process directly)</caption>
- *   <tr><td>{@code AWS_ENDPOINT_URL_S3}, {@code AWS_ENDPOINT_URL}</td><td>a custom endpoint; AWS when absent</td></tr>
+ *   <tr><td>{@code AWS_ENDPOINT_URL_S3}, {@code AWS_ENDPOINT_URL}</td><td>a custom endpoint, else the profile's
+ *       {@code endpoint_url}; AWS when none (or {@code AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true})</td></tr>
  *   <tr><td>{@code AWS_CA_BUNDLE}</td><td>else the profile's {@code ca_bundle}: a PEM file of the certificate
  *       authorities to trust over https instead of the defaults (not read for an http endpoint)</td></tr>
  *   <tr><td>{@code FERRY_S3_PATH_STYLE}</td><td>{@code true|false}; default: path style with a custom endpoint</td></tr>

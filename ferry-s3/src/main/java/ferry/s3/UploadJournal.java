@@ -2,6 +2,8 @@ package ferry.s3;
 
 import ferry.store.local.WriterMark;
 import java.io.IOException;
+import java.net.URLDecoder;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -20,6 +22,9 @@ final class UploadJournal {
     /** One upload left behind by a process that no longer runs. */
     record Orphan(Path file, String bucket, String key, String uploadId) {}
 
+    /** The last line of an entry whose key is URL-encoded (entries written before it hold the key as it is). */
+    private static final String URL_ENCODED_KEY = "key-encoding=url";
+
     private final Path folder;
     private final String endpoint;
 
@@ -31,14 +36,16 @@ final class UploadJournal {
 
     /**
      * Records an upload that just started; returns its entry, to {@link #forget} when it ends. Named
-     * {@code <pid>@<host>-<random>.upload} (see {@link WriterMark}), it holds bucket, key, upload id and endpoint.
+     * {@code <pid>@<host>-<random>.upload} (see {@link WriterMark}), it holds bucket, key (URL-encoded), upload id and
+     * endpoint.
      */
     Path record(String bucket, String key, String uploadId) throws IOException {
         Files.createDirectories(folder);
         Path entry = folder.resolve(WriterMark.writer() + "-" + WriterMark.random() + ".upload");
         Path temp = folder.resolve(entry.getFileName() + ".tmp");
-        Files.writeString(temp, bucket + "\n" + key + "\n" + uploadId + "\n" + endpoint + "\n",
-                StandardCharsets.UTF_8);
+        // A key may hold line breaks: it is written URL-encoded, as the last line says.
+        Files.writeString(temp, bucket + "\n" + URLEncoder.encode(key, StandardCharsets.UTF_8) + "\n" + uploadId
+                + "\n" + endpoint + "\n" + URL_ENCODED_KEY + "\n", StandardCharsets.UTF_8);
         Files.move(temp, entry, StandardCopyOption.ATOMIC_MOVE);
         return entry;
     }
@@ -69,7 +76,9 @@ final class UploadJournal {
                     continue;
                 }
                 if (lines.size() >= 3) {
-                    orphans.add(new Orphan(entry, lines.get(0), lines.get(1), lines.get(2)));
+                    boolean encoded = lines.size() >= 5 && lines.get(4).equals(URL_ENCODED_KEY);
+                    String key = encoded ? URLDecoder.decode(lines.get(1), StandardCharsets.UTF_8) : lines.get(1);
+                    orphans.add(new Orphan(entry, lines.get(0), key, lines.get(2)));
                 } else {
                     Files.deleteIfExists(entry); // cut short by the crash itself: nothing was started after it
                 }

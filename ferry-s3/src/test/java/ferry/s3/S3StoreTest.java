@@ -471,6 +471,34 @@ class S3StoreTest {
     }
 
     @Test
+    void the_endpoint_comes_from_the_profiles_endpoint_url_as_for_the_aws_cli() throws IOException {
+        Path aws = Files.createDirectories(temp.resolve("home/.aws"));
+        Files.writeString(aws.resolve("credentials"), "[minio]\naws_access_key_id = " + S3TestServer.ACCESS_KEY
+                + "\naws_secret_access_key = " + S3TestServer.SECRET_KEY + "\n");
+        Files.writeString(aws.resolve("config"), "[profile minio]\nregion = us-east-1\nendpoint_url = "
+                + server.endpoint() + "\n");
+        Map<String, String> environment = new HashMap<>(Map.of(
+                "AWS_EC2_METADATA_DISABLED", "true",
+                "AWS_PROFILE", "minio",
+                "HOME", temp.resolve("home").toString()));
+
+        S3Config fromProfile = S3Config.fromEnvironment(environment);
+
+        assertThat(fromProfile.endpoint()).isEqualTo(server.endpoint());
+        assertThat(fromProfile.pathStyle()).isTrue();
+        try (ObjectStore viaProfile = S3StoreProvider.newStore(fromProfile)) {
+            put(viaProfile, root.resolve("e"), new byte[] {7}, WriteOptions.DEFAULT);
+            assertThat(viaProfile.stat(root.resolve("e")).size()).isEqualTo(1);
+        }
+        // The variables win over the profile, and the AWS CLI's switch turns the profile's endpoint off.
+        environment.put("AWS_ENDPOINT_URL", "http://127.0.0.1:9");
+        assertThat(S3Config.fromEnvironment(environment).endpoint()).isEqualTo(URI.create("http://127.0.0.1:9"));
+        environment.remove("AWS_ENDPOINT_URL");
+        environment.put("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true");
+        assertThat(S3Config.fromEnvironment(environment).endpoint()).isNull();
+    }
+
+    @Test
     void sdk_checksums_refused_by_the_server_are_reported_with_the_two_variables_to_set() throws IOException {
         Map<String, String> environment = new HashMap<>(server.environment());
         environment.put("AWS_REQUEST_CHECKSUM_CALCULATION", "when_supported");

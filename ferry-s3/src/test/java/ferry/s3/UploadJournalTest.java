@@ -41,4 +41,20 @@ class UploadJournalTest {
                 "upload-" + gone.pid() + "-0003");
         assertThat(mine).exists();
     }
+
+    @Test
+    void an_upload_of_a_key_with_line_breaks_is_found_whole_once_its_writer_is_gone() throws Exception {
+        UploadJournal journal = new UploadJournal(folder, HERE);
+        String key = "notes/a\nb\r\nc %0A+ d.txt";
+        Path recorded = journal.record("bucket", key, "upload-lines");
+        // As left by an earlier process that had this pid (its token differs): gone.
+        Files.move(recorded, folder.resolve(ProcessHandle.current().pid() + "@" + WriterMark.HOST
+                + "-zzzzzzzz0006.upload"));
+
+        assertThat(journal.orphans()).singleElement().satisfies(orphan -> {
+            assertThat(orphan.bucket()).isEqualTo("bucket");
+            assertThat(orphan.key()).isEqualTo(key);
+            assertThat(orphan.uploadId()).isEqualTo("upload-lines");
+        });
+    }
 }

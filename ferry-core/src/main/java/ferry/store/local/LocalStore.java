@@ -13,6 +13,7 @@ import ferry.store.StoreException;
 import ferry.store.WriteOptions;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -43,10 +44,32 @@ public final class LocalStore implements ObjectStore {
 
     static final Duration FOREIGN_TEMP_AGE = Duration.ofHours(1);
 
-    /** The name of a temporary file for writing {@code target}. */
+    /** The most bytes a file name may hold on the usual file systems (ext4, xfs, tmpfs, NFS). */
+    static final int MAX_NAME_BYTES = 255;
+
+    /**
+     * The name of a temporary file for writing {@code target}. The target's name is shortened when needed, so that a
+     * name near the file system's limit, which the final file can hold, still leaves room for the writer's mark.
+     */
     static Path tempFor(Path target) {
-        return target.resolveSibling("." + target.getFileName() + "." + WriterMark.writer() + "."
-                + WriterMark.random() + TEMP_SUFFIX);
+        String mark = "." + WriterMark.writer() + "." + WriterMark.random() + TEMP_SUFFIX;
+        String name = target.getFileName().toString();
+        int room = MAX_NAME_BYTES - 1 - mark.length(); // the leading dot; the mark is ASCII
+        if (name.getBytes(StandardCharsets.UTF_8).length > room) {
+            int end = 0;
+            int bytes = 0;
+            while (end < name.length()) {
+                int codePoint = name.codePointAt(end);
+                int size = new String(Character.toChars(codePoint)).getBytes(StandardCharsets.UTF_8).length;
+                if (bytes + size > room) {
+                    break;
+                }
+                bytes += size;
+                end += Character.charCount(codePoint);
+            }
+            name = name.substring(0, end);
+        }
+        return target.resolveSibling("." + name + mark);
     }
 
     /** Whether a temporary file was left by a writer that is gone; see {@link #TEMP_SUFFIX}. */

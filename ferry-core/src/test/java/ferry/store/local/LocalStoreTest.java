@@ -58,6 +58,29 @@ class LocalStoreTest {
     }
 
     @Test
+    void a_file_whose_name_is_near_the_file_system_limit_is_written_and_its_temporary_file_fits_too()
+            throws Exception {
+        // 255 bytes is the most a file name may hold on ext4, xfs and tmpfs; the temporary name adds Ferry's mark.
+        String[] names = {"n".repeat(255), "\u00e9".repeat(127) + "x", "\uD83D\uDE00".repeat(63) + "abc"};
+        LocalStore store = new LocalStore();
+        for (String name : names) {
+            byte[] bytes = name.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(bytes).hasSizeLessThanOrEqualTo(255);
+            Location location = Location.of(folder.resolve(name));
+            try (ObjectOutput out = store.createOrOverwrite(location, WriteOptions.DEFAULT)) {
+                out.write(bytes);
+                out.commit();
+            }
+            assertThat(Files.readAllBytes(folder.resolve(name))).isEqualTo(bytes);
+            assertThat(LocalStore.tempFor(folder.resolve(name)).getFileName().toString()
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8)).hasSizeLessThanOrEqualTo(255);
+        }
+        try (var files = Files.list(folder)) {
+            assertThat(files.map(f -> f.getFileName().toString()).toList()).containsExactlyInAnyOrder(names);
+        }
+    }
+
+    @Test
     void a_file_flushed_in_the_background_while_written_commits_whole() throws Exception {
         byte[] piece = new byte[1 << 20];
         CRC32C crc = new CRC32C();
