@@ -17,6 +17,7 @@ import ferry.store.Stores;
 import ferry.store.WriteOptions;
 import ferry.transfer.Failure;
 import ferry.transfer.Parallel;
+import ferry.transfer.SafeKeys;
 import ferry.transfer.TransferListener;
 import java.io.IOException;
 import java.io.InputStream;
@@ -206,6 +207,9 @@ public final class DatasetCatalog {
                 parallel.submit(() -> {
                     Location location = base.resolve(entry.key());
                     try {
+                        if (base.isLocal()) {
+                            SafeKeys.checkSyntax(entry.key()); // a tampered key must not read outside the folder
+                        }
                         Digests digests = read(store, location, entry.size(), entry.crc32c(), entry.md5() != null);
                         if (entry.md5() != null && !entry.md5().equals(digests.md5())) {
                             throw new ChecksumMismatchException(location, "MD5", entry.md5(), digests.md5());

@@ -172,6 +172,24 @@ class DatasetCatalogTest {
     }
 
     @Test
+    void verify_of_a_local_dataset_never_reads_outside_its_folder_for_a_tampered_key() throws Exception {
+        Manifest manifest = create("toy", data);
+        // A file outside the dataset's folder, and a manifest entry that names it by climbing out with '..'.
+        Files.writeString(folder.resolve("secret.bin"), "alpha");
+        Manifest.Entry a = manifest.entries().stream().filter(e -> e.key().equals("train/a.bin")).findFirst()
+                .orElseThrow();
+        Manifest tampered = new Manifest(Manifest.FORMAT, "toy", 1, manifest.base(), manifest.createdAt(), null,
+                manifest.summary(), java.util.List.of(new Manifest.Entry("../secret.bin", a.size(), a.crc32c(),
+                        null, a.etag(), a.lastModified())));
+
+        VerifyReport report = catalog.verify(tampered, TransferListener.NONE);
+
+        assertThat(report.succeeded()).isFalse();
+        assertThat(report.mismatches()).extracting(f -> f.key()).containsExactly("../secret.bin");
+        assertThat(report.mismatches().get(0).reason()).contains("refusing object key");
+    }
+
+    @Test
     void known_checksums_are_used_instead_of_reading() throws Exception {
         // A deliberately wrong "known" CRC shows it was taken without reading the object.
         Manifest manifest = catalog.create("toy", Location.of(data), false,
