@@ -63,7 +63,9 @@ final class UploadJournal {
         if (!Files.isDirectory(folder)) {
             return orphans;
         }
-        try (DirectoryStream<Path> entries = Files.newDirectoryStream(folder, "*.upload")) {
+        // An entry still under its temporary name was written by a process killed before moving it into place:
+        // its upload had been started by then.
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(folder, "*.{upload,upload.tmp}")) {
             for (Path entry : entries) {
                 String name = entry.getFileName().toString();
                 int dash = name.indexOf('-');
@@ -75,12 +77,14 @@ final class UploadJournal {
                 if (lines.size() >= 4 && !lines.get(3).equals(endpoint)) {
                     continue;
                 }
-                if (lines.size() >= 3) {
+                boolean whole = lines.size() >= (name.endsWith(".tmp") ? 4 : 3); // the upload id's line is complete
+                if (whole) {
                     boolean encoded = lines.size() >= 5 && lines.get(4).equals(URL_ENCODED_KEY);
                     String key = encoded ? URLDecoder.decode(lines.get(1), StandardCharsets.UTF_8) : lines.get(1);
                     orphans.add(new Orphan(entry, lines.get(0), key, lines.get(2)));
                 } else {
-                    Files.deleteIfExists(entry); // cut short by the crash itself: nothing was started after it
+                    // Cut short by the crash itself: without its upload id there is nothing to abort with.
+                    Files.deleteIfExists(entry);
                 }
             }
         }

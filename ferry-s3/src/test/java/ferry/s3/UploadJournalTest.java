@@ -57,4 +57,21 @@ class UploadJournalTest {
             assertThat(orphan.uploadId()).isEqualTo("upload-lines");
         });
     }
+
+    @Test
+    void an_entry_its_writer_died_before_moving_into_place_is_an_orphan_too() throws Exception {
+        UploadJournal journal = new UploadJournal(folder, HERE);
+        String gone = ProcessHandle.current().pid() + "@" + WriterMark.HOST + "-zzzzzzzz";
+        // Killed between writing the entry and moving it into place: the upload was started, and its id is here.
+        Path recorded = journal.record("bucket", "data/big.bin", "upload-unmoved");
+        Files.move(recorded, folder.resolve(gone + "0007.upload.tmp"));
+        // Killed while writing it: no id to abort with, so only the file goes.
+        Path cutShort = Files.writeString(folder.resolve(gone + "0008.upload.tmp"), "bucket\ndata/");
+
+        assertThat(journal.orphans()).singleElement().satisfies(orphan -> {
+            assertThat(orphan.key()).isEqualTo("data/big.bin");
+            assertThat(orphan.uploadId()).isEqualTo("upload-unmoved");
+        });
+        assertThat(cutShort).doesNotExist();
+    }
 }
