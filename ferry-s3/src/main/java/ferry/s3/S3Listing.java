@@ -104,7 +104,9 @@ final class S3Listing implements ObjectListing {
 
     /** Folder placeholders are not data; conditional-write probes are Ferry's own, and short-lived. */
     private static boolean isObject(ListPage.Entry object) {
-        return !object.key().endsWith("/") && !object.key().startsWith(ConditionalWrites.PROBE_PREFIX);
+        String key = object.key();
+        return !key.endsWith("/") && !key.startsWith(ConditionalWrites.PROBE_PREFIX)
+                && !key.contains("/" + ConditionalWrites.PROBE_PREFIX);
     }
 
     private static ObjectInfo info(Location bucketRoot, ListPage.Entry object) {

@@ -285,6 +285,31 @@ class S3StoreTest {
     }
 
     @Test
+    void exclusive_creates_probe_inside_the_prefix_a_user_may_write() throws IOException {
+        // Credentials granted one prefix of the bucket (a common IAM policy): nothing may be written at its root.
+        try (S3TestServer scoped = S3TestServer.builder().writableOnlyUnder("team-a/").start();
+                S3Store scopedStore = new S3Store(S3Config.fromEnvironment(scoped.environment()))) {
+            Location bucket = scoped.createBucket("shared");
+            Location manifest = bucket.resolve("team-a/store/.ferry/datasets/cifar/v1.json");
+            Location data = bucket.resolve("team-a/data/part-0.bin");
+
+            for (Location location : List.of(manifest, data)) {
+                try (ObjectOutput out = scopedStore.create(location, WriteOptions.DEFAULT)) {
+                    out.write(location.name().getBytes(UTF_8));
+                    out.commit();
+                }
+            }
+
+            assertThat(read(scopedStore, manifest)).isEqualTo("v1.json".getBytes(UTF_8));
+            assertThat(scopedStore.client().listObjectsV2(b -> b.bucket("shared")).join().contents())
+                    .extracting(o -> o.key()) // every probe deleted
+                    .containsExactly("team-a/data/part-0.bin", "team-a/store/.ferry/datasets/cifar/v1.json");
+            assertThatThrownBy(() -> scopedStore.create(bucket.resolve("elsewhere.bin"), WriteOptions.DEFAULT)
+                    .commit()).hasMessageContaining("elsewhere.bin");
+        }
+    }
+
+    @Test
     void keys_round_trip_exactly_through_write_list_stat_and_read() throws IOException {
         List<String> names = List.of("with space", "plus+sign", "percent%20literal", "unicode-\u00fc-\u65e5\u672c",
                 "equals=and&ampersand", "tilde~star*(parens)", "semi;colon,comma");

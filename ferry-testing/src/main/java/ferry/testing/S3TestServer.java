@@ -66,6 +66,8 @@ public final class S3TestServer implements AutoCloseable {
     private final boolean ownsFolder;
     private final boolean inMemory;
     private final boolean honourIfNoneMatch;
+    /** Writes and deletes outside this key prefix are refused; null: none are. */
+    private final String writableOnlyUnder;
     private final BlobStoreContext context;
     private final BlobStore blobStore;
     private final Object conditionalWrites = new Object();
@@ -76,13 +78,14 @@ public final class S3TestServer implements AutoCloseable {
     private int port;
     private S3Proxy proxy;
 
-    private S3TestServer(Path folder, boolean ownsFolder, int port, boolean honourIfNoneMatch, boolean inMemory,
-            Path tls) {
+    private S3TestServer(Path folder, boolean ownsFolder, int port, boolean honourIfNoneMatch,
+            String writableOnlyUnder, boolean inMemory, Path tls) {
         this.folder = folder;
         this.ownsFolder = ownsFolder;
         this.inMemory = inMemory;
         this.port = port;
         this.honourIfNoneMatch = honourIfNoneMatch;
+        this.writableOnlyUnder = writableOnlyUnder;
         this.tls = tls;
         Properties properties = new Properties();
         properties.setProperty("jclouds.filesystem.basedir", folder.toString());
@@ -107,6 +110,7 @@ public final class S3TestServer implements AutoCloseable {
         private Path folder;
         private int port;
         private boolean honourIfNoneMatch = true;
+        private String writableOnlyUnder;
         private boolean inMemory;
         private boolean tls;
 
@@ -152,6 +156,15 @@ public final class S3TestServer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Refuse, with 403 AccessDenied, every write or delete of a key that does not start with {@code keyPrefix}: the
+         * credentials of a user whose policy grants one prefix of a bucket.
+         */
+        public Builder writableOnlyUnder(String keyPrefix) {
+            this.writableOnlyUnder = Objects.requireNonNull(keyPrefix, "keyPrefix is null");
+            return this;
+        }
+
         public S3TestServer start() {
             boolean temporary = folder == null;
             Path where;
@@ -160,8 +173,8 @@ public final class S3TestServer implements AutoCloseable {
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot create the S3 test server's folder", e);
             }
-            S3TestServer server = new S3TestServer(where, temporary, port, honourIfNoneMatch, inMemory,
-                    tls ? selfSignedCertificate() : null);
+            S3TestServer server = new S3TestServer(where, temporary, port, honourIfNoneMatch, writableOnlyUnder,
+                    inMemory, tls ? selfSignedCertificate() : null);
             try {
                 server.start();
             } catch (RuntimeException e) {
@@ -187,8 +200,8 @@ public final class S3TestServer implements AutoCloseable {
                     .keyStore(tls.resolve(KEY_STORE).toString(), KEY_STORE_PASSWORD);
         }
         S3Proxy next = builder.build();
-        if (honourIfNoneMatch) {
-            installConditionalWriteCheck(next);
+        if (honourIfNoneMatch || writableOnlyUnder != null) {
+            installRequestChecks(next);
         }
         try {
             next.start();
@@ -378,10 +391,11 @@ public final class S3TestServer implements AutoCloseable {
     }
 
     /**
-     * Puts a check of {@code If-None-Match: *} in front of s3proxy's handler. S3Proxy keeps its Jetty server private,
-     * so the field is reached by reflection, before the server starts.
+     * Puts the checks s3proxy lacks in front of its handler: {@code If-None-Match: *} on writes, and writes limited to
+     * a key prefix ({@link Builder#writableOnlyUnder}). S3Proxy keeps its Jetty server private, so the field is reached
+     * by reflection, before the server starts.
      */
-    private void installConditionalWriteCheck(S3Proxy target) {
+    private void installRequestChecks(S3Proxy target) {
         Server server;
         try {
             Field field = S3Proxy.class.getDeclaredField("server");
@@ -389,19 +403,24 @@ public final class S3TestServer implements AutoCloseable {
             server = (Server) field.get(target);
         } catch (ReflectiveOperationException | ClassCastException e) {
             throw new IllegalStateException(
-                    "cannot add the If-None-Match check to this s3proxy version; use ignoreIfNoneMatch()", e);
+                    "cannot add request checks to this s3proxy version; use ignoreIfNoneMatch()", e);
         }
-        ConditionalWriteCheck check = new ConditionalWriteCheck();
+        RequestChecks check = new RequestChecks();
         check.setHandler(server.getHandler());
         server.setHandler(check);
     }
 
-    private final class ConditionalWriteCheck extends HandlerWrapper {
+    private final class RequestChecks extends HandlerWrapper {
         @Override
         public void handle(String target, Request baseRequest, HttpServletRequest request, HttpServletResponse response)
                 throws IOException, ServletException {
             requests.computeIfAbsent(request.getMethod(), m -> new java.util.concurrent.atomic.LongAdder()).increment();
-            String[] bucketAndKey = conditionalWriteTarget(request);
+            if (writableOnlyUnder != null && !writable(request)) {
+                request.getInputStream().transferTo(OutputStream.nullOutputStream());
+                refuse(baseRequest, response, 403, "<Code>AccessDenied</Code><Message>Access Denied</Message>");
+                return;
+            }
+            String[] bucketAndKey = honourIfNoneMatch ? conditionalWriteTarget(request) : null;
             if (bucketAndKey == null) {
                 super.handle(target, baseRequest, request, response);
                 return;
@@ -413,15 +432,32 @@ public final class S3TestServer implements AutoCloseable {
                 }
             }
             request.getInputStream().transferTo(OutputStream.nullOutputStream());
-            byte[] body = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>PreconditionFailed</Code>"
-                            + "<Message>At least one of the pre-conditions you specified did not hold</Message>"
-                            + "<Condition>If-None-Match</Condition></Error>")
-                    .getBytes(UTF_8);
-            response.setStatus(412);
+            refuse(baseRequest, response, 412, "<Code>PreconditionFailed</Code><Message>At least one of the"
+                    + " pre-conditions you specified did not hold</Message><Condition>If-None-Match</Condition>");
+        }
+
+        private static void refuse(Request baseRequest, HttpServletResponse response, int status, String error)
+                throws IOException {
+            byte[] body = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>" + error + "</Error>").getBytes(UTF_8);
+            response.setStatus(status);
             response.setContentType("application/xml; charset=UTF-8");
             response.setContentLength(body.length);
             response.getOutputStream().write(body);
             baseRequest.setHandled(true);
+        }
+
+        /** Whether a request may run under {@link #writableOnlyUnder}: reads, bucket requests, and keys below it. */
+        private boolean writable(HttpServletRequest request) {
+            String method = request.getMethod();
+            if (!method.equals("PUT") && !method.equals("POST") && !method.equals("DELETE")) {
+                return true;
+            }
+            String path = request.getRequestURI();
+            int slash = path.indexOf('/', 1);
+            if (slash < 0 || slash == path.length() - 1) {
+                return true; // the bucket itself (a bulk delete names its keys in its body: not used by Ferry)
+            }
+            return decode(path.substring(slash + 1)).startsWith(writableOnlyUnder);
         }
 
         /** Bucket and key of a PutObject or CompleteMultipartUpload carrying {@code If-None-Match: *}, else null. */
