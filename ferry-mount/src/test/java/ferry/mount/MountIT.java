@@ -290,6 +290,29 @@ class MountIT {
     }
 
     @Test
+    void a_mount_point_reached_through_a_symbolic_link_stays_mounted_and_is_not_mounted_twice() throws IOException {
+        put("a.txt", "a".getBytes(UTF_8));
+        Path real = Files.createDirectories(folder.resolve("real"));
+        Path link = Files.createSymbolicLink(folder.resolve("link"), real);
+        mount = Mount.prefix(s3, prefix, link.resolve("mnt"), cache, MountOptions.DEFAULTS, Map.of());
+
+        // ferry mount stops once isMounted says false (it takes that for an unmount from outside)
+        assertThat(mount.isMounted()).isTrue();
+        assertThat(Files.readString(real.resolve("mnt/a.txt"))).isEqualTo("a");
+        Mount stacked = null;
+        try {
+            stacked = Mount.prefix(s3, prefix, link.resolve("mnt"), cache, MountOptions.DEFAULTS, Map.of());
+        } catch (IOException e) {
+            assertThat(e).hasMessageContaining("already mounted");
+        } finally {
+            if (stacked != null) {
+                stacked.close();
+            }
+        }
+        assertThat(stacked).as("a second mount stacked on the first").isNull();
+    }
+
+    @Test
     void a_folder_too_large_for_one_readdir_buffer_lists_every_entry_once_with_its_size() throws IOException {
         List<Manifest.Entry> entries = new java.util.ArrayList<>();
         for (int i = 0; i < 3000; i++) {
