@@ -167,14 +167,28 @@ public final class Mount implements Closeable {
         throw new IOException(target + " is already mounted: unmount it first (fusermount3 -u " + target + ")");
     }
 
+    /**
+     * Whether a FUSE file system is mounted at {@code target}. Other file systems mounted there (a container's volume,
+     * a tmpfs) do not count: a mount goes over them, and they stay when a FUSE mount on top is unmounted.
+     */
     static boolean isMountPoint(Path target) throws IOException {
         // /proc/self/mountinfo escapes spaces and the like in octal: compare in that form.
         String escaped = target.toString().replace("\\", "\\134").replace(" ", "\\040").replace("\t", "\\011")
                 .replace("\n", "\\012");
         for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+            // id parent major:minor root mount-point options [optional fields...] - type source super-options
             String[] fields = line.split(" ");
-            if (fields.length > 4 && fields[4].equals(escaped)) {
+            if (fields.length > 4 && fields[4].equals(escaped) && isFuse(fields)) {
                 return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean isFuse(String[] fields) {
+        for (int i = 6; i < fields.length - 1; i++) {
+            if (fields[i].equals("-")) {
+                return fields[i + 1].equals("fuse") || fields[i + 1].startsWith("fuse.");
             }
         }
         return false;

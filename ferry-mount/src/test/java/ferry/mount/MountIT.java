@@ -313,6 +313,31 @@ class MountIT {
     }
 
     @Test
+    void a_mount_point_that_is_another_file_systems_mount_point_is_mounted_over_and_an_unmount_from_outside_is_seen()
+            throws Exception {
+        put("a.txt", "a".getBytes(UTF_8));
+        Path mnt = Files.createDirectories(folder.resolve("mnt"));
+        // a volume mounted at the mount point, as a container runtime does
+        assertThat(new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", mnt.toString()).inheritIO()
+                .start().waitFor()).as("mounting a tmpfs (needs root)").isZero();
+        try {
+            mount = Mount.prefix(s3, prefix, mnt, cache, MountOptions.DEFAULTS, Map.of());
+            assertThat(mount.isMounted()).isTrue();
+            assertThat(Files.readString(mnt.resolve("a.txt"))).isEqualTo("a");
+
+            assertThat(new ProcessBuilder("fusermount3", "-u", mnt.toString()).inheritIO().start().waitFor())
+                    .isZero();
+            assertThat(mount.isMounted()).as("seen unmounted: ferry mount then stops").isFalse();
+        } finally {
+            if (mount != null) {
+                mount.close();
+                mount = null;
+            }
+            new ProcessBuilder("umount", mnt.toString()).inheritIO().start().waitFor();
+        }
+    }
+
+    @Test
     void a_folder_too_large_for_one_readdir_buffer_lists_every_entry_once_with_its_size() throws IOException {
         List<Manifest.Entry> entries = new java.util.ArrayList<>();
         for (int i = 0; i < 3000; i++) {
