@@ -102,6 +102,7 @@ final class FerryFileSystem implements FuseOperations {
             stat.setMode(FILE_MODE);
             stat.setNLink((short) 1);
             stat.setSize(node.object().size());
+            StatBlocks.set(stat, (node.object().size() + 511) / 512);
             stat.mTime().set(modified);
             stat.cTime().set(modified);
             stat.aTime().set(modified);

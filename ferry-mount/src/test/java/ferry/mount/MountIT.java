@@ -338,6 +338,21 @@ class MountIT {
     }
 
     @Test
+    void tar_with_sparse_file_detection_archives_every_byte_of_a_file() throws Exception {
+        byte[] bytes = put("model.bin", random(3 * CHUNK + 5, 30));
+        Path root = mountPrefix(Duration.ofSeconds(60));
+        Path out = Files.createDirectories(folder.resolve("out"));
+
+        // GNU tar --sparse (and du) go by the blocks a file occupies: a file that occupies none is taken for a hole.
+        assertThat(new ProcessBuilder("tar", "--sparse", "-cf", out.resolve("a.tar").toString(), "-C", root.toString(),
+                "model.bin").inheritIO().start().waitFor()).isZero();
+        assertThat(new ProcessBuilder("tar", "-xf", "a.tar").directory(out.toFile()).inheritIO().start().waitFor())
+                .isZero();
+        assertThat(Arrays.mismatch(Files.readAllBytes(out.resolve("model.bin")), bytes)).as("the first wrong byte")
+                .isEqualTo(-1);
+    }
+
+    @Test
     void a_folder_too_large_for_one_readdir_buffer_lists_every_entry_once_with_its_size() throws IOException {
         List<Manifest.Entry> entries = new java.util.ArrayList<>();
         for (int i = 0; i < 3000; i++) {
