@@ -311,6 +311,12 @@ final class ChunkReader implements Closeable {
                     fail(file, first + next, chunks[next], failure);
                 }
             }
+        } catch (Error e) {
+            // Out of memory, say: the chunks must still end, or their readers (and later ones) would wait for ever.
+            for (; next < count; next++) {
+                fail(file, first + next, chunks[next], e);
+            }
+            throw e;
         }
     }
 

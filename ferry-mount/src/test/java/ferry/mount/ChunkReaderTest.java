@@ -384,6 +384,22 @@ class ChunkReaderTest {
     }
 
     @Test
+    void a_read_ahead_fetch_that_dies_of_an_error_does_not_leave_the_readers_of_its_chunks_waiting_for_ever()
+            throws Exception {
+        byte[] bytes = random(8 * CHUNK, 14);
+        OpenObject file = reader.open(put("error.bin", bytes), "/error.bin");
+        store.errorFrom = CHUNK; // the GET of the chunks read ahead of the first read, not that of the first chunk
+        store.errorOnNextRead.set(new OutOfMemoryError("injected: Java heap space"));
+
+        assertThat(read(file, 0, 100)).isEqualTo(Arrays.copyOf(bytes, 100));
+        waitUntil(() -> store.errorOnNextRead.get() == null && reader.freeReadAheadSlots() == 16,
+                "the read-ahead GET has ended");
+
+        Future<byte[]> again = readers.submit(() -> readAll(reader.open(file.object, "/error.bin"), CHUNK));
+        assertThat(again.get(30, TimeUnit.SECONDS)).isEqualTo(bytes);
+    }
+
+    @Test
     void an_object_deleted_after_it_was_listed_reads_as_not_found() throws IOException {
         ObjectInfo object = put("gone.bin", random(1000, 12));
         Files.delete(object.location().toPath());

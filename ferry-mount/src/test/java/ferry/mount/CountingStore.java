@@ -28,6 +28,9 @@ final class CountingStore implements ObjectStore {
     volatile CountDownLatch gate;
     volatile CountDownLatch midway;
     volatile int heldAfter;
+    /** Thrown, once, by the next read at or after {@link #errorFrom}. */
+    final java.util.concurrent.atomic.AtomicReference<Error> errorOnNextRead = new java.util.concurrent.atomic.AtomicReference<>();
+    volatile long errorFrom;
 
     CountingStore(ObjectStore delegate) {
         this.delegate = delegate;
@@ -66,6 +69,12 @@ final class CountingStore implements ObjectStore {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new java.io.InterruptedIOException();
+            }
+        }
+        if (position >= errorFrom && errorOnNextRead.get() != null) {
+            Error error = errorOnNextRead.getAndSet(null);
+            if (error != null) {
+                throw error;
             }
         }
         if (failNextReads.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
