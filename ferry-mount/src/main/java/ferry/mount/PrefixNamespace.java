@@ -115,8 +115,8 @@ final class PrefixNamespace implements Namespace {
                 listAhead(path, fresh);
             }
             return fresh;
-        } catch (IOException | RuntimeException e) {
-            mine.completeExceptionally(e);
+        } catch (IOException | RuntimeException | Error e) {
+            mine.completeExceptionally(e); // whatever it was: callers sharing this listing wait for it
             throw e;
         } finally {
             listing.remove(path, mine);

@@ -31,6 +31,9 @@ final class CountingStore implements ObjectStore {
     /** Thrown, once, by the next read at or after {@link #errorFrom}. */
     final java.util.concurrent.atomic.AtomicReference<Error> errorOnNextRead = new java.util.concurrent.atomic.AtomicReference<>();
     volatile long errorFrom;
+    /** Holds folder listings until it opens; then the next one throws {@link #errorOnNextListing}, if set. */
+    volatile CountDownLatch listingGate;
+    final java.util.concurrent.atomic.AtomicReference<Error> errorOnNextListing = new java.util.concurrent.atomic.AtomicReference<>();
 
     CountingStore(ObjectStore delegate) {
         this.delegate = delegate;
@@ -51,6 +54,19 @@ final class CountingStore implements ObjectStore {
     @Override
     public FolderListing listFolder(Location folder) throws IOException {
         listings.incrementAndGet();
+        CountDownLatch waitFor = listingGate;
+        if (waitFor != null) {
+            try {
+                waitFor.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException();
+            }
+        }
+        Error error = errorOnNextListing.getAndSet(null);
+        if (error != null) {
+            throw error;
+        }
         return delegate.listFolder(folder);
     }
 

@@ -82,4 +82,48 @@ class PrefixNamespaceTest {
         waitForListings(store, 6); // the root again, then a and b ahead again
         assertThat(store.listings.get()).isEqualTo(6);
     }
+
+    @Test
+    void a_listing_that_dies_of_an_error_fails_the_callers_sharing_it_instead_of_leaving_them_waiting()
+            throws Exception {
+        Path file = folder.resolve("data/a.txt");
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, "a");
+        CountingStore store = new CountingStore(new LocalStore());
+        PrefixNamespace namespace = new PrefixNamespace(store, Location.of(folder.resolve("data")).asDirectory(),
+                Duration.ofSeconds(60), Ticker.SYSTEM);
+        store.listingGate = new java.util.concurrent.CountDownLatch(1);
+        store.errorOnNextListing.set(new OutOfMemoryError("injected: Java heap space"));
+
+        Thread first = Thread.ofPlatform().start(() -> {
+            try {
+                namespace.children("/");
+            } catch (Throwable expected) {
+                // the listing's own caller gets its error
+            }
+        });
+        waitForListings(store, 1);
+        java.util.concurrent.CompletableFuture<Object> second = new java.util.concurrent.CompletableFuture<>();
+        Thread waiter = Thread.ofPlatform().start(() -> { // a stat of the same folder meanwhile shares the listing
+            try {
+                second.complete(namespace.lookup("/a.txt"));
+            } catch (Throwable e) {
+                second.completeExceptionally(e);
+            }
+        });
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (waiter.getState() != Thread.State.WAITING && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(store.listings.get()).as("the second caller waits for the first one's listing").isEqualTo(1);
+        store.listingGate.countDown();
+
+        assertThat(second).failsWithin(java.time.Duration.ofSeconds(30))
+                .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+                .withCauseInstanceOf(java.io.IOException.class);
+        first.join();
+        store.listingGate = null;
+        assertThat(namespace.lookup("/a.txt")).isNotNull(); // and the next caller lists again
+        waiter.interrupt();
+    }
 }
