@@ -82,7 +82,7 @@ final class FerryFileSystem implements FuseOperations {
             }
             fill(stat, node);
             return 0;
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
             return failed("stat", path, e);
         }
     }
@@ -116,7 +116,7 @@ final class FerryFileSystem implements FuseOperations {
         }
         try {
             return namespace.lookup(path) == null ? -errno.enoent() : 0;
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
             return failed("stat", path, e);
         }
     }
@@ -125,7 +125,7 @@ final class FerryFileSystem implements FuseOperations {
     public int opendir(String path, FileInfo fi) {
         try {
             return namespace.children(path) == null ? -errno.enotdir() : 0;
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
             return failed("list", path, e);
         }
     }
@@ -154,7 +154,7 @@ final class FerryFileSystem implements FuseOperations {
                 }
             }
             return 0;
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
             return failed("list", path, e);
         }
     }
@@ -178,13 +178,13 @@ final class FerryFileSystem implements FuseOperations {
             fi.setFh(handle);
             try {
                 folderReadAhead.opened(path);
-            } catch (IOException | RuntimeException e) {
+            } catch (IOException | RuntimeException | Error e) {
                 // Fetching the next files is a guess; its failure (a folder that cannot be listed now) is not the
                 // open's, which has succeeded and must be released.
                 LOG.log(Level.DEBUG, "no read-ahead after opening {0}: {1}", path, e.toString());
             }
             return 0;
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
             return failed("open", path, e);
         }
     }
@@ -200,7 +200,7 @@ final class FerryFileSystem implements FuseOperations {
         } catch (ObjectChangedException e) {
             namespace.changed(path);
             return failed("read", path, e);
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
             return failed("read", path, e);
         }
     }
@@ -223,13 +223,15 @@ final class FerryFileSystem implements FuseOperations {
     }
 
     /** Logs a failure with the path and the object, and answers EIO (ENOENT for an object gone from the store). */
-    private int failed(String action, String path, Exception e) {
+    private int failed(String action, String path, Throwable e) {
         if (e instanceof ObjectNotFoundException) {
             LOG.log(Level.WARNING, "cannot {0} {1}: {2}", action, path, e.getMessage());
             return -errno.enoent();
         }
-        if (e instanceof RuntimeException) {
-            LOG.log(Level.ERROR, "cannot " + action + " " + path, e); // a bug: keep the stack trace
+        if (e instanceof RuntimeException || e instanceof Error) {
+            // A bug, or out of memory: keep the stack trace. Thrown into native code, it would end the process and
+            // leave the mount point broken.
+            LOG.log(Level.ERROR, "cannot " + action + " " + path, e);
         } else if (!(e instanceof ChecksumMismatchException) && !(e instanceof ObjectChangedException)) {
             LOG.log(Level.WARNING, "cannot {0} {1}: {2}", action, path, e.getMessage());
         }
