@@ -35,8 +35,8 @@ import java.util.zip.CRC32C;
  * served; a larger one once this process has seen all its chunks, fetched or from the cache, by combining the chunks'
  * CRC32Cs (a mismatch then drops its cached chunks and fails every later read of it), and its chunks are served as
  * their bytes arrive, except the one that completes a reader's pass over the object (its end, or the last chunk it had
- * not read), which waits for the check. After a larger object was found whole and good, each of its chunks read again, fetched anew or
- * from a cache another process filled, must have the CRC32C it had then.
+ * not read), which waits for the check. After a larger object was found whole and good, each of its chunks read again,
+ * fetched anew or from a cache another process filled, must have the CRC32C it had then.
  */
 final class ChunkReader implements Closeable {
     private static final System.Logger LOG = System.getLogger(ChunkReader.class.getName());

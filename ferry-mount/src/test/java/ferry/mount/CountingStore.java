@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * A store that records every ranged read and listing it forwards, and can hold or fail reads on demand: {@link #gate}
@@ -29,11 +30,11 @@ final class CountingStore implements ObjectStore {
     volatile CountDownLatch midway;
     volatile int heldAfter;
     /** Thrown, once, by the next read at or after {@link #errorFrom}. */
-    final java.util.concurrent.atomic.AtomicReference<Error> errorOnNextRead = new java.util.concurrent.atomic.AtomicReference<>();
+    final AtomicReference<Error> errorOnNextRead = new AtomicReference<>();
     volatile long errorFrom;
     /** Holds folder listings until it opens; then the next one throws {@link #errorOnNextListing}, if set. */
     volatile CountDownLatch listingGate;
-    final java.util.concurrent.atomic.AtomicReference<Error> errorOnNextListing = new java.util.concurrent.atomic.AtomicReference<>();
+    final AtomicReference<Error> errorOnNextListing = new AtomicReference<>();
 
     CountingStore(ObjectStore delegate) {
         this.delegate = delegate;
