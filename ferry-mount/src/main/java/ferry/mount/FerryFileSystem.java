@@ -39,6 +39,8 @@ final class FerryFileSystem implements FuseOperations {
     private final int gid;
     private final Instant mountedAt = Instant.now();
     private final ConcurrentHashMap<Long, OpenObject> open = new ConcurrentHashMap<>();
+    /** The listing each open folder reads from, taken at opendir: offsets stay valid while the folder changes. */
+    private final ConcurrentHashMap<Long, List<Node>> openFolders = new ConcurrentHashMap<>();
     private final AtomicLong handles = new AtomicLong();
 
     FerryFileSystem(Namespace namespace, ChunkReader reader, Errno errno, int uid, int gid) {
@@ -124,7 +126,14 @@ final class FerryFileSystem implements FuseOperations {
     @Override
     public int opendir(String path, FileInfo fi) {
         try {
-            return namespace.children(path) == null ? -errno.enotdir() : 0;
+            List<Node> children = namespace.children(path);
+            if (children == null) {
+                return -errno.enotdir();
+            }
+            long handle = handles.incrementAndGet();
+            openFolders.put(handle, children);
+            fi.setFh(handle);
+            return 0;
         } catch (IOException | RuntimeException | Error e) {
             return failed("list", path, e);
         }
@@ -133,7 +142,12 @@ final class FerryFileSystem implements FuseOperations {
     @Override
     public int readdir(String path, DirFiller filler, long offset, FileInfo fi, int flags) {
         try {
-            List<Node> children = namespace.children(path);
+            // A listing read in several calls must not change between them (a prefix mount lists the folder again
+            // once its TTL is over): entries would be listed twice or not at all.
+            List<Node> children = fi == null ? null : openFolders.get(fi.getFh());
+            if (children == null) {
+                children = namespace.children(path);
+            }
             if (children == null) {
                 return -errno.enotdir();
             }
@@ -157,6 +171,12 @@ final class FerryFileSystem implements FuseOperations {
         } catch (IOException | RuntimeException | Error e) {
             return failed("list", path, e);
         }
+    }
+
+    @Override
+    public int releasedir(String path, FileInfo fi) {
+        openFolders.remove(fi.getFh());
+        return 0;
     }
 
     @Override

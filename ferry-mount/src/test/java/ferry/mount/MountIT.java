@@ -353,6 +353,30 @@ class MountIT {
     }
 
     @Test
+    void a_folder_listed_while_objects_arrive_lists_each_entry_once() throws IOException {
+        Path source = Files.createDirectories(folder.resolve("source/many"));
+        for (int i = 0; i < 3000; i++) {
+            Files.writeString(source.resolve("b-a-rather-long-file-name-to-fill-buffers-" + i + ".jpg"), "x");
+        }
+        ObjectStore local = stores.forLocation(Location.of(folder.resolve("source")));
+        mount = Mount.prefix(local, Location.of(folder.resolve("source")).asDirectory(), folder.resolve("mnt"), cache,
+                MountOptions.DEFAULTS.withMetadataTtl(Duration.ZERO), Map.of());
+
+        List<String> listed = new java.util.ArrayList<>();
+        try (java.nio.file.DirectoryStream<Path> children =
+                Files.newDirectoryStream(mount.mountPoint().resolve("many"))) {
+            var iterator = children.iterator();
+            listed.add(iterator.next().getFileName().toString()); // the first of several readdir calls has answered
+            for (int i = 0; i < 100; i++) { // meanwhile new objects arrive, named before the ones not yet listed
+                Files.writeString(source.resolve("a-new-" + i + ".jpg"), "x");
+            }
+            iterator.forEachRemaining(child -> listed.add(child.getFileName().toString()));
+        }
+        assertThat(listed).doesNotHaveDuplicates()
+                .filteredOn(name -> name.startsWith("b-")).hasSize(3000);
+    }
+
+    @Test
     void a_folder_too_large_for_one_readdir_buffer_lists_every_entry_once_with_its_size() throws IOException {
         List<Manifest.Entry> entries = new java.util.ArrayList<>();
         for (int i = 0; i < 3000; i++) {
