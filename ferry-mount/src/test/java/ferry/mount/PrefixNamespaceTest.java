@@ -126,4 +126,39 @@ class PrefixNamespaceTest {
         assertThat(namespace.lookup("/a.txt")).isNotNull(); // and the next caller lists again
         waiter.interrupt();
     }
+
+    @Test
+    void a_folder_listed_longer_ago_than_the_ttl_is_not_kept_in_memory() throws Exception {
+        for (String key : new String[] {"x/y/1.txt", "z/2.txt"}) {
+            Path file = folder.resolve("data").resolve(key);
+            Files.createDirectories(file.getParent());
+            Files.writeString(file, key);
+        }
+        long[] now = {0};
+        Ticker ticker = new Ticker() {
+            @Override
+            public long nanoTime() {
+                return now[0];
+            }
+
+            @Override
+            public void sleepNanos(long nanos) {
+                now[0] += nanos;
+            }
+        };
+        CountingStore store = new CountingStore(new LocalStore());
+        PrefixNamespace namespace = new PrefixNamespace(store, Location.of(folder.resolve("data")).asDirectory(),
+                Duration.ofSeconds(60), ticker);
+        // A walk of the tree (os.walk at the start of a training job) lists every folder once.
+        assertThat(namespace.children("/x/y")).extracting(Node::name).containsExactly("1.txt");
+        assertThat(namespace.children("/z")).extracting(Node::name).containsExactly("2.txt");
+        assertThat(namespace.holds("/x/y")).isTrue();
+
+        now[0] += Duration.ofSeconds(61).toNanos(); // a kernel that looks again lists it again: it is of no use
+        namespace.children("/z");
+
+        // A walk of a bucket of millions of keys would keep all their listings for the life of the mount.
+        assertThat(namespace.holds("/x/y")).isFalse();
+        assertThat(namespace.children("/x/y")).extracting(Node::name).containsExactly("1.txt");
+    }
 }
