@@ -34,8 +34,9 @@ import java.util.zip.CRC32C;
  * never mixes the bytes of two versions. An object of one chunk is checked against its CRC32C before any byte is
  * served; a larger one once this process has seen all its chunks, fetched or from the cache, by combining the chunks'
  * CRC32Cs (a mismatch then drops its cached chunks and fails every later read of it), and its chunks are served as
- * their bytes arrive. After a larger object was found whole and good, each of its chunks read again, fetched anew or
- * from a cache another process filled, must have the CRC32C it had then.
+ * their bytes arrive, except the one that completes a reader's pass over the object (its end, or the last chunk it had
+ * not read), which waits for the check. After a larger object was found whole and good, each of its chunks read again,
+ * fetched anew or from a cache another process filled, must have the CRC32C it had then.
  */
 final class ChunkReader implements Closeable {
     private static final System.Logger LOG = System.getLogger(ChunkReader.class.getName());
@@ -135,8 +136,12 @@ final class ChunkReader implements Closeable {
             file.remember(index, recent);
         }
         boolean end = index == file.chunks - 1; // also the only chunk of a one-chunk object
-        boolean check = file.expectedCrc >= 0 && (end || file.markChecked(index));
-        if (!end && !recent.isDone() && awaitArrived(recent, within + dst.remaining(), file)) {
+        boolean first = file.expectedCrc >= 0 && file.markChecked(index);
+        boolean check = first || (end && file.expectedCrc >= 0);
+        // The end of the object, or the last chunk this reader had not read (one that read the end first, as Parquet
+        // and zip readers do), is served once the object is checked: a reader of the whole object learns of a mismatch.
+        boolean completes = end || (first && file.allChecked());
+        if (!completes && !recent.isDone() && awaitArrived(recent, within + dst.remaining(), file)) {
             // A larger object is checked whole when its last chunk is in (see the class comment), so the bytes of a
             // chunk still on its way are served as they arrive: the first byte does not wait for the whole chunk.
             dst.put(recent.bytes(), within, dst.remaining());
@@ -147,7 +152,7 @@ final class ChunkReader implements Closeable {
             }
             return;
         }
-        if (end && file.chunks > 1 && file.expectedCrc >= 0) {
+        if (completes && file.chunks > 1 && file.expectedCrc >= 0) {
             awaitWholeCheck(file, recent);
         }
         byte[] bytes = await(recent, file);
@@ -311,6 +316,12 @@ final class ChunkReader implements Closeable {
                     fail(file, first + next, chunks[next], failure);
                 }
             }
+        } catch (Error e) {
+            // Out of memory, say: the chunks must still end, or their readers (and later ones) would wait for ever.
+            for (; next < count; next++) {
+                fail(file, first + next, chunks[next], e);
+            }
+            throw e;
         }
     }
 
@@ -455,7 +466,7 @@ final class ChunkReader implements Closeable {
         if (crc >= 0) {
             checkChunk(file, index, (int) crc);
         }
-        if (file.chunks > 1 && index == file.chunks - 1) {
+        if (file.chunks > 1 && (index == file.chunks - 1 || file.allChecked())) {
             awaitWholeCheck(file, null);
         }
     }

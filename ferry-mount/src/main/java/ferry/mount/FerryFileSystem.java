@@ -39,6 +39,8 @@ final class FerryFileSystem implements FuseOperations {
     private final int gid;
     private final Instant mountedAt = Instant.now();
     private final ConcurrentHashMap<Long, OpenObject> open = new ConcurrentHashMap<>();
+    /** The listing each open folder reads from, taken at opendir: offsets stay valid while the folder changes. */
+    private final ConcurrentHashMap<Long, List<Node>> openFolders = new ConcurrentHashMap<>();
     private final AtomicLong handles = new AtomicLong();
 
     FerryFileSystem(Namespace namespace, ChunkReader reader, Errno errno, int uid, int gid) {
@@ -82,7 +84,7 @@ final class FerryFileSystem implements FuseOperations {
             }
             fill(stat, node);
             return 0;
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
             return failed("stat", path, e);
         }
     }
@@ -102,6 +104,7 @@ final class FerryFileSystem implements FuseOperations {
             stat.setMode(FILE_MODE);
             stat.setNLink((short) 1);
             stat.setSize(node.object().size());
+            StatBlocks.set(stat, (node.object().size() + 511) / 512);
             stat.mTime().set(modified);
             stat.cTime().set(modified);
             stat.aTime().set(modified);
@@ -115,7 +118,7 @@ final class FerryFileSystem implements FuseOperations {
         }
         try {
             return namespace.lookup(path) == null ? -errno.enoent() : 0;
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
             return failed("stat", path, e);
         }
     }
@@ -123,8 +126,15 @@ final class FerryFileSystem implements FuseOperations {
     @Override
     public int opendir(String path, FileInfo fi) {
         try {
-            return namespace.children(path) == null ? -errno.enotdir() : 0;
-        } catch (IOException | RuntimeException e) {
+            List<Node> children = namespace.children(path);
+            if (children == null) {
+                return -errno.enotdir();
+            }
+            long handle = handles.incrementAndGet();
+            openFolders.put(handle, children);
+            fi.setFh(handle);
+            return 0;
+        } catch (IOException | RuntimeException | Error e) {
             return failed("list", path, e);
         }
     }
@@ -132,7 +142,12 @@ final class FerryFileSystem implements FuseOperations {
     @Override
     public int readdir(String path, DirFiller filler, long offset, FileInfo fi, int flags) {
         try {
-            List<Node> children = namespace.children(path);
+            // A listing read in several calls must not change between them (a prefix mount lists the folder again
+            // once its TTL is over): entries would be listed twice or not at all.
+            List<Node> children = fi == null ? null : openFolders.get(fi.getFh());
+            if (children == null) {
+                children = namespace.children(path);
+            }
             if (children == null) {
                 return -errno.enotdir();
             }
@@ -153,9 +168,15 @@ final class FerryFileSystem implements FuseOperations {
                 }
             }
             return 0;
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
             return failed("list", path, e);
         }
+    }
+
+    @Override
+    public int releasedir(String path, FileInfo fi) {
+        openFolders.remove(fi.getFh());
+        return 0;
     }
 
     @Override
@@ -177,13 +198,13 @@ final class FerryFileSystem implements FuseOperations {
             fi.setFh(handle);
             try {
                 folderReadAhead.opened(path);
-            } catch (IOException | RuntimeException e) {
+            } catch (IOException | RuntimeException | Error e) {
                 // Fetching the next files is a guess; its failure (a folder that cannot be listed now) is not the
                 // open's, which has succeeded and must be released.
                 LOG.log(Level.DEBUG, "no read-ahead after opening {0}: {1}", path, e.toString());
             }
             return 0;
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
             return failed("open", path, e);
         }
     }
@@ -199,7 +220,7 @@ final class FerryFileSystem implements FuseOperations {
         } catch (ObjectChangedException e) {
             namespace.changed(path);
             return failed("read", path, e);
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
             return failed("read", path, e);
         }
     }
@@ -222,13 +243,15 @@ final class FerryFileSystem implements FuseOperations {
     }
 
     /** Logs a failure with the path and the object, and answers EIO (ENOENT for an object gone from the store). */
-    private int failed(String action, String path, Exception e) {
+    private int failed(String action, String path, Throwable e) {
         if (e instanceof ObjectNotFoundException) {
             LOG.log(Level.WARNING, "cannot {0} {1}: {2}", action, path, e.getMessage());
             return -errno.enoent();
         }
-        if (e instanceof RuntimeException) {
-            LOG.log(Level.ERROR, "cannot " + action + " " + path, e); // a bug: keep the stack trace
+        if (e instanceof RuntimeException || e instanceof Error) {
+            // A bug, or out of memory: keep the stack trace. Thrown into native code, it would end the process and
+            // leave the mount point broken.
+            LOG.log(Level.ERROR, "cannot " + action + " " + path, e);
         } else if (!(e instanceof ChecksumMismatchException) && !(e instanceof ObjectChangedException)) {
             LOG.log(Level.WARNING, "cannot {0} {1}: {2}", action, path, e.getMessage());
         }

@@ -58,7 +58,7 @@ public final class Mount implements Closeable {
 
     private static Mount mount(Namespace namespace, ObjectStore store, Path mountPoint, ChunkCache cache,
             MountOptions options, Map<String, String> environment) throws IOException {
-        Path target = mountPoint.toAbsolutePath().normalize();
+        Path target = canonical(mountPoint);
         cleanStaleMount(target);
         if (Files.exists(target) && !Files.isDirectory(target)) {
             throw new IOException("cannot mount at " + target + ": it is not a folder");
@@ -69,6 +69,7 @@ public final class Mount implements Closeable {
             throw new IOException("cannot create the mount point " + target + " (" + FileErrors.reason(e)
                     + "): choose a folder you can create, or create it first", e);
         }
+        target = canonical(target); // folders just created on the way may have been reached through a link
         FuseBuilder builder = Fuse.builder();
         builder.setLibraryPath(libfuse(environment));
         ChunkReader reader = new ChunkReader(store, cache, options.chunkSize(), options.readAheadChunks(),
@@ -123,6 +124,29 @@ public final class Mount implements Closeable {
     }
 
     /**
+     * The path the kernel shows a mount at in {@code /proc/self/mountinfo}: absolute, with symbolic links on the way
+     * resolved (else a mount reached through a link would look unmounted at once, and a live one would not be found).
+     * A mount point whose own name cannot be resolved (missing, or a dead mount) is named within its resolved folder.
+     */
+    static Path canonical(Path path) {
+        Path absolute = path.toAbsolutePath().normalize();
+        try {
+            return absolute.toRealPath();
+        } catch (IOException e) {
+            // missing, or a mount whose process died: resolve the folder it is in
+        }
+        Path parent = absolute.getParent();
+        if (parent != null) {
+            try {
+                return parent.toRealPath().resolve(absolute.getFileName());
+            } catch (IOException e) {
+                // the folder is missing too: nothing can be mounted below it yet
+            }
+        }
+        return absolute;
+    }
+
+    /**
      * A FUSE mount whose process died ("Transport endpoint is not connected") is unmounted; a working one is left
      * alone and refused, so two mounts never stack at one path.
      */
@@ -143,14 +167,28 @@ public final class Mount implements Closeable {
         throw new IOException(target + " is already mounted: unmount it first (fusermount3 -u " + target + ")");
     }
 
+    /**
+     * Whether a FUSE file system is mounted at {@code target}. Other file systems mounted there (a container's volume,
+     * a tmpfs) do not count: a mount goes over them, and they stay when a FUSE mount on top is unmounted.
+     */
     static boolean isMountPoint(Path target) throws IOException {
         // /proc/self/mountinfo escapes spaces and the like in octal: compare in that form.
         String escaped = target.toString().replace("\\", "\\134").replace(" ", "\\040").replace("\t", "\\011")
                 .replace("\n", "\\012");
         for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
+            // id parent major:minor root mount-point options [optional fields...] - type source super-options
             String[] fields = line.split(" ");
-            if (fields.length > 4 && fields[4].equals(escaped)) {
+            if (fields.length > 4 && fields[4].equals(escaped) && isFuse(fields)) {
                 return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean isFuse(String[] fields) {
+        for (int i = 6; i < fields.length - 1; i++) {
+            if (fields[i].equals("-")) {
+                return fields[i + 1].equals("fuse") || fields[i + 1].startsWith("fuse.");
             }
         }
         return false;

@@ -22,6 +22,7 @@ final class OpenObject {
     private final IncomingChunk[] recent;
     /** Chunks this handle has put through the object's check, so later reads of them skip it; guarded by this. */
     private final BitSet checked = new BitSet();
+    private int checkedCount;
 
     // Read-ahead state: guarded by this object; only readers of this one file contend for it.
     private long nextOffset;
@@ -46,7 +47,13 @@ final class OpenObject {
             return false;
         }
         checked.set((int) index);
+        checkedCount++;
         return true;
+    }
+
+    /** Whether this handle has read every chunk of the object (in whatever order). */
+    synchronized boolean allChecked() {
+        return checkedCount == chunks;
     }
 
     /** A chunk this file fetched recently, or {@code null}. */

@@ -42,12 +42,15 @@ final class PrefixNamespace implements Namespace {
     private final Semaphore prefetchSlots = new Semaphore(PREFETCH_CONCURRENCY);
     /** Folders whose current listing has had its sub-folders listed ahead. */
     private final Set<String> listedAhead = ConcurrentHashMap.newKeySet();
+    /** When listings older than the TTL were last dropped (ticker nanoseconds). */
+    private final java.util.concurrent.atomic.AtomicLong sweptAt;
 
     PrefixNamespace(ObjectStore store, Location prefix, java.time.Duration ttl, Ticker ticker) {
         this.store = store;
         this.prefix = prefix.asDirectory();
         this.ttlNanos = ttl.toNanos();
         this.ticker = ticker;
+        this.sweptAt = new java.util.concurrent.atomic.AtomicLong(ticker.nanoTime());
     }
 
     @Override
@@ -68,6 +71,11 @@ final class PrefixNamespace implements Namespace {
             }
         }
         return level(path).children;
+    }
+
+    /** Whether a listing of the folder at {@code path} is held (tests). */
+    boolean holds(String path) {
+        return levels.containsKey(path);
     }
 
     @Override
@@ -110,17 +118,31 @@ final class PrefixNamespace implements Namespace {
             Level fresh = list(path);
             levels.put(path, fresh);
             mine.complete(fresh);
+            dropExpired(fresh.listedAt);
             if (forReader) {
                 listedAhead.remove(path); // a new listing: its sub-folders may have changed
                 listAhead(path, fresh);
             }
             return fresh;
-        } catch (IOException | RuntimeException e) {
-            mine.completeExceptionally(e);
+        } catch (IOException | RuntimeException | Error e) {
+            mine.completeExceptionally(e); // whatever it was: callers sharing this listing wait for it
             throw e;
         } finally {
             listing.remove(path, mine);
         }
+    }
+
+    /**
+     * Drops the listings older than the TTL, at most once per TTL: a folder looked at again is listed again, so they
+     * would only hold memory, that of every key a walk of the tree ever met.
+     */
+    private void dropExpired(long now) {
+        long last = sweptAt.get();
+        if (now - last < ttlNanos || !sweptAt.compareAndSet(last, now)) {
+            return;
+        }
+        levels.values().removeIf(level -> now - level.listedAt >= ttlNanos);
+        listedAhead.removeIf(path -> !levels.containsKey(path));
     }
 
     private void listAhead(String path, Level level) {

@@ -268,6 +268,27 @@ class ChunkReaderTest {
         }, "the object's chunks are dropped from the cache");
     }
 
+    @Test
+    void a_reader_that_reads_the_end_first_learns_of_corruption_on_the_read_that_completes_the_object()
+            throws Exception {
+        reader.close();
+        reader = new ChunkReader(store, cache, CHUNK, 8, 0); // no read-ahead: only the reads below fetch
+        byte[] bytes = random(3 * CHUNK, 15);
+        ObjectInfo good = put("footer.bin", bytes);
+        OpenObject file = reader.open(new ObjectInfo(good.location(), good.size(), good.lastModified(), good.etag(),
+                "00000000"), "/footer.bin");
+        // Parquet, zip and HDF5 readers read a file's end first, then the rest.
+        assertThat(read(file, 2L * CHUNK, CHUNK)).isEqualTo(Arrays.copyOfRange(bytes, 2 * CHUNK, 3 * CHUNK));
+        assertThat(read(file, CHUNK, CHUNK)).isEqualTo(Arrays.copyOfRange(bytes, CHUNK, 2 * CHUNK));
+
+        CountDownLatch rest = holdResponsesAfter(4096);
+        Future<byte[]> last = readers.submit(() -> read(file, 0, 100)); // the last chunk this reader had not read
+        Thread.sleep(300); // ample time to be served, had it been served before the object was checked
+        rest.countDown();
+
+        assertThatThrownBy(() -> last.get(30, TimeUnit.SECONDS)).hasCauseInstanceOf(ChecksumMismatchException.class);
+    }
+
     /** Overwrites an object's bytes in the store keeping its size and time, so its version tag stays the same. */
     private void rot(ObjectInfo object, byte[] bytes) throws IOException {
         Path file = object.location().toPath();
@@ -381,6 +402,22 @@ class ChunkReaderTest {
         assertThatThrownBy(() -> read(file, CHUNK, 100)).hasMessageContaining("injected failure");
         store.failNextReads.set(0);
         assertThat(read(file, CHUNK, 100)).isEqualTo(Arrays.copyOfRange(bytes, CHUNK, CHUNK + 100));
+    }
+
+    @Test
+    void a_read_ahead_fetch_that_dies_of_an_error_does_not_leave_the_readers_of_its_chunks_waiting_for_ever()
+            throws Exception {
+        byte[] bytes = random(8 * CHUNK, 14);
+        OpenObject file = reader.open(put("error.bin", bytes), "/error.bin");
+        store.errorFrom = CHUNK; // the GET of the chunks read ahead of the first read, not that of the first chunk
+        store.errorOnNextRead.set(new OutOfMemoryError("injected: Java heap space"));
+
+        assertThat(read(file, 0, 100)).isEqualTo(Arrays.copyOf(bytes, 100));
+        waitUntil(() -> store.errorOnNextRead.get() == null && reader.freeReadAheadSlots() == 16,
+                "the read-ahead GET has ended");
+
+        Future<byte[]> again = readers.submit(() -> readAll(reader.open(file.object, "/error.bin"), CHUNK));
+        assertThat(again.get(30, TimeUnit.SECONDS)).isEqualTo(bytes);
     }
 
     @Test

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * A store that records every ranged read and listing it forwards, and can hold or fail reads on demand: {@link #gate}
@@ -28,6 +29,12 @@ final class CountingStore implements ObjectStore {
     volatile CountDownLatch gate;
     volatile CountDownLatch midway;
     volatile int heldAfter;
+    /** Thrown, once, by the next read at or after {@link #errorFrom}. */
+    final AtomicReference<Error> errorOnNextRead = new AtomicReference<>();
+    volatile long errorFrom;
+    /** Holds folder listings until it opens; then the next one throws {@link #errorOnNextListing}, if set. */
+    volatile CountDownLatch listingGate;
+    final AtomicReference<Error> errorOnNextListing = new AtomicReference<>();
 
     CountingStore(ObjectStore delegate) {
         this.delegate = delegate;
@@ -48,6 +55,19 @@ final class CountingStore implements ObjectStore {
     @Override
     public FolderListing listFolder(Location folder) throws IOException {
         listings.incrementAndGet();
+        CountDownLatch waitFor = listingGate;
+        if (waitFor != null) {
+            try {
+                waitFor.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException();
+            }
+        }
+        Error error = errorOnNextListing.getAndSet(null);
+        if (error != null) {
+            throw error;
+        }
         return delegate.listFolder(folder);
     }
 
@@ -66,6 +86,12 @@ final class CountingStore implements ObjectStore {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new java.io.InterruptedIOException();
+            }
+        }
+        if (position >= errorFrom && errorOnNextRead.get() != null) {
+            Error error = errorOnNextRead.getAndSet(null);
+            if (error != null) {
+                throw error;
             }
         }
         if (failNextReads.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {

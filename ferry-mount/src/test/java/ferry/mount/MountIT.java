@@ -290,6 +290,93 @@ class MountIT {
     }
 
     @Test
+    void a_mount_point_reached_through_a_symbolic_link_stays_mounted_and_is_not_mounted_twice() throws IOException {
+        put("a.txt", "a".getBytes(UTF_8));
+        Path real = Files.createDirectories(folder.resolve("real"));
+        Path link = Files.createSymbolicLink(folder.resolve("link"), real);
+        mount = Mount.prefix(s3, prefix, link.resolve("mnt"), cache, MountOptions.DEFAULTS, Map.of());
+
+        // ferry mount stops once isMounted says false (it takes that for an unmount from outside)
+        assertThat(mount.isMounted()).isTrue();
+        assertThat(Files.readString(real.resolve("mnt/a.txt"))).isEqualTo("a");
+        Mount stacked = null;
+        try {
+            stacked = Mount.prefix(s3, prefix, link.resolve("mnt"), cache, MountOptions.DEFAULTS, Map.of());
+        } catch (IOException e) {
+            assertThat(e).hasMessageContaining("already mounted");
+        } finally {
+            if (stacked != null) {
+                stacked.close();
+            }
+        }
+        assertThat(stacked).as("a second mount stacked on the first").isNull();
+    }
+
+    @Test
+    void a_mount_point_that_is_another_file_systems_mount_point_is_mounted_over_and_an_unmount_from_outside_is_seen()
+            throws Exception {
+        put("a.txt", "a".getBytes(UTF_8));
+        Path mnt = Files.createDirectories(folder.resolve("mnt"));
+        // a volume mounted at the mount point, as a container runtime does
+        assertThat(new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", mnt.toString()).inheritIO()
+                .start().waitFor()).as("mounting a tmpfs (needs root)").isZero();
+        try {
+            mount = Mount.prefix(s3, prefix, mnt, cache, MountOptions.DEFAULTS, Map.of());
+            assertThat(mount.isMounted()).isTrue();
+            assertThat(Files.readString(mnt.resolve("a.txt"))).isEqualTo("a");
+
+            assertThat(new ProcessBuilder("fusermount3", "-u", mnt.toString()).inheritIO().start().waitFor())
+                    .isZero();
+            assertThat(mount.isMounted()).as("seen unmounted: ferry mount then stops").isFalse();
+        } finally {
+            if (mount != null) {
+                mount.close();
+                mount = null;
+            }
+            new ProcessBuilder("umount", mnt.toString()).inheritIO().start().waitFor();
+        }
+    }
+
+    @Test
+    void tar_with_sparse_file_detection_archives_every_byte_of_a_file() throws Exception {
+        byte[] bytes = put("model.bin", random(3 * CHUNK + 5, 30));
+        Path root = mountPrefix(Duration.ofSeconds(60));
+        Path out = Files.createDirectories(folder.resolve("out"));
+
+        // GNU tar --sparse (and du) go by the blocks a file occupies: a file that occupies none is taken for a hole.
+        assertThat(new ProcessBuilder("tar", "--sparse", "-cf", out.resolve("a.tar").toString(), "-C", root.toString(),
+                "model.bin").inheritIO().start().waitFor()).isZero();
+        assertThat(new ProcessBuilder("tar", "-xf", "a.tar").directory(out.toFile()).inheritIO().start().waitFor())
+                .isZero();
+        assertThat(Arrays.mismatch(Files.readAllBytes(out.resolve("model.bin")), bytes)).as("the first wrong byte")
+                .isEqualTo(-1);
+    }
+
+    @Test
+    void a_folder_listed_while_objects_arrive_lists_each_entry_once() throws IOException {
+        Path source = Files.createDirectories(folder.resolve("source/many"));
+        for (int i = 0; i < 3000; i++) {
+            Files.writeString(source.resolve("b-a-rather-long-file-name-to-fill-buffers-" + i + ".jpg"), "x");
+        }
+        ObjectStore local = stores.forLocation(Location.of(folder.resolve("source")));
+        mount = Mount.prefix(local, Location.of(folder.resolve("source")).asDirectory(), folder.resolve("mnt"), cache,
+                MountOptions.DEFAULTS.withMetadataTtl(Duration.ZERO), Map.of());
+
+        List<String> listed = new java.util.ArrayList<>();
+        try (java.nio.file.DirectoryStream<Path> children =
+                Files.newDirectoryStream(mount.mountPoint().resolve("many"))) {
+            var iterator = children.iterator();
+            listed.add(iterator.next().getFileName().toString()); // the first of several readdir calls has answered
+            for (int i = 0; i < 100; i++) { // meanwhile new objects arrive, named before the ones not yet listed
+                Files.writeString(source.resolve("a-new-" + i + ".jpg"), "x");
+            }
+            iterator.forEachRemaining(child -> listed.add(child.getFileName().toString()));
+        }
+        assertThat(listed).doesNotHaveDuplicates()
+                .filteredOn(name -> name.startsWith("b-")).hasSize(3000);
+    }
+
+    @Test
     void a_folder_too_large_for_one_readdir_buffer_lists_every_entry_once_with_its_size() throws IOException {
         List<Manifest.Entry> entries = new java.util.ArrayList<>();
         for (int i = 0; i < 3000; i++) {

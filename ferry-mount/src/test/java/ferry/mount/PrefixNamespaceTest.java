@@ -82,4 +82,83 @@ class PrefixNamespaceTest {
         waitForListings(store, 6); // the root again, then a and b ahead again
         assertThat(store.listings.get()).isEqualTo(6);
     }
+
+    @Test
+    void a_listing_that_dies_of_an_error_fails_the_callers_sharing_it_instead_of_leaving_them_waiting()
+            throws Exception {
+        Path file = folder.resolve("data/a.txt");
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, "a");
+        CountingStore store = new CountingStore(new LocalStore());
+        PrefixNamespace namespace = new PrefixNamespace(store, Location.of(folder.resolve("data")).asDirectory(),
+                Duration.ofSeconds(60), Ticker.SYSTEM);
+        store.listingGate = new java.util.concurrent.CountDownLatch(1);
+        store.errorOnNextListing.set(new OutOfMemoryError("injected: Java heap space"));
+
+        Thread first = Thread.ofPlatform().start(() -> {
+            try {
+                namespace.children("/");
+            } catch (Throwable expected) {
+                // the listing's own caller gets its error
+            }
+        });
+        waitForListings(store, 1);
+        java.util.concurrent.CompletableFuture<Object> second = new java.util.concurrent.CompletableFuture<>();
+        Thread waiter = Thread.ofPlatform().start(() -> { // a stat of the same folder meanwhile shares the listing
+            try {
+                second.complete(namespace.lookup("/a.txt"));
+            } catch (Throwable e) {
+                second.completeExceptionally(e);
+            }
+        });
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (waiter.getState() != Thread.State.WAITING && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(store.listings.get()).as("the second caller waits for the first one's listing").isEqualTo(1);
+        store.listingGate.countDown();
+
+        assertThat(second).failsWithin(java.time.Duration.ofSeconds(30))
+                .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+                .withCauseInstanceOf(java.io.IOException.class);
+        first.join();
+        store.listingGate = null;
+        assertThat(namespace.lookup("/a.txt")).isNotNull(); // and the next caller lists again
+        waiter.interrupt();
+    }
+
+    @Test
+    void a_folder_listed_longer_ago_than_the_ttl_is_not_kept_in_memory() throws Exception {
+        for (String key : new String[] {"x/y/1.txt", "z/2.txt"}) {
+            Path file = folder.resolve("data").resolve(key);
+            Files.createDirectories(file.getParent());
+            Files.writeString(file, key);
+        }
+        long[] now = {0};
+        Ticker ticker = new Ticker() {
+            @Override
+            public long nanoTime() {
+                return now[0];
+            }
+
+            @Override
+            public void sleepNanos(long nanos) {
+                now[0] += nanos;
+            }
+        };
+        CountingStore store = new CountingStore(new LocalStore());
+        PrefixNamespace namespace = new PrefixNamespace(store, Location.of(folder.resolve("data")).asDirectory(),
+                Duration.ofSeconds(60), ticker);
+        // A walk of the tree (os.walk at the start of a training job) lists every folder once.
+        assertThat(namespace.children("/x/y")).extracting(Node::name).containsExactly("1.txt");
+        assertThat(namespace.children("/z")).extracting(Node::name).containsExactly("2.txt");
+        assertThat(namespace.holds("/x/y")).isTrue();
+
+        now[0] += Duration.ofSeconds(61).toNanos(); // a kernel that looks again lists it again: it is of no use
+        namespace.children("/z");
+
+        // A walk of a bucket of millions of keys would keep all their listings for the life of the mount.
+        assertThat(namespace.holds("/x/y")).isFalse();
+        assertThat(namespace.children("/x/y")).extracting(Node::name).containsExactly("1.txt");
+    }
 }
