@@ -12,6 +12,7 @@ import ferry.store.ObjectInfo;
 import ferry.store.ObjectListing;
 import ferry.store.ObjectStore;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -43,6 +44,15 @@ final class CacheCommand {
     ChunkCache open() throws IOException {
         Path dir = cacheDir != null ? cacheDir : ferry.home().resolve("cache");
         return ChunkCache.open(dir, Sizes.cacheBudget(cacheSize, dir));
+    }
+
+    /** The cache, for a command that only looks at it or empties it: a --cache-dir that is not there is a typo. */
+    ChunkCache openExisting() throws IOException {
+        if (cacheDir != null && !Files.isDirectory(cacheDir)) {
+            throw new IllegalArgumentException("no cache folder at " + cacheDir + ": check --cache-dir (a mount or"
+                    + " `ferry cache preload` creates one)");
+        }
+        return open();
     }
 
     @Command(name = "preload", mixinStandardHelpOptions = true,
@@ -142,7 +152,7 @@ final class CacheCommand {
         public Integer call() throws IOException {
             Ferry ferry = cache.ferry;
             CacheStatus status;
-            try (ChunkCache chunks = cache.open()) {
+            try (ChunkCache chunks = cache.openExisting()) {
                 status = chunks.status();
             }
             Map<String, Long> byPrefix = status.bytesByPrefix(depth);
@@ -208,7 +218,7 @@ final class CacheCommand {
 
         @Override
         public Integer call() throws IOException {
-            try (ChunkCache chunks = cache.open()) {
+            try (ChunkCache chunks = cache.openExisting()) {
                 long used = chunks.status().usedBytes();
                 chunks.clear();
                 cache.ferry.out.println("cleared " + Units.bytes(used) + " from " + chunks.status().dir());

@@ -38,6 +38,18 @@ class FerryCliTest {
     }
 
     @Test
+    void cache_status_and_clear_of_a_cache_folder_that_is_not_there_say_so_and_create_nothing() {
+        Path typo = folder.resolve("cahce");
+        for (String command : new String[] {"status", "clear"}) {
+            CliRun run = ferry("cache", command, "--cache-dir", typo.toString());
+
+            assertThat(run.exitCode).as(run.toString()).isEqualTo(2);
+            assertThat(run.err).contains("no cache folder at " + typo).contains("--cache-dir");
+            assertThat(typo).doesNotExist();
+        }
+    }
+
+    @Test
     void demo_runs_end_to_end_on_the_default_store() {
         CliRun demo = ferry("demo", "--images", "40");
 
