@@ -124,15 +124,20 @@ final class ChunkReader implements Closeable {
     private void copy(OpenObject file, long index, int within, ByteBuffer dst) throws IOException {
         IncomingChunk recent = file.recent(index);
         if (recent == null || recent.isCompletedExceptionally()) { // a failed fetch is tried again
-            int wanted = dst.remaining();
             ChunkKey key = new ChunkKey(file.id, index);
-            int copied = cache.read(key, within, dst);
-            if (copied == wanted) {
-                checkCached(file, index, key);
-                return;
+            // The fetches in flight first, then the cache: a fetch stores its chunk before it leaves the in-flight map,
+            // so a chunk that moves from one to the other between the two looks is found, not fetched again.
+            recent = inFlight.get(key);
+            if (recent == null) {
+                int wanted = dst.remaining();
+                int copied = cache.read(key, within, dst);
+                if (copied == wanted) {
+                    checkCached(file, index, key);
+                    return;
+                }
+                within += Math.max(copied, 0);
+                recent = fetch(file, index);
             }
-            within += Math.max(copied, 0);
-            recent = fetch(file, index);
             file.remember(index, recent);
         }
         boolean end = index == file.chunks - 1; // also the only chunk of a one-chunk object
