@@ -649,8 +649,9 @@ public final class ChunkCache implements Closeable {
                 // The ledger may count more than is there (a crashed writer); only a scan of the folder tells.
                 state.usedBytes = rescan(budget - fileBytes, lowWater - fileBytes);
                 if (state.usedBytes + fileBytes > budget) {
-                    throw new IOException("chunks being written by other processes fill the budget of " + budget
-                            + " bytes");
+                    throw new IOException("chunks being written at this moment (by this process or others sharing"
+                            + " the folder) fill the budget of " + budget + " bytes; give the cache a larger budget"
+                            + " (--cache-size)");
                 }
             }
             // A new folder is a first chunk, or eviction removed the folder with its description.
