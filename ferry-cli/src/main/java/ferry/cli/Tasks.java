@@ -1,6 +1,7 @@
 package ferry.cli;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -173,10 +174,10 @@ final class Tasks {
      * from the newest record back, so a task that has run every minute for a year costs the agent's every look one
      * listing of its folder, not a year of records.
      */
-    com.fasterxml.jackson.databind.JsonNode lastRun(String name) throws IOException {
+    JsonNode lastRun(String name) throws IOException {
         List<Path> files = runFiles(name);
         for (int i = files.size() - 1; i >= 0; i--) {
-            com.fasterxml.jackson.databind.JsonNode run = readRun(files.get(i));
+            JsonNode run = readRun(files.get(i));
             if (run != null) {
                 return run;
             }
@@ -185,10 +186,10 @@ final class Tasks {
     }
 
     /** The runs of a task that can be read, oldest first, as stored JSON trees. */
-    List<com.fasterxml.jackson.databind.JsonNode> runs(String name) throws IOException {
-        List<com.fasterxml.jackson.databind.JsonNode> result = new ArrayList<>();
+    List<JsonNode> runs(String name) throws IOException {
+        List<JsonNode> result = new ArrayList<>();
         for (Path file : runFiles(name)) {
-            com.fasterxml.jackson.databind.JsonNode run = readRun(file);
+            JsonNode run = readRun(file);
             if (run != null) {
                 result.add(run);
             }
@@ -211,8 +212,8 @@ final class Tasks {
      * A run record, or {@code null} for one that does not parse (cut short by a crash of an earlier version, which did
      * not flush it): it is no run, and must not stop the agent.
      */
-    private static com.fasterxml.jackson.databind.JsonNode readRun(Path file) throws IOException {
-        com.fasterxml.jackson.databind.JsonNode run;
+    private static JsonNode readRun(Path file) throws IOException {
+        JsonNode run;
         try {
             run = JSON.readTree(file.toFile());
         } catch (com.fasterxml.jackson.core.JsonProcessingException cutShort) {
@@ -223,7 +224,7 @@ final class Tasks {
 
     /** When the last run started, or {@code null} if it never ran. */
     Instant lastStart(String name) throws IOException {
-        com.fasterxml.jackson.databind.JsonNode last = lastRun(name);
+        JsonNode last = lastRun(name);
         return last == null ? null : Instant.parse(last.get("started").asText());
     }
 }

@@ -11,8 +11,8 @@ import java.util.List;
  * Which objects a transfer considers, by key, size and age. Globs follow the usual shell rules: {@code *} and
  * {@code ?} stay within one path segment, {@code **} crosses segments, {@code {a,b}} and {@code [a-z]} work. A
  * glob without a {@code /} matches an object's file name at any depth ({@code *.tmp}); one with a {@code /}
- * matches the whole key below the prefix ({@code train/**}, or {@code /train/**} as rsync and rclone write it). An object is taken when it matches some include
- * (or there are none) and no exclude, and fits the size and age bounds.
+ * matches the whole key below the prefix ({@code train/**}, or {@code /train/**} as rsync and rclone write it). An
+ * object is taken when it matches some include (or there are none) and no exclude, and fits the size and age bounds.
  *
  * @param includes globs an object must match one of; empty for all
  * @param excludes globs an object must match none of

@@ -38,20 +38,22 @@ final class SyncLock implements AutoCloseable {
         if (here != null) {
             throw busy(here);
         }
+        FileChannel channel = null;
         try {
             Files.createDirectories(key.getParent());
-            FileChannel channel = FileChannel.open(key, StandardOpenOption.CREATE, StandardOpenOption.READ,
+            channel = FileChannel.open(key, StandardOpenOption.CREATE, StandardOpenOption.READ,
                     StandardOpenOption.WRITE);
             FileLock lock = channel.tryLock();
             if (lock == null) {
-                String other = readHolder(channel);
-                channel.close();
-                throw busy(other);
+                throw busy(readHolder(channel));
             }
             channel.truncate(0);
             channel.write(ByteBuffer.wrap(holder.getBytes(StandardCharsets.UTF_8)), 0);
             return new SyncLock(key, channel, lock);
         } catch (IOException | RuntimeException e) {
+            if (channel != null) {
+                channel.close(); // releases a lock taken here too
+            }
             HELD.remove(key);
             throw e;
         }

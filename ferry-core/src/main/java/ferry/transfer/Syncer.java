@@ -11,6 +11,7 @@ import ferry.store.ObjectStore;
 import ferry.store.StoreException;
 import ferry.store.Stores;
 import ferry.store.local.FileErrors;
+import ferry.store.local.RealPaths;
 import ferry.time.Ticker;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
@@ -382,18 +383,7 @@ public final class Syncer {
                 return;
             }
             try {
-                if (safeKeys != null) {
-                    safeKeys.resolve(key);
-                }
-                ObjectInfo written = ObjectCopy.copy(from, source, to, destinationPrefix.resolve(key), limiter,
-                        options.readBack());
-                SyncState.Entry entry =
-                        new SyncState.Entry(key, source.size(), sourceTag(source), written.etag(), written.crc32c());
-                state.journal(entry);
-                copiedObjects.incrementAndGet();
-                copiedBytes.addAndGet(source.size());
-                listener.objectDone(key, source.size());
-                record(position, Optional.of(entry));
+                record(position, Optional.of(copy(key, source)));
             } catch (IOException | RuntimeException e) {
                 Path inTheWay = inTheWay(key);
                 if (inTheWay == null) {
@@ -407,6 +397,22 @@ public final class Syncer {
                                     + " too): remove it" : "run with --delete to replace it, or remove it")), recorded);
                 }
             }
+        }
+
+        /** Copies one object, journals and counts it; returns what the state records for it. */
+        private SyncState.Entry copy(String key, ObjectInfo source) throws IOException {
+            if (safeKeys != null) {
+                safeKeys.resolve(key);
+            }
+            ObjectInfo written = ObjectCopy.copy(from, source, to, destinationPrefix.resolve(key), limiter,
+                    options.readBack());
+            SyncState.Entry entry =
+                    new SyncState.Entry(key, source.size(), sourceTag(source), written.etag(), written.crc32c());
+            state.journal(entry);
+            copiedObjects.incrementAndGet();
+            copiedBytes.addAndGet(source.size());
+            listener.objectDone(key, source.size());
+            return entry;
         }
 
         /**
@@ -488,8 +494,8 @@ public final class Syncer {
 
         /**
          * Copies what was in the way of an old file or folder once the deletes have removed it ({@code retry}: the
-         * run deleted, and nothing else failed); otherwise each is a failure that says what to do. Such objects are
-         * not in the recorded state, so the next run compares them by checksum.
+         * run deleted, and nothing else failed); otherwise each is a failure that says what to do. Such objects miss
+         * this run's state, written before them, so the next run compares them by checksum.
          */
         private void copyObstructed(Path obstructedFile, boolean retry) throws IOException, InterruptedException {
             try (BufferedReader in = Files.newBufferedReader(obstructedFile, StandardCharsets.UTF_8);
@@ -509,14 +515,7 @@ public final class Syncer {
                     parallel.submit(() -> {
                         try {
                             removeEmptyFolder(destinationPrefix.toPath().resolve(key));
-                            ObjectInfo source = from.stat(sourcePrefix.resolve(key));
-                            ObjectInfo written = ObjectCopy.copy(from, source, to, destinationPrefix.resolve(key),
-                                    limiter, options.readBack());
-                            state.journal(new SyncState.Entry(key, source.size(), sourceTag(source), written.etag(),
-                                    written.crc32c()));
-                            copiedObjects.incrementAndGet();
-                            copiedBytes.addAndGet(source.size());
-                            listener.objectDone(key, source.size());
+                            copy(key, withVersion(from.stat(sourcePrefix.resolve(key))));
                         } catch (IOException | RuntimeException e) {
                             failures.add(Failure.of(key, e));
                             listener.objectFailed(key, e);
@@ -691,35 +690,16 @@ public final class Syncer {
         }
     }
 
-    /** Whether the prefix {@code inner} is {@code outer} or lies below it. */
+    /** Whether the prefix {@code inner} is {@code outer} or lies below it (for folders, by their real paths). */
     static boolean within(Location inner, Location outer) {
-        if (!inner.scheme().equals(outer.scheme()) || !inner.bucket().equals(outer.bucket())) {
-            return false;
-        }
-        if (!inner.isLocal()) {
-            return inner.asDirectory().path().startsWith(outer.asDirectory().path());
-        }
-        return realPath(inner.toPath()).startsWith(realPath(outer.toPath())); // by names, not characters
+        Location in = canonical(inner);
+        Location out = canonical(outer);
+        // Both end in '/': data-copy/ is not within data/.
+        return in.scheme().equals(out.scheme()) && in.bucket().equals(out.bucket()) && in.path().startsWith(out.path());
     }
 
     private static Location canonical(Location location) {
-        return location.isLocal() ? Location.of(realPath(location.toPath())).asDirectory() : location.asDirectory();
-    }
-
-    /** The real path of the deepest folder of {@code path} that exists, followed by the names below it. */
-    private static Path realPath(Path path) {
-        Path existing = path;
-        while (existing != null && !Files.exists(existing)) {
-            existing = existing.getParent();
-        }
-        if (existing == null) {
-            return path;
-        }
-        try {
-            return existing.toRealPath().resolve(existing.relativize(path));
-        } catch (IOException e) {
-            return path; // compared as given
-        }
+        return location.isLocal() ? Location.of(RealPaths.of(location.toPath())).asDirectory() : location.asDirectory();
     }
 
     private static ObjectInfo withCrc(ObjectInfo info, String crc32c) {

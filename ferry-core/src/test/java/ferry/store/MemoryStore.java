@@ -13,6 +13,16 @@ import java.util.concurrent.ConcurrentSkipListMap;
  */
 public final class MemoryStore implements ObjectStore {
     private final ConcurrentSkipListMap<String, byte[]> objects = new ConcurrentSkipListMap<>();
+    private volatile BeforeRead beforeRead = location -> { };
+
+    /** Runs before a read opens: a test counts reads, or holds one back. */
+    public interface BeforeRead {
+        void run(Location location) throws InterruptedException;
+    }
+
+    public void beforeRead(BeforeRead hook) {
+        this.beforeRead = hook;
+    }
 
     public void put(Location location, byte[] bytes) {
         objects.put(location.toString(), bytes.clone());
@@ -72,6 +82,12 @@ public final class MemoryStore implements ObjectStore {
 
     @Override
     public ObjectInputStream openStream(Location location, long position, long length) throws IOException {
+        try {
+            beforeRead.run(location);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted before reading " + location);
+        }
         ObjectInfo info = stat(location);
         byte[] bytes = objects.get(location.toString());
         int from = (int) Math.min(position, bytes.length);

@@ -3,19 +3,11 @@ package ferry.transfer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import ferry.store.FolderListing;
 import ferry.store.Location;
 import ferry.store.MemoryStore;
-import ferry.store.ObjectInfo;
-import ferry.store.ObjectInputStream;
-import ferry.store.ObjectListing;
 import ferry.store.ObjectNotFoundException;
-import ferry.store.ObjectOutput;
-import ferry.store.ObjectStore;
 import ferry.store.Stores;
-import ferry.store.WriteOptions;
 import ferry.time.Ticker;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -67,6 +59,17 @@ class SyncerTest {
 
     private static Syncer.Options options(boolean delete, boolean dryRun, Filter filter) {
         return new Syncer.Options(8, Syncer.Compare.CHECKSUM, delete, dryRun, filter, 0, false);
+    }
+
+    /**
+     * Gives a file new bytes of the same size and puts its old time back: what {@code cp -p} or {@code touch -r} leave,
+     * and, on a destination, a change behind Ferry's back that only a run trusting its recorded state leaves alone.
+     */
+    private static void rewriteKeepingTime(Path root, String key, String content) throws Exception {
+        Path file = root.resolve(key);
+        FileTime time = Files.getLastModifiedTime(file);
+        write(root, key, content);
+        Files.setLastModifiedTime(file, time);
     }
 
     /** Sets every source file's time an hour back, so the recorded state is trusted for it. */
@@ -121,9 +124,7 @@ class SyncerTest {
         // The old file's copy is changed behind Ferry's back, keeping its size and time: only a run that trusts the
         // recorded state, and reads neither side, leaves it alone.
         Path copy = dst.resolve("d3/f7.bin");
-        FileTime copied = Files.getLastModifiedTime(copy);
-        write(dst, "d3/f7.bin", "CONTENT 7");
-        Files.setLastModifiedTime(copy, copied);
+        rewriteKeepingTime(dst, "d3/f7.bin", "CONTENT 7");
         SyncReport report = sync(Syncer.Options.DEFAULT);
 
         // The file synced moments after its change is compared by checksum, so the change is found.
@@ -137,12 +138,9 @@ class SyncerTest {
     void a_file_rewritten_with_its_old_time_put_back_is_still_found() throws Exception {
         ageSources();
         sync(Syncer.Options.DEFAULT);
-        Path file = src.resolve("d2/f6.bin");
-        FileTime mtime = Files.getLastModifiedTime(file);
 
         // New bytes, the old size and time: what 'cp -p', 'rsync -t', 'touch -r' or unpacking an archive leave.
-        write(src, "d2/f6.bin", "CONTENT 6");
-        Files.setLastModifiedTime(file, mtime);
+        rewriteKeepingTime(src, "d2/f6.bin", "CONTENT 6");
         SyncReport report = sync(Syncer.Options.DEFAULT);
 
         assertThat(report.copied().objects()).isEqualTo(1);
@@ -353,9 +351,7 @@ class SyncerTest {
         // Change a destination file's bytes behind Ferry's back but keep its size and mtime (its version tag): only a
         // run that trusts the journal, and reads nothing, leaves it alone.
         Path marked = dst.resolve("d3/f7.bin");
-        FileTime mtime = Files.getLastModifiedTime(marked);
-        Files.writeString(marked, "CONTENT 7");
-        Files.setLastModifiedTime(marked, mtime);
+        rewriteKeepingTime(dst, "d3/f7.bin", "CONTENT 7");
 
         SyncReport report = sync(Syncer.Options.DEFAULT);
 
@@ -474,10 +470,7 @@ class SyncerTest {
         Path alias = Files.createSymbolicLink(folder.resolve("alias"), src);
         // The copy is changed behind Ferry's back, keeping its size and time: only a run that trusts the recorded
         // state leaves it alone; a run without state would compare checksums and send the file again.
-        Path copy = dst.resolve("d3/f7.bin");
-        FileTime copied = Files.getLastModifiedTime(copy);
-        write(dst, "d3/f7.bin", "CONTENT 7");
-        Files.setLastModifiedTime(copy, copied);
+        rewriteKeepingTime(dst, "d3/f7.bin", "CONTENT 7");
 
         SyncReport report = syncer.sync(Location.of(alias), Location.of(dst), Syncer.Options.DEFAULT,
                 TransferListener.NONE);
@@ -496,7 +489,13 @@ class SyncerTest {
         }
         CountDownLatch release = new CountDownLatch(1);
         AtomicInteger opened = new AtomicInteger();
-        stores.with("s3", new HeldStore(memory, "k000", release, opened));
+        memory.beforeRead(location -> {
+            opened.incrementAndGet();
+            if (location.name().equals("k000")) {
+                release.await();
+            }
+        });
+        stores.with("s3", memory);
         Syncer small = new Syncer(stores, folder.resolve("state"), Clock.systemUTC(), Ticker.SYSTEM, 10);
         Thread run = Thread.ofVirtual().start(() -> {
             try {
@@ -521,61 +520,6 @@ class SyncerTest {
                 TransferListener.NONE);
         assertThat(again.copied().objects()).isZero(); // every result reached the recorded state, in order
         assertThat(again.skipped().objects()).isEqualTo(200);
-    }
-
-    /** A store whose reads of one key wait for a latch, counting every read opened. */
-    private record HeldStore(ObjectStore store, String heldName, CountDownLatch release, AtomicInteger opened)
-            implements ObjectStore {
-        @Override
-        public ObjectInputStream openStream(Location location) throws IOException {
-            opened.incrementAndGet();
-            if (location.name().equals(heldName)) {
-                try {
-                    release.await();
-                } catch (InterruptedException e) {
-                    throw new java.io.InterruptedIOException();
-                }
-            }
-            return store.openStream(location);
-        }
-
-        @Override
-        public ObjectInputStream openStream(Location location, long position, long length) throws IOException {
-            return store.openStream(location, position, length);
-        }
-
-        @Override
-        public ObjectInfo stat(Location location) throws IOException {
-            return store.stat(location);
-        }
-
-        @Override
-        public ObjectListing list(Location prefix) throws IOException {
-            return store.list(prefix);
-        }
-
-        @Override
-        public FolderListing listFolder(Location folder) throws IOException {
-            return store.listFolder(folder);
-        }
-
-        @Override
-        public ObjectOutput create(Location location, WriteOptions options) throws IOException {
-            return store.create(location, options);
-        }
-
-        @Override
-        public ObjectOutput createOrOverwrite(Location location, WriteOptions options) throws IOException {
-            return store.createOrOverwrite(location, options);
-        }
-
-        @Override
-        public void delete(Location location) throws IOException {
-            store.delete(location);
-        }
-
-        @Override
-        public void close() {}
     }
 
     @Test

@@ -4,9 +4,10 @@ import ferry.cache.ChunkCache;
 import ferry.dataset.Manifest;
 import ferry.store.Location;
 import ferry.store.ObjectStore;
+import ferry.store.local.FileErrors;
+import ferry.store.local.RealPaths;
 import ferry.time.Ticker;
 import java.io.Closeable;
-import ferry.store.local.FileErrors;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.FileSystemException;
@@ -58,7 +59,8 @@ public final class Mount implements Closeable {
 
     private static Mount mount(Namespace namespace, ObjectStore store, Path mountPoint, ChunkCache cache,
             MountOptions options, Map<String, String> environment) throws IOException {
-        Path target = canonical(mountPoint);
+        // Named as /proc/self/mountinfo shows mounts: else one reached through a link would look unmounted at once.
+        Path target = RealPaths.of(mountPoint);
         cleanStaleMount(target);
         if (Files.exists(target) && !Files.isDirectory(target)) {
             throw new IOException("cannot mount at " + target + ": it is not a folder");
@@ -69,7 +71,7 @@ public final class Mount implements Closeable {
             throw new IOException("cannot create the mount point " + target + " (" + FileErrors.reason(e)
                     + "): choose a folder you can create, or create it first", e);
         }
-        target = canonical(target); // folders just created on the way may have been reached through a link
+        target = RealPaths.of(target); // folders just created on the way may have been reached through a link
         FuseBuilder builder = Fuse.builder();
         builder.setLibraryPath(libfuse(environment));
         ChunkReader reader = new ChunkReader(store, cache, options.chunkSize(), options.readAheadChunks(),
@@ -121,29 +123,6 @@ public final class Mount implements Closeable {
         }
         throw new IOException("libfuse3 is not installed: install it (Debian and Ubuntu: apt-get install fuse3;"
                 + " Fedora: dnf install fuse3) or set FERRY_LIBFUSE to the path of libfuse3.so.3");
-    }
-
-    /**
-     * The path the kernel shows a mount at in {@code /proc/self/mountinfo}: absolute, with symbolic links on the way
-     * resolved (else a mount reached through a link would look unmounted at once, and a live one would not be found).
-     * A mount point whose own name cannot be resolved (missing, or a dead mount) is named within its resolved folder.
-     */
-    static Path canonical(Path path) {
-        Path absolute = path.toAbsolutePath().normalize();
-        try {
-            return absolute.toRealPath();
-        } catch (IOException e) {
-            // missing, or a mount whose process died: resolve the folder it is in
-        }
-        Path parent = absolute.getParent();
-        if (parent != null) {
-            try {
-                return parent.toRealPath().resolve(absolute.getFileName());
-            } catch (IOException e) {
-                // the folder is missing too: nothing can be mounted below it yet
-            }
-        }
-        return absolute;
     }
 
     /**

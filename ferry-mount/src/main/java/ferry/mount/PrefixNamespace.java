@@ -16,6 +16,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The tree under a prefix, one folder listing at a time (a delimiter listing on S3), each kept for the metadata
@@ -43,14 +44,14 @@ final class PrefixNamespace implements Namespace {
     /** Folders whose current listing has had its sub-folders listed ahead. */
     private final Set<String> listedAhead = ConcurrentHashMap.newKeySet();
     /** When listings older than the TTL were last dropped (ticker nanoseconds). */
-    private final java.util.concurrent.atomic.AtomicLong sweptAt;
+    private final AtomicLong sweptAt;
 
     PrefixNamespace(ObjectStore store, Location prefix, java.time.Duration ttl, Ticker ticker) {
         this.store = store;
         this.prefix = prefix.asDirectory();
         this.ttlNanos = ttl.toNanos();
         this.ticker = ticker;
-        this.sweptAt = new java.util.concurrent.atomic.AtomicLong(ticker.nanoTime());
+        this.sweptAt = new AtomicLong(ticker.nanoTime());
     }
 
     @Override

@@ -55,15 +55,7 @@ final class CountingStore implements ObjectStore {
     @Override
     public FolderListing listFolder(Location folder) throws IOException {
         listings.incrementAndGet();
-        CountDownLatch waitFor = listingGate;
-        if (waitFor != null) {
-            try {
-                waitFor.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new java.io.InterruptedIOException();
-            }
-        }
+        await(listingGate);
         Error error = errorOnNextListing.getAndSet(null);
         if (error != null) {
             throw error;
@@ -79,15 +71,7 @@ final class CountingStore implements ObjectStore {
     @Override
     public ObjectInputStream openStream(Location location, long position, long length) throws IOException {
         readPositions.add(position);
-        CountDownLatch waitFor = gate;
-        if (waitFor != null) {
-            try {
-                waitFor.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new java.io.InterruptedIOException();
-            }
-        }
+        await(gate);
         if (position >= errorFrom && errorOnNextRead.get() != null) {
             Error error = errorOnNextRead.getAndSet(null);
             if (error != null) {
@@ -100,6 +84,19 @@ final class CountingStore implements ObjectStore {
         ObjectInputStream in = delegate.openStream(location, position, length);
         CountDownLatch hold = midway;
         return hold == null ? in : new HeldStream(in, heldAfter, hold);
+    }
+
+    /** Waits for a latch, if there is one. */
+    private static void await(CountDownLatch latch) throws java.io.InterruptedIOException {
+        if (latch == null) {
+            return;
+        }
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException();
+        }
     }
 
     /** A response whose bytes after the first {@code heldAfter} wait for a latch. */
@@ -140,12 +137,7 @@ final class CountingStore implements ObjectStore {
             if (delivered < heldAfter) {
                 return (int) Math.min(len, heldAfter - delivered);
             }
-            try {
-                hold.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new java.io.InterruptedIOException();
-            }
+            await(hold);
             return len;
         }
 

@@ -16,6 +16,36 @@ class PrefixNamespaceTest {
     @TempDir
     Path folder;
 
+    /** A clock that moves only when a test moves it. */
+    private static final class StoppedTicker implements Ticker {
+        long now;
+
+        @Override
+        public long nanoTime() {
+            return now;
+        }
+
+        @Override
+        public void sleepNanos(long nanos) {
+            now += nanos;
+        }
+    }
+
+    /** Writes each key, as its own content, below the prefix folder {@code data}. */
+    private void write(String... keys) throws Exception {
+        for (String key : keys) {
+            Path file = folder.resolve("data").resolve(key);
+            Files.createDirectories(file.getParent());
+            Files.writeString(file, key);
+        }
+    }
+
+    /** The namespace of the prefix folder {@code data}, with a TTL of 60 s. */
+    private PrefixNamespace prefixNamespace(CountingStore store, Ticker ticker) {
+        return new PrefixNamespace(store, Location.of(folder.resolve("data")).asDirectory(), Duration.ofSeconds(60),
+                ticker);
+    }
+
     private static void waitForListings(CountingStore store, int count) throws InterruptedException {
         long deadline = System.nanoTime() + 30_000_000_000L;
         while (store.listings.get() < count && System.nanoTime() < deadline) {
@@ -25,14 +55,9 @@ class PrefixNamespaceTest {
 
     @Test
     void a_folder_a_reader_lists_has_its_sub_folders_listed_ahead_one_level_deep() throws Exception {
-        for (String key : new String[] {"top.txt", "a/1.txt", "a/deep/2.txt", "b/3.txt", "c/4.txt"}) {
-            Path file = folder.resolve("data").resolve(key);
-            Files.createDirectories(file.getParent());
-            Files.writeString(file, key);
-        }
+        write("top.txt", "a/1.txt", "a/deep/2.txt", "b/3.txt", "c/4.txt");
         CountingStore store = new CountingStore(new LocalStore());
-        PrefixNamespace namespace = new PrefixNamespace(store, Location.of(folder.resolve("data")).asDirectory(),
-                Duration.ofSeconds(60), Ticker.SYSTEM);
+        PrefixNamespace namespace = prefixNamespace(store, Ticker.SYSTEM);
 
         assertThat(namespace.children("/")).extracting(Node::name).containsExactly("a", "b", "c", "top.txt");
         waitForListings(store, 4); // the root, then a, b and c ahead
@@ -50,26 +75,10 @@ class PrefixNamespaceTest {
 
     @Test
     void a_folder_listed_again_after_the_ttl_has_its_sub_folders_listed_ahead_again() throws Exception {
-        for (String key : new String[] {"a/1.txt", "b/2.txt"}) {
-            Path file = folder.resolve("data").resolve(key);
-            Files.createDirectories(file.getParent());
-            Files.writeString(file, key);
-        }
-        long[] now = {0};
-        Ticker ticker = new Ticker() {
-            @Override
-            public long nanoTime() {
-                return now[0];
-            }
-
-            @Override
-            public void sleepNanos(long nanos) {
-                now[0] += nanos;
-            }
-        };
+        write("a/1.txt", "b/2.txt");
+        StoppedTicker ticker = new StoppedTicker();
         CountingStore store = new CountingStore(new LocalStore());
-        PrefixNamespace namespace = new PrefixNamespace(store, Location.of(folder.resolve("data")).asDirectory(),
-                Duration.ofSeconds(60), ticker);
+        PrefixNamespace namespace = prefixNamespace(store, ticker);
 
         namespace.children("/");
         waitForListings(store, 3); // the root, a and b
@@ -77,7 +86,7 @@ class PrefixNamespaceTest {
         Thread.sleep(100);
         assertThat(store.listings.get()).as("within the TTL: nothing listed again").isEqualTo(3);
 
-        now[0] += Duration.ofSeconds(61).toNanos();
+        ticker.now += Duration.ofSeconds(61).toNanos();
         namespace.children("/");
         waitForListings(store, 6); // the root again, then a and b ahead again
         assertThat(store.listings.get()).isEqualTo(6);
@@ -86,12 +95,9 @@ class PrefixNamespaceTest {
     @Test
     void a_listing_that_dies_of_an_error_fails_the_callers_sharing_it_instead_of_leaving_them_waiting()
             throws Exception {
-        Path file = folder.resolve("data/a.txt");
-        Files.createDirectories(file.getParent());
-        Files.writeString(file, "a");
+        write("a.txt");
         CountingStore store = new CountingStore(new LocalStore());
-        PrefixNamespace namespace = new PrefixNamespace(store, Location.of(folder.resolve("data")).asDirectory(),
-                Duration.ofSeconds(60), Ticker.SYSTEM);
+        PrefixNamespace namespace = prefixNamespace(store, Ticker.SYSTEM);
         store.listingGate = new java.util.concurrent.CountDownLatch(1);
         store.errorOnNextListing.set(new OutOfMemoryError("injected: Java heap space"));
 
@@ -129,32 +135,16 @@ class PrefixNamespaceTest {
 
     @Test
     void a_folder_listed_longer_ago_than_the_ttl_is_not_kept_in_memory() throws Exception {
-        for (String key : new String[] {"x/y/1.txt", "z/2.txt"}) {
-            Path file = folder.resolve("data").resolve(key);
-            Files.createDirectories(file.getParent());
-            Files.writeString(file, key);
-        }
-        long[] now = {0};
-        Ticker ticker = new Ticker() {
-            @Override
-            public long nanoTime() {
-                return now[0];
-            }
-
-            @Override
-            public void sleepNanos(long nanos) {
-                now[0] += nanos;
-            }
-        };
+        write("x/y/1.txt", "z/2.txt");
+        StoppedTicker ticker = new StoppedTicker();
         CountingStore store = new CountingStore(new LocalStore());
-        PrefixNamespace namespace = new PrefixNamespace(store, Location.of(folder.resolve("data")).asDirectory(),
-                Duration.ofSeconds(60), ticker);
+        PrefixNamespace namespace = prefixNamespace(store, ticker);
         // A walk of the tree (os.walk at the start of a training job) lists every folder once.
         assertThat(namespace.children("/x/y")).extracting(Node::name).containsExactly("1.txt");
         assertThat(namespace.children("/z")).extracting(Node::name).containsExactly("2.txt");
         assertThat(namespace.holds("/x/y")).isTrue();
 
-        now[0] += Duration.ofSeconds(61).toNanos(); // a kernel that looks again lists it again: it is of no use
+        ticker.now += Duration.ofSeconds(61).toNanos(); // a kernel that looks again lists it again: it is of no use
         namespace.children("/z");
 
         // A walk of a bucket of millions of keys would keep all their listings for the life of the mount.

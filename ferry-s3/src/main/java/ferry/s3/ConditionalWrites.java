@@ -32,8 +32,8 @@ final class ConditionalWrites {
     }
 
     /**
-     * Where to probe for a write of {@code key}: the {@code .ferry/} folder on its path (a dataset manifest's), else one
-     * beside it. Never the bucket's root, which credentials granted one prefix may not write.
+     * Where to probe for a write of {@code key}: the {@code .ferry/} folder on its path (a dataset manifest's), else
+     * one beside it. Never the bucket's root, which credentials granted one prefix may not write.
      */
     static String probeFolder(String key) {
         String folder;
@@ -67,9 +67,9 @@ final class ConditionalWrites {
         if (!known) {
             throw new StoreException(location, "the S3 store at " + store.config().endpointText()
                     + " does not support conditional writes: it ignored If-None-Match: * on bucket '" + bucket
-                    + "' (tested with an object under " + probeFolder(location.path()) + "), so Ferry will not create " + location
-                    + " exclusively, as a concurrent writer could silently replace it; use a store that honours"
-                    + " If-None-Match on PutObject and CompleteMultipartUpload (AWS S3 and MinIO do)");
+                    + "' (tested with an object under " + probeFolder(location.path()) + "), so Ferry will not create "
+                    + location + " exclusively, as a concurrent writer could silently replace it; use a store that"
+                    + " honours If-None-Match on PutObject and CompleteMultipartUpload (AWS S3 and MinIO do)");
         }
     }
 

@@ -127,8 +127,9 @@ public final class S3TestServer implements AutoCloseable {
 
         /**
          * Keep objects in memory ({@code transient-nio2}) rather than in files: keys that no file name can hold (such
-         * as {@code a/../b}) become possible, and {@link #objectFile} is unavailable. A write cut off by {@link #stop()}
-         * stays behind in memory and breaks the server's listings: stop a server on disk mid-write instead.
+         * as {@code a/../b}) become possible, and {@link #objectFile} is unavailable. A write cut off by
+         * {@link #stop()} stays behind in memory and breaks the server's listings: stop a server on disk mid-write
+         * instead.
          */
         public Builder inMemory() {
             this.inMemory = true;

@@ -294,14 +294,8 @@ class JobRunnerTest {
         String marker = "unrecorded-" + System.nanoTime(); // long_running.py ignores SIGTERM for any value but save
         ObjectNode request = fixture.request("no-pid", "long_running.py");
         request.putObject("HyperParameters").put("on-term", marker);
-        fixture.onLine(line -> {
-            if (line.contains("Training in progress")) { // on the runner's thread, just before the process starts
-                try {
-                    Files.createDirectories(fixture.jobs.tree("no-pid").processPid()); // the pid file cannot be written
-                } catch (java.io.IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            }
+        fixture.when("Training in progress", () -> { // on the runner's thread, just before the process starts
+            Files.createDirectories(fixture.jobs.tree("no-pid").processPid()); // the pid file cannot be written
         });
         try {
             JobDescription job = fixture.run(request);
@@ -328,15 +322,9 @@ class JobRunnerTest {
         request.putObject("HyperParameters").put("on-term", "ignore");
         request.putObject("StoppingCondition").put("MaxRuntimeInSeconds", 1);
         List<String> seen = new java.util.ArrayList<>();
-        fixture.onLine(line -> {
-            if (line.contains("MaxRuntimeInSeconds (1) reached")) { // on the runner's thread, in the grace period
-                try {
-                    JobStore.Job job = fixture.jobs.get("stopping");
-                    seen.add(job.description().status() + " running=" + job.running());
-                } catch (java.io.IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            }
+        fixture.when("MaxRuntimeInSeconds (1) reached", () -> { // on the runner's thread, in the grace period
+            JobStore.Job job = fixture.jobs.get("stopping");
+            seen.add(job.description().status() + " running=" + job.running());
         });
 
         JobDescription job = fixture.run(request);
@@ -349,14 +337,8 @@ class JobRunnerTest {
     void a_stop_asked_while_the_input_is_staged_ends_the_job_before_the_algorithm_starts() throws Exception {
         ObjectNode request = fixture.request("stop-staging", "long_running.py");
         TrainFixture.fileChannel(request, "train", data.toString());
-        fixture.onLine(line -> {
-            if (line.contains("Downloading input data")) { // on the runner's thread, before staging begins
-                try {
-                    assertThat(fixture.jobs.stop("stop-staging")).isTrue();
-                } catch (java.io.IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            }
+        fixture.when("Downloading input data", () -> { // on the runner's thread, before staging begins
+            assertThat(fixture.jobs.stop("stop-staging")).isTrue();
         });
 
         JobDescription job = fixture.run(request);
@@ -376,14 +358,8 @@ class JobRunnerTest {
         ObjectNode request = fixture.request("stop-mid-staging", "long_running.py");
         TrainFixture.fileChannel(request, "train", data.toString());
         TrainFixture.fileChannel(request, "eval", data.toString());
-        fixture.onLine(line -> {
-            if (line.contains("channel train: staging")) { // on the runner's thread, as staging begins
-                try {
-                    assertThat(fixture.jobs.stop("stop-mid-staging")).isTrue();
-                } catch (java.io.IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            }
+        fixture.when("channel train: staging", () -> { // on the runner's thread, as staging begins
+            assertThat(fixture.jobs.stop("stop-mid-staging")).isTrue();
         });
 
         JobDescription job = fixture.run(request);

@@ -118,6 +118,24 @@ final class TrainFixture implements AutoCloseable {
         listener = lines;
     }
 
+    /** Something a test does on the runner's thread; an {@link java.io.IOException} fails the job's test. */
+    interface Step {
+        void run() throws java.io.IOException;
+    }
+
+    /** Runs {@code step} on the runner's thread whenever a line it logs contains {@code text}. */
+    void when(String text, Step step) {
+        onLine(line -> {
+            if (line.contains(text)) {
+                try {
+                    step.run();
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+        });
+    }
+
     /** Runs a job on another thread and returns once its process printed {@code line}. */
     Background start(ObjectNode request, String line) throws Exception {
         CountDownLatch seen = new CountDownLatch(1);

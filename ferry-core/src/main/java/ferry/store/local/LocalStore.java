@@ -12,6 +12,8 @@ import ferry.store.ObjectStore;
 import ferry.store.StoreException;
 import ferry.store.WriteOptions;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
@@ -56,18 +58,10 @@ public final class LocalStore implements ObjectStore {
         String name = target.getFileName().toString();
         int room = MAX_NAME_BYTES - 1 - mark.length(); // the leading dot; the mark is ASCII
         if (name.getBytes(StandardCharsets.UTF_8).length > room) {
-            int end = 0;
-            int bytes = 0;
-            while (end < name.length()) {
-                int codePoint = name.codePointAt(end);
-                int size = new String(Character.toChars(codePoint)).getBytes(StandardCharsets.UTF_8).length;
-                if (bytes + size > room) {
-                    break;
-                }
-                bytes += size;
-                end += Character.charCount(codePoint);
-            }
-            name = name.substring(0, end);
+            // The encoder stops before the first character that would not fit whole.
+            CharBuffer chars = CharBuffer.wrap(name);
+            StandardCharsets.UTF_8.newEncoder().encode(chars, ByteBuffer.allocate(room), true);
+            name = name.substring(0, chars.position());
         }
         return target.resolveSibling("." + name + mark);
     }
