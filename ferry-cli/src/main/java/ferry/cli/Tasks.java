@@ -5,13 +5,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import ferry.store.local.DurableFiles;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
@@ -111,8 +111,10 @@ final class Tasks {
         Files.createDirectories(folder);
         Path temp = Files.createTempFile(folder, ".task", ".tmp");
         Files.write(temp, JSON.writeValueAsBytes(task));
-        try {
+        try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+            channel.force(true);
             Files.createLink(folder.resolve("task.json"), temp); // exclusive: never replaces another task
+            DurableFiles.flushFolder(folder);
         } catch (FileAlreadyExistsException e) {
             throw new IllegalArgumentException("a task named '" + task.name() + "' exists already; remove it first"
                     + " with: ferry task rm " + task.name());
@@ -160,13 +162,7 @@ final class Tasks {
     void record(Run run) throws IOException {
         Path runs = folder(run.task()).resolve("runs");
         Files.createDirectories(runs);
-        String file = run.started().replace(':', '-') + ".json";
-        Path temp = Files.createTempFile(runs, ".run", ".tmp");
-        Files.write(temp, JSON.writeValueAsBytes(run));
-        try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-            channel.force(true); // else a power cut can leave the record's name with none of its bytes
-        }
-        Files.move(temp, runs.resolve(file), StandardCopyOption.ATOMIC_MOVE);
+        DurableFiles.write(runs.resolve(run.started().replace(':', '-') + ".json"), JSON.writeValueAsBytes(run));
     }
 
     /**

@@ -1,6 +1,7 @@
 package ferry.transfer;
 
 import ferry.store.Keys;
+import ferry.store.local.DurableFiles;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -10,7 +11,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.HashMap;
 import java.util.Map;
@@ -166,8 +166,7 @@ final class SyncState {
             try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
                 channel.force(true);
             }
-            Files.move(temp, folder.resolve("state.tsv"), StandardCopyOption.ATOMIC_MOVE,
-                    StandardCopyOption.REPLACE_EXISTING);
+            DurableFiles.replace(temp, folder.resolve("state.tsv"));
             Files.deleteIfExists(folder.resolve("journal.tsv"));
             committed = true;
         }

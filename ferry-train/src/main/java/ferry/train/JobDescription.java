@@ -6,11 +6,11 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import ferry.store.local.DurableFiles;
 import ferry.train.channel.ChannelStats;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -86,11 +86,9 @@ public final class JobDescription {
         return new JobDescription((ObjectNode) node);
     }
 
-    /** Writes the description to {@code file} atomically: a temporary file beside it, then a rename. */
+    /** Writes the description to {@code file} whole and durably: a temporary file beside it, then a rename. */
     synchronized void write(Path file) throws IOException {
-        Path temp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.write(temp, JSON.writeValueAsBytes(node));
-        Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        DurableFiles.write(file, JSON.writeValueAsBytes(node));
     }
 
     /** Ends the current secondary status and begins {@code status}. */

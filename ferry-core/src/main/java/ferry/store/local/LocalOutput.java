@@ -23,7 +23,8 @@ import java.util.concurrent.Executors;
 import java.util.zip.CRC32C;
 
 /**
- * Writes to a temporary file beside the target; {@link #commit()} flushes it to disk and moves it into place. A large
+ * Writes to a temporary file beside the target; {@link #commit()} flushes it to disk, moves it into place and flushes
+ * the folder, so that a file reported written is on disk under its name. A large
  * file is flushed in the background while it is written, so that the flush at commit finds little left to write:
  * flushing a whole gibibyte at the end took longer than the last seconds of its download. Small files committed at
  * the same time share one flush of their file system ({@link GroupFlush}).
@@ -57,6 +58,8 @@ final class LocalOutput extends ObjectOutput {
     private final CRC32C crc = new CRC32C();
     private long unflushed;
     private boolean flushedAhead;
+    /** Whether the commit flushes with others ({@link GroupFlush}) rather than on its own. */
+    private boolean sharesFlush;
     /** The background flush's failure, reported by the commit; written by the flusher before its future completes. */
     private volatile IOException flushFailure;
     private CompletableFuture<Void> flushing = CompletableFuture.completedFuture(null);
@@ -149,7 +152,8 @@ final class LocalOutput extends ObjectOutput {
                 if (flushFailure != null) {
                     throw flushFailure;
                 }
-                if (flushedAhead || writeBackWatch < 0) {
+                sharesFlush = !flushedAhead && writeBackWatch >= 0;
+                if (!sharesFlush) {
                     channel.force(false);
                 } else {
                     GroupFlush.flush(temp.getParent());
@@ -174,6 +178,16 @@ final class LocalOutput extends ObjectOutput {
                 throw LocalStore.failure(location, "write", e);
             }
             done = true;
+            try {
+                // The new name on disk too: else a power cut can bring back the old file, or none, once reported.
+                if (sharesFlush) {
+                    GroupFlush.flush(target.getParent());
+                } else {
+                    DurableFiles.flushFolder(target.getParent());
+                }
+            } catch (IOException e) {
+                throw LocalStore.failure(location, "write", e);
+            }
             BasicFileAttributes attributes = Files.readAttributes(target, BasicFileAttributes.class);
             ObjectInfo info = LocalStore.info(location, attributes);
             return new ObjectInfo(location, info.size(), info.lastModified(), info.etag(), actual);
