@@ -78,6 +78,11 @@ public final class ChunkCache implements Closeable {
     /** A use this close to the last recorded one is not written again, sparing a shared cache line on hot chunks. */
     private static final long STAMP_RESOLUTION_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     private static final int READ_ATTEMPTS = 3;
+    /**
+     * Objects whose description is kept in memory. It is needed until their next chunk is stored, and again only if
+     * their folder is evicted and refilled while an open file still reads them, so a few thousand do.
+     */
+    static final int DESCRIBED_OBJECTS = 16_384;
     /** How long puts are skipped after one found the disk full, unless this process frees room first. */
     static final long NO_SPACE_PAUSE_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final long ROOM = Long.MIN_VALUE / 2;
@@ -93,9 +98,8 @@ public final class ChunkCache implements Closeable {
     private final long anchorWallNanos;
     private final long anchorTick;
     private final ConcurrentHashMap<ChunkKey, CachedChunk> index = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<String, Description> described = new ConcurrentHashMap<>();
-    /** Described objects whose description file may be missing or stale: written with their next chunk. */
-    private final Set<String> unwritten = ConcurrentHashMap.newKeySet();
+    /** What {@link #describe} was told about the objects used lately; a description is written with a chunk. */
+    private final RecentMap<String, Described> described = new RecentMap<>(DESCRIBED_OBJECTS);
     private final ChannelPool pool;
     private final LongAdder[] counters = new LongAdder[Counter.COUNT];
     /** The counters as last written to the ledger; guarded by its own monitor. */
@@ -338,18 +342,30 @@ public final class ChunkCache implements Closeable {
         Objects.requireNonNull(objectId, "objectId is null");
         Objects.requireNonNull(location, "location is null");
         Description description = new Description(objectId, location, objectSize);
-        if (!closed && !description.equals(described.put(objectId, description))) {
-            unwritten.add(objectId);
+        if (!closed) {
+            described.merge(objectId, new Described(description),
+                    (old, now) -> old.description.equals(description) ? old : now);
+        }
+    }
+
+    /** A description, and whether its file may be missing or stale (written with the object's next chunk). */
+    private static final class Described {
+        final Description description;
+        boolean unwritten = true; // guarded by the ledger's lock
+
+        Described(Description description) {
+            this.description = description;
         }
     }
 
     /** Writes the object's description beside its chunks if it may be missing; called with the ledger locked. */
     private void writeDescription(String objectId, Path folder, boolean folderIsNew) {
-        Description description = described.get(objectId);
-        boolean pending = unwritten.remove(objectId);
-        if (description == null || !pending && !folderIsNew) {
+        Described entry = described.get(objectId);
+        if (entry == null || !entry.unwritten && !folderIsNew) {
             return;
         }
+        entry.unwritten = false;
+        Description description = entry.description;
         if (!folderIsNew && description.equals(CacheLayout.readDescription(folder))) {
             return; // Written by an earlier or another process.
         }

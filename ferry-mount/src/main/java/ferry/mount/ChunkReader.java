@@ -2,6 +2,7 @@ package ferry.mount;
 
 import ferry.cache.ChunkCache;
 import ferry.cache.ChunkKey;
+import ferry.cache.RecentMap;
 import ferry.checksum.Crc32c;
 import ferry.store.ChecksumMismatchException;
 import ferry.store.Location;
@@ -16,7 +17,6 @@ import java.io.InterruptedIOException;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.util.BitSet;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -41,6 +41,8 @@ import java.util.zip.CRC32C;
 final class ChunkReader implements Closeable {
     private static final System.Logger LOG = System.getLogger(ChunkReader.class.getName());
     private static final int ATTEMPTS = 3;
+    /** Larger objects whose chunks' CRC32Cs are remembered after their files are closed. */
+    static final int CHECKED_OBJECTS = 4_096;
 
     private final ObjectStore store;
     private final ChunkCache cache;
@@ -50,8 +52,11 @@ final class ChunkReader implements Closeable {
     private final ExecutorService fetchers = Executors.newThreadPerTaskExecutor(
             Thread.ofVirtual().name("ferry-fetch-", 0).factory());
     private final ConcurrentHashMap<ChunkKey, IncomingChunk> inFlight = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<String, WholeObjectCheck> checks = new ConcurrentHashMap<>();
-    private final Set<String> described = ConcurrentHashMap.newKeySet();
+    /**
+     * The checks of the larger objects opened lately, shared by their readers; each open file holds its own, so one
+     * dropped here only means a later opener starts a fresh check.
+     */
+    private final RecentMap<String, WholeObjectCheck> checks = new RecentMap<>(CHECKED_OBJECTS);
     /** Objects whose bytes failed the whole-object check, with the CRC32C they had: every later read fails. */
     private final ConcurrentHashMap<String, Integer> corrupt = new ConcurrentHashMap<>();
 
@@ -82,7 +87,9 @@ final class ChunkReader implements Closeable {
 
     OpenObject open(ObjectInfo object, String path) {
         String id = object.location() + " etag=" + object.etag() + " chunk=" + chunkSize;
-        return new OpenObject(object, id, path, chunkSize, maxWindow);
+        WholeObjectCheck check = object.size() > chunkSize ? checks.computeIfAbsent(id, key -> new WholeObjectCheck(
+                (int) ((object.size() + chunkSize - 1) / chunkSize))) : null;
+        return new OpenObject(object, id, path, chunkSize, maxWindow, check);
     }
 
     /**
@@ -357,7 +364,7 @@ final class ChunkReader implements Closeable {
         ChunkKey key = new ChunkKey(file.id, index);
         future.crc = chunk.crc();
         future.complete(chunk.bytes());
-        if (described.add(file.id)) {
+        if (file.describe()) {
             cache.describe(file.id, file.object.location().toString(), file.object.size());
         }
         cache.put(key, ByteBuffer.wrap(chunk.bytes()), chunk.crc());
@@ -486,8 +493,7 @@ final class ChunkReader implements Closeable {
         if (file.chunks == 1) {
             wrong = crc == (int) file.expectedCrc ? -1 : crc & 0xffffffffL;
         } else {
-            WholeObjectCheck whole = checks.computeIfAbsent(file.id, id -> new WholeObjectCheck(file.chunks));
-            wrong = whole.add((int) index, crc, chunkSize, file.object.size(), (int) file.expectedCrc);
+            wrong = file.check.add((int) index, crc, chunkSize, file.object.size(), (int) file.expectedCrc);
         }
         if (wrong >= 0) {
             corrupt.put(file.id, (int) wrong);
@@ -508,7 +514,7 @@ final class ChunkReader implements Closeable {
      * The CRC32Cs of one object's chunks: until all are in and combine into the whole object's CRC32C, then, if that
      * matched, the CRC32C each chunk must have whenever it is read again.
      */
-    private static final class WholeObjectCheck {
+    static final class WholeObjectCheck {
         private final int[] crcs;
         private final BitSet seen;
         private int missing;

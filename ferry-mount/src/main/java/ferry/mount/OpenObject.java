@@ -1,5 +1,6 @@
 package ferry.mount;
 
+import ferry.mount.ChunkReader.WholeObjectCheck;
 import ferry.store.ObjectInfo;
 import java.util.ArrayList;
 import java.util.BitSet;
@@ -17,6 +18,10 @@ final class OpenObject {
     final int chunks;
     /** The whole-object CRC32C, once known (from the listing, the manifest or the first response), else -1L. */
     volatile long expectedCrc;
+    /** The object's check, shared with other readers of it, if it has more than one chunk; else {@code null}. */
+    final WholeObjectCheck check;
+    /** Whether the cache was told which object this is (once per open file, before its first chunk is stored). */
+    private volatile boolean described;
 
     private final long[] recentIndex;
     private final IncomingChunk[] recent;
@@ -29,8 +34,9 @@ final class OpenObject {
     private int window;
     private long scheduledThrough = -1;
 
-    OpenObject(ObjectInfo object, String id, String path, int chunkSize, int maxWindow) {
+    OpenObject(ObjectInfo object, String id, String path, int chunkSize, int maxWindow, WholeObjectCheck check) {
         this.object = object;
+        this.check = check;
         this.id = id;
         this.path = path;
         this.chunks = (int) ((object.size() + chunkSize - 1) / chunkSize);
@@ -39,6 +45,18 @@ final class OpenObject {
         this.recentIndex = new long[slots];
         java.util.Arrays.fill(recentIndex, -1);
         this.recent = new IncomingChunk[slots];
+    }
+
+    /** True the first time only: the caller then describes the object to the cache. */
+    boolean describe() {
+        if (described) {
+            return false;
+        }
+        synchronized (this) {
+            boolean first = !described;
+            described = true;
+            return first;
+        }
     }
 
     /** Marks a chunk as checked through this handle; false if it already was. */
@@ -92,13 +110,14 @@ final class OpenObject {
         // of order: within one chunk of where the last one ended still counts as sequential.
         boolean sequential = Math.abs(offset - nextOffset) <= chunkSize;
         nextOffset = sequential ? Math.max(nextOffset, offset + length) : offset + length;
+        long current = (offset + length - 1) / chunkSize;
+        release(current, sequential);
         if (!sequential) {
             window = 0;
             scheduledThrough = -1; // a reader that starts over (another epoch) is read ahead again; held chunks skipped
             return NONE;
         }
         window = window == 0 ? 2 : Math.min(window * 2, maxWindow);
-        long current = (offset + length - 1) / chunkSize;
         long from = Math.max(current + 1, scheduledThrough + 1);
         long to = Math.min(chunks - 1L, current + window);
         // Top up in batches of half a window, so that each GET asks for several chunks: one request per chunk
@@ -111,6 +130,21 @@ final class OpenObject {
     }
 
     static final long NONE = 1L << 32; // from 1 to 0
+
+    /**
+     * Lets go of the fetched chunks this reader is done with: those more than one chunk behind a sequential reader
+     * (the kernel's requests may arrive a little out of order), and all but the current one for a random reader. They are in the cache (or their fetch failed and would be tried again), and an
+     * open file that kept them would hold a window of chunks in memory for as long as it stays open.
+     */
+    private void release(long current, boolean sequential) {
+        for (int slot = 0; slot < recent.length; slot++) {
+            long index = recentIndex[slot];
+            if (index >= 0 && (sequential ? index < current - 1 : index != current) && recent[slot].isDone()) {
+                recentIndex[slot] = -1;
+                recent[slot] = null;
+            }
+        }
+    }
 
     /** A read-ahead fetch that could not start: let the next read schedule it again. */
     synchronized void unschedule(long index) {

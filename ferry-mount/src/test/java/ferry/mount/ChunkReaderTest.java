@@ -134,6 +134,22 @@ class ChunkReaderTest {
     }
 
     @Test
+    void an_open_file_keeps_in_memory_only_the_chunks_ahead_of_its_reader() throws Exception {
+        byte[] bytes = random(40 * CHUNK, 4);
+        OpenObject sequential = reader.open(put("sequential.bin", bytes), "/sequential.bin");
+        assertThat(readAll(sequential, 64 * 1024)).isEqualTo(bytes);
+        // The last two chunks only: the 38 before them are in the cache, and the file may stay open for hours.
+        assertThat(sequential.recentChunks()).hasSize(2);
+
+        OpenObject random = reader.open(put("random.bin", bytes), "/random.bin");
+        for (int chunk : new int[] {30, 5, 20, 12, 38, 1}) {
+            int offset = chunk * CHUNK + 100;
+            assertThat(read(random, offset, 4096)).isEqualTo(Arrays.copyOfRange(bytes, offset, offset + 4096));
+            assertThat(random.recentChunks()).hasSizeLessThanOrEqualTo(1);
+        }
+    }
+
+    @Test
     void a_sequential_reader_gets_its_chunks_in_few_large_requests_also_when_it_starts_over() throws Exception {
         int chunks = 64;
         byte[] bytes = random(chunks * CHUNK, 3);
