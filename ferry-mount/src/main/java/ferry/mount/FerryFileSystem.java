@@ -100,7 +100,8 @@ final class FerryFileSystem implements FuseOperations {
             stat.cTime().set(mountedAt);
             stat.aTime().set(mountedAt);
         } else {
-            Instant modified = node.object().lastModified();
+            Instant modified = namespace.immutable() ? node.object().lastModified()
+                    : versionedTime(node.object().lastModified(), node.object().etag());
             stat.setMode(FILE_MODE);
             stat.setNLink((short) 1);
             stat.setSize(node.object().size());
@@ -109,6 +110,16 @@ final class FerryFileSystem implements FuseOperations {
             stat.cTime().set(modified);
             stat.aTime().set(modified);
         }
+    }
+
+    /**
+     * A prefix mount's file time: the object's time to the millisecond, its sub-millisecond digits taken from the
+     * ETag. libfuse's {@code auto_cache} and the kernel keep a file's pages while its size and time stay the same, and
+     * S3 gives times to the second: an object replaced by another of the same size within that second would else be
+     * read partly from the old version's pages.
+     */
+    static Instant versionedTime(Instant modified, String etag) {
+        return Instant.ofEpochMilli(modified.toEpochMilli()).plusNanos(Math.floorMod(etag.hashCode(), 1_000_000));
     }
 
     @Override

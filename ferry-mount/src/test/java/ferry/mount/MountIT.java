@@ -21,8 +21,10 @@ import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -218,6 +220,32 @@ class MountIT {
             assertThatThrownBy(() -> channel.read(later, 5L * CHUNK))
                     .isInstanceOf(IOException.class).hasMessageContaining("Input/output error");
         }
+    }
+
+    @Test
+    void a_file_replaced_by_one_of_its_size_within_the_same_second_is_not_read_from_the_old_versions_pages()
+            throws IOException {
+        byte[] old = put("weights.bin", random(4 * CHUNK, 24));
+        Instant listed = s3.stat(prefix.resolve("weights.bin")).lastModified();
+        FileTime time = Files.getLastModifiedTime(server.objectFile("mount", "data/weights.bin"));
+        Path file = mountPrefix(Duration.ZERO).resolve("weights.bin");
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            ByteBuffer half = ByteBuffer.allocate(2 * CHUNK);
+            while (half.hasRemaining() && channel.read(half, half.position()) > 0) {
+                // the first half only: its pages stay in the kernel's page cache after the close
+            }
+            assertThat(half.array()).isEqualTo(Arrays.copyOf(old, 2 * CHUNK));
+        }
+
+        byte[] now = put("weights.bin", random(4 * CHUNK, 25));
+        Files.setLastModifiedTime(server.objectFile("mount", "data/weights.bin"), time); // as on S3: same second
+        assertThat(s3.stat(prefix.resolve("weights.bin")).lastModified()).as("the new version's time").isEqualTo(listed);
+
+        // All new bytes: the old version's cached first half followed by the new second half would mix the two.
+        byte[] read = Files.readAllBytes(file);
+        boolean oldFirstHalf = Arrays.equals(read, 0, 2 * CHUNK, old, 0, 2 * CHUNK);
+        assertThat(Arrays.equals(read, now)).as("the new version, whole (the old first half: %s)", oldFirstHalf)
+                .isTrue();
     }
 
     @Test
