@@ -172,6 +172,16 @@ public abstract class StoreContractTest {
     }
 
     @Test
+    void a_key_that_is_only_a_prefix_of_others_is_not_found() throws IOException {
+        put(root().resolve("images/cat.jpg"), "meow".getBytes(UTF_8));
+        Location prefixOnly = root().resolve("images");
+        assertThatThrownBy(() -> store().stat(prefixOnly)).isInstanceOf(ObjectNotFoundException.class);
+        assertThatThrownBy(() -> read(prefixOnly))
+                .isInstanceOf(ObjectNotFoundException.class)
+                .hasMessageContaining("images");
+    }
+
+    @Test
     void listing_is_recursive_in_key_order_and_skips_nothing() throws IOException {
         for (String key : List.of("b/2", "a-c", "a/1", "a/z/3", "c", "a/0")) {
             put(root().resolve(key), key.getBytes(UTF_8));

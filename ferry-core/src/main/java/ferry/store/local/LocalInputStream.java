@@ -28,11 +28,16 @@ final class LocalInputStream extends ObjectInputStream {
     @Override
     public ObjectInfo info() throws IOException {
         if (info == null) {
+            BasicFileAttributes attributes;
             try {
-                info = LocalStore.info(location, Files.readAttributes(location.toPath(), BasicFileAttributes.class));
+                attributes = Files.readAttributes(location.toPath(), BasicFileAttributes.class);
             } catch (java.nio.file.NoSuchFileException e) {
                 throw new ObjectNotFoundException(location);
             }
+            if (attributes.isDirectory()) {
+                throw new ObjectNotFoundException(location); // a folder is a prefix of keys, as on S3, not an object
+            }
+            info = LocalStore.info(location, attributes);
         }
         return info;
     }
@@ -49,6 +54,9 @@ final class LocalInputStream extends ObjectInputStream {
         try {
             n = channel.read(ByteBuffer.wrap(b, off, (int) Math.min(len, remaining)), position);
         } catch (IOException e) {
+            if (Files.isDirectory(location.toPath())) { // opened fine: Linux refuses only the read of a folder
+                throw new ObjectNotFoundException(location);
+            }
             throw LocalStore.failure(location, "read", e);
         }
         if (n < 0) {
