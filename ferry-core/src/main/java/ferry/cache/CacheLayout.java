@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -137,36 +138,49 @@ final class CacheLayout {
 
     /**
      * {@code .<final name>.<pid>.<random>.<bytes>.ferry-tmp}: the leading dot and suffix keep it from looking like a
-     * chunk, the pid tells whether its writer still runs, and the size it will have lets a scan count a chunk still
-     * being written against the budget. The random part is a {@link WriterMark#random()}, so a restarted process
-     * that got the same pid (a container's pid 1) knows its predecessor's files for dead ones. (A cache folder is on
-     * a local file system: the pid names no host.)
+     * chunk, the writer ({@link WriterMark#writer()}) tells whether it still runs, and the size it will have lets a
+     * scan count a chunk still being written against the budget. The random part is a {@link WriterMark#random()}, so
+     * a restarted process that got the same pid (a container's pid 1) knows its predecessor's files for dead ones.
      */
     static String tempName(String finalName, long bytes) {
-        return "." + finalName + "." + ProcessHandle.current().pid() + "." + WriterMark.random() + "." + bytes
-                + TEMP_SUFFIX;
+        return "." + finalName + "." + WriterMark.writer() + "." + WriterMark.random() + "." + bytes + TEMP_SUFFIX;
     }
 
     /** A temporary file's parts, or null if the name is not one of ours. */
-    record Temp(String finalName, long pid, String random, long bytes) {
+    record Temp(String finalName, String writer, String random, long bytes) {
         static Temp parse(String name) {
             if (!name.startsWith(".") || !name.endsWith(TEMP_SUFFIX)) {
                 return null;
             }
             String[] parts = name.split("\\.");
-            // "", final name, pid, random, bytes, "ferry-tmp"
+            // "", final name, pid[@host], random, bytes, "ferry-tmp"
             if (parts.length != 6) {
                 return null;
             }
             try {
-                return new Temp(parts[1], Long.parseLong(parts[2]), parts[3], Long.parseLong(parts[4]));
+                return new Temp(parts[1], parts[2], parts[3], Long.parseLong(parts[4]));
             } catch (NumberFormatException e) {
                 return null;
             }
         }
 
-        boolean writerAlive() {
-            return WriterMark.of(Long.toString(pid), random) == WriterMark.Writer.RUNNING;
+        /**
+         * Whether the writer may still be writing {@code file}: a writer in another container (or on another host)
+         * cannot be looked up, so its file is taken for abandoned only once it has not changed for an hour.
+         */
+        boolean writerAlive(Path file) {
+            return switch (WriterMark.of(writer, random)) {
+                case RUNNING -> true;
+                case GONE -> false;
+                case ON_ANOTHER_HOST -> {
+                    try {
+                        yield Files.getLastModifiedTime(file).toInstant()
+                                .isAfter(Instant.now().minus(LocalStore.FOREIGN_TEMP_AGE));
+                    } catch (IOException e) {
+                        yield false; // gone already
+                    }
+                }
+            };
         }
 
         boolean isChunk() {
@@ -255,7 +269,7 @@ final class CacheLayout {
             if (temp == null) {
                 continue;
             }
-            if (temp.writerAlive()) {
+            if (temp.writerAlive(file)) {
                 pending += temp.isChunk() ? temp.bytes() : 0;
             } else if (deleteAbandoned) {
                 Files.deleteIfExists(file);
@@ -288,7 +302,7 @@ final class CacheLayout {
         for (Path file : files) {
             String name = file.getFileName().toString();
             Temp temp = Temp.parse(name);
-            if (isChunkName(name) || (temp != null && temp.writerAlive())) {
+            if (isChunkName(name) || (temp != null && temp.writerAlive(file))) {
                 return;
             }
         }

@@ -495,15 +495,23 @@ class ChunkCacheTest {
         Path live = objectFolder.resolve(CacheLayout.tempName("6", 1000));
         // Left by an earlier process that had this pid too (a restarted container's pid 1): not this one's.
         Path predecessor = objectFolder.resolve(".7." + ProcessHandle.current().pid() + ".3c4d.1000.ferry-tmp");
+        // Written in another container sharing the folder: its pid means nothing here, so only its age tells.
+        Path otherContainer = objectFolder.resolve(".8." + gone.pid() + "@0badc0de.5e6f.1000.ferry-tmp");
+        Path otherContainerLongGone = objectFolder.resolve(".9." + gone.pid() + "@0badc0de.7a8b.1000.ferry-tmp");
         Files.writeString(abandoned, "half");
         Files.writeString(live, "being written");
         Files.writeString(predecessor, "half");
+        Files.writeString(otherContainer, "being written");
+        Files.writeString(otherContainerLongGone, "half");
+        Files.setLastModifiedTime(otherContainerLongGone, FileTime.from(Instant.now().minus(Duration.ofHours(2))));
 
         ChunkCache second = open(1 << 20);
 
         assertThat(abandoned).doesNotExist();
         assertThat(predecessor).doesNotExist();
+        assertThat(otherContainerLongGone).doesNotExist();
         assertThat(live).exists();
+        assertThat(otherContainer).exists();
         assertThat(second.contains(key(5))).isFalse();
         assertThat(second.contains(key(6))).isFalse();
         assertThat(second.status().chunkCount()).isEqualTo(1);

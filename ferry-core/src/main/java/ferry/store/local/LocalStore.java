@@ -44,7 +44,8 @@ public final class LocalStore implements ObjectStore {
      */
     public static final String TEMP_SUFFIX = ".ferry-tmp";
 
-    static final Duration FOREIGN_TEMP_AGE = Duration.ofHours(1);
+    /** How long a temporary file of a writer that cannot be looked up (another host or container) is left alone. */
+    public static final Duration FOREIGN_TEMP_AGE = Duration.ofHours(1);
 
     /** The most bytes a file name may hold on the usual file systems (ext4, xfs, tmpfs, NFS). */
     static final int MAX_NAME_BYTES = 255;

@@ -9,11 +9,12 @@ import java.util.concurrent.ThreadLocalRandom;
  * Who left a file behind on disk (a temporary file, a journal entry), so that a later process can tell whether its
  * writer is gone and the file can go: {@code <pid>@<host>} and a random part that begins with a token of the writing
  * process. The token tells a restarted process that got its predecessor's pid (a container's pid 1) from that
- * predecessor; the host tells apart processes of machines that share a folder (NFS), whose pids cannot be looked up.
+ * predecessor; the host tells apart processes of machines that share a folder (NFS), whose pids cannot be looked up,
+ * and containers that share one (a cache folder mounted into two of them), whose pids mean nothing to each other.
  */
 public final class WriterMark {
-    /** This host: a hash of its name, so that names stay short. */
-    public static final String HOST = String.format("%08x", hostName().hashCode());
+    /** This host, and this process's pid namespace on it: a hash of both, so that names stay short. */
+    public static final String HOST = String.format("%08x", (hostName() + " " + pidNamespace()).hashCode());
     private static final String TOKEN = String.format("%08x", ThreadLocalRandom.current().nextInt());
 
     private WriterMark() {}
@@ -50,6 +51,15 @@ public final class WriterMark {
             return random.startsWith(TOKEN) ? Writer.RUNNING : Writer.GONE;
         }
         return ProcessHandle.of(pid).isPresent() ? Writer.RUNNING : Writer.GONE;
+    }
+
+    /** The pid namespace, such as {@code pid:[4026531836]}: containers on one host have their own. */
+    static String pidNamespace() {
+        try {
+            return Files.readSymbolicLink(Path.of("/proc/self/ns/pid")).toString();
+        } catch (IOException | RuntimeException e) {
+            return "";
+        }
     }
 
     private static String hostName() {
