@@ -111,7 +111,9 @@ final class OpenObject {
         boolean sequential = Math.abs(offset - nextOffset) <= chunkSize;
         nextOffset = sequential ? Math.max(nextOffset, offset + length) : offset + length;
         long current = (offset + length - 1) / chunkSize;
-        release(current, sequential);
+        if (!sequential || current == chunks - 1) {
+            release(current, sequential);
+        }
         if (!sequential) {
             window = 0;
             scheduledThrough = -1; // a reader that starts over (another epoch) is read ahead again; held chunks skipped
@@ -132,9 +134,11 @@ final class OpenObject {
     static final long NONE = 1L << 32; // from 1 to 0
 
     /**
-     * Lets go of the fetched chunks this reader is done with: those more than one chunk behind a sequential reader
-     * (the kernel's requests may arrive a little out of order), and all but the current one for a random reader. They are in the cache (or their fetch failed and would be tried again), and an
-     * open file that kept them would hold a window of chunks in memory for as long as it stays open.
+     * Lets go of the fetched chunks this reader is done with: once a sequential reader reaches the end, those more
+     * than one chunk behind it (the kernel's requests may arrive a little out of order); for a random reader, all but
+     * the current one. They are in the cache (or their fetch failed and would be tried again), and an open file that
+     * kept them would hold a window of chunks in memory for as long as it stays open. Not on every sequential read:
+     * a scan of the window there measured about a tenth slower on a cold 1 GiB read, for two chunks of memory.
      */
     private void release(long current, boolean sequential) {
         for (int slot = 0; slot < recent.length; slot++) {
