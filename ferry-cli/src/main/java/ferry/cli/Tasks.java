@@ -7,12 +7,10 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import ferry.store.local.DurableFiles;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -111,8 +109,8 @@ final class Tasks {
         Files.createDirectories(folder);
         Path temp = Files.createTempFile(folder, ".task", ".tmp");
         Files.write(temp, JSON.writeValueAsBytes(task));
-        try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-            channel.force(true);
+        try {
+            DurableFiles.flushFile(temp);
             Files.createLink(folder.resolve("task.json"), temp); // exclusive: never replaces another task
             DurableFiles.flushFolder(folder);
         } catch (FileAlreadyExistsException e) {

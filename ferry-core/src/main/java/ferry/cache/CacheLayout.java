@@ -169,18 +169,12 @@ final class CacheLayout {
          * cannot be looked up, so its file is taken for abandoned only once it has not changed for an hour.
          */
         boolean writerAlive(Path file) {
-            return switch (WriterMark.of(writer, random)) {
-                case RUNNING -> true;
-                case GONE -> false;
-                case ON_ANOTHER_HOST -> {
-                    try {
-                        yield Files.getLastModifiedTime(file).toInstant()
-                                .isAfter(Instant.now().minus(LocalStore.FOREIGN_TEMP_AGE));
-                    } catch (IOException e) {
-                        yield false; // gone already
-                    }
-                }
-            };
+            try {
+                return !WriterMark.abandoned(writer, random, () -> Files.getLastModifiedTime(file).toInstant(),
+                        Instant.now());
+            } catch (IOException e) {
+                return false; // gone already
+            }
         }
 
         boolean isChunk() {

@@ -6,7 +6,6 @@ import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.Writer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -163,9 +162,7 @@ final class SyncState {
         /** Replaces the state with what was written and clears the journal, which it now includes. */
         void commit() throws IOException {
             out.close();
-            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-                channel.force(true);
-            }
+            DurableFiles.flushFile(temp);
             DurableFiles.replace(temp, folder.resolve("state.tsv"));
             Files.deleteIfExists(folder.resolve("journal.tsv"));
             committed = true;

@@ -21,7 +21,7 @@ final class OpenObject {
     /** The object's check, shared with other readers of it, if it has more than one chunk; else {@code null}. */
     final WholeObjectCheck check;
     /** Whether the cache was told which object this is (once per open file, before its first chunk is stored). */
-    private volatile boolean described;
+    private boolean described; // guarded by this
 
     private final long[] recentIndex;
     private final IncomingChunk[] recent;
@@ -48,15 +48,10 @@ final class OpenObject {
     }
 
     /** True the first time only: the caller then describes the object to the cache. */
-    boolean describe() {
-        if (described) {
-            return false;
-        }
-        synchronized (this) {
-            boolean first = !described;
-            described = true;
-            return first;
-        }
+    synchronized boolean describe() {
+        boolean first = !described;
+        described = true;
+        return first;
     }
 
     /** Marks a chunk as checked through this handle; false if it already was. */

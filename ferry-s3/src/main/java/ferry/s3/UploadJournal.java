@@ -5,12 +5,10 @@ import ferry.store.local.WriterMark;
 import java.io.IOException;
 import java.net.URLDecoder;
 import java.net.URLEncoder;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -48,9 +46,7 @@ final class UploadJournal {
         // A key may hold line breaks: it is written URL-encoded, as the last line says.
         Files.writeString(temp, bucket + "\n" + URLEncoder.encode(key, StandardCharsets.UTF_8) + "\n" + uploadId
                 + "\n" + endpoint + "\n" + URL_ENCODED_KEY + "\n", StandardCharsets.UTF_8);
-        try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-            channel.force(true); // after a power cut the upload is still known, so aborted, not leaked
-        }
+        DurableFiles.flushFile(temp); // after a power cut the upload is still known, so aborted, not leaked
         DurableFiles.replace(temp, entry);
         return entry;
     }

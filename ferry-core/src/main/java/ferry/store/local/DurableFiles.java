@@ -40,6 +40,13 @@ public final class DurableFiles {
         flushFolder(file.toAbsolutePath().getParent());
     }
 
+    /** Makes a file's bytes durable, before it is renamed or linked into place. */
+    public static void flushFile(Path file) throws IOException {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            channel.force(true);
+        }
+    }
+
     /** Makes the names in {@code folder} (files created, renamed or deleted there) durable. */
     public static void flushFolder(Path folder) throws IOException {
         try (FileChannel channel = FileChannel.open(folder, StandardOpenOption.READ)) {

@@ -76,7 +76,7 @@ final class LocalListing implements ObjectListing {
     /** Tidying only: a file that cannot be looked at or removed (a read-only source) is left for its owner. */
     private static void removeIfAbandoned(Path temp, String name) {
         try {
-            if (LocalStore.isAbandonedTemp(name, Files.getLastModifiedTime(temp), Instant.now())) {
+            if (LocalStore.isAbandonedTemp(name, () -> Files.getLastModifiedTime(temp).toInstant(), Instant.now())) {
                 Files.deleteIfExists(temp);
             }
         } catch (IOException e) {

@@ -24,8 +24,6 @@ import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.FileTime;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,9 +41,6 @@ public final class LocalStore implements ObjectStore {
      * (a shared folder on NFS), where its process cannot be looked up.
      */
     public static final String TEMP_SUFFIX = ".ferry-tmp";
-
-    /** How long a temporary file of a writer that cannot be looked up (another host or container) is left alone. */
-    public static final Duration FOREIGN_TEMP_AGE = Duration.ofHours(1);
 
     /** The most bytes a file name may hold on the usual file systems (ext4, xfs, tmpfs, NFS). */
     static final int MAX_NAME_BYTES = 255;
@@ -68,17 +63,12 @@ public final class LocalStore implements ObjectStore {
     }
 
     /** Whether a temporary file was left by a writer that is gone; see {@link #TEMP_SUFFIX}. */
-    static boolean isAbandonedTemp(String name, FileTime lastModified, Instant now) {
+    static boolean isAbandonedTemp(String name, WriterMark.LastModified lastModified, Instant now)
+            throws IOException {
         String[] parts = name.split("\\.");
         // "", name parts..., pid[@host], random, "ferry-tmp"
-        if (parts.length < 5) {
-            return false;
-        }
-        return switch (WriterMark.of(parts[parts.length - 3], parts[parts.length - 2])) {
-            case GONE -> true;
-            case RUNNING -> false;
-            case ON_ANOTHER_HOST -> lastModified.toInstant().isBefore(now.minus(FOREIGN_TEMP_AGE));
-        };
+        return parts.length >= 5
+                && WriterMark.abandoned(parts[parts.length - 3], parts[parts.length - 2], lastModified, now);
     }
 
     @Override

@@ -3,6 +3,8 @@ package ferry.store.local;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -18,6 +20,30 @@ public final class WriterMark {
     private static final String TOKEN = String.format("%08x", ThreadLocalRandom.current().nextInt());
 
     private WriterMark() {}
+
+    /**
+     * How long a file of a writer that cannot be looked up (on another host, or in another container) is left alone
+     * after its last change.
+     */
+    public static final Duration FOREIGN_AGE = Duration.ofHours(1);
+
+    /** A file's last change, looked up only when it is needed. */
+    public interface LastModified {
+        Instant get() throws IOException;
+    }
+
+    /**
+     * Whether a file marked by {@code writer} and {@code random} was abandoned: its writer is gone, or cannot be looked
+     * up and the file has not changed for {@link #FOREIGN_AGE}.
+     */
+    public static boolean abandoned(String writer, String random, LastModified lastModified, Instant now)
+            throws IOException {
+        return switch (of(writer, random)) {
+            case GONE -> true;
+            case RUNNING -> false;
+            case ON_ANOTHER_HOST -> lastModified.get().isBefore(now.minus(FOREIGN_AGE));
+        };
+    }
 
     /** What can be told of a file's writer from its mark. */
     public enum Writer { RUNNING, GONE, ON_ANOTHER_HOST }
