@@ -5,6 +5,7 @@ import ferry.store.Keys;
 import ferry.store.Location;
 import ferry.store.ObjectInfo;
 import ferry.store.ObjectListing;
+import ferry.store.StoreException;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -12,6 +13,7 @@ import java.util.Deque;
 import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
 
 /**
  * A recursive listing as a walk of the folder tree: ListObjectsV2 with the delimiter {@code /}, one folder at a time,
@@ -28,7 +30,10 @@ import java.util.concurrent.CompletableFuture;
  * <p>Order: S3 returns a level in key order (UTF-8 bytes), its objects and its sub-folders ({@code a/b/}) each sorted
  * and paged together. Merging the two by key, and walking each sub-folder where its prefix sorts, gives exactly the
  * order of a flat listing: every key below {@code a/b/} sorts where {@code a/b/} does among the keys outside it
- * (so {@code a/b.txt} comes before {@code a/b/c}, and {@code a/b0} after it).
+ * (so {@code a/b.txt} comes before {@code a/b/c}, and {@code a/b0} after it). Not every S3-compatible server sorts
+ * by UTF-8 bytes: s3proxy sorts by Java's UTF-16 units, which puts {@code 😀} before {@code ｱ}. So each page is
+ * sorted here, and should a server's order still show across pages, the listing fails, naming the two keys, rather
+ * than hand a merge (a sync, which would delete what it took for missing) keys out of order.
  *
  * <p>Memory: each folder on the path being walked holds its current page and the next one on its way, and at most
  * {@code foldersAhead} first pages of folders not yet reached are requested or held; a folder of a million keys is
@@ -51,6 +56,8 @@ final class S3Listing implements ObjectListing {
     /** First pages requested for folders the walk has not reached yet. */
     private int ahead;
     private ObjectInfo next;
+    /** The key of the last object returned, to check the order across pages. */
+    private String lastKey;
 
     S3Listing(S3Store store, Location prefix) throws IOException {
         this(store, prefix, PAGE_SIZE, FOLDERS_AHEAD);
@@ -98,6 +105,18 @@ final class S3Listing implements ObjectListing {
         return new FolderListing(objects, folders);
     }
 
+    /** A page's entries in S3's key order, whatever order the server gave them in (a list already sorted is kept). */
+    private static <T> List<T> inKeyOrder(List<T> entries, Function<T, String> key) {
+        for (int i = 1; i < entries.size(); i++) {
+            if (Keys.compare(key.apply(entries.get(i - 1)), key.apply(entries.get(i))) > 0) {
+                List<T> sorted = new ArrayList<>(entries);
+                sorted.sort((a, b) -> Keys.compare(key.apply(a), key.apply(b)));
+                return sorted;
+            }
+        }
+        return entries;
+    }
+
     private CompletableFuture<ListPage> request(String path, String token) {
         return store.listPage(prefix.bucket(), path, pageSize, token);
     }
@@ -142,9 +161,10 @@ final class S3Listing implements ObjectListing {
         }
 
         void accept(ListPage page) {
-            objects = page.objects();
-            folders = new ArrayList<>(page.prefixes().size());
-            for (String common : page.prefixes()) {
+            objects = inKeyOrder(page.objects(), ListPage.Entry::key);
+            List<String> prefixes = inKeyOrder(page.prefixes(), common -> common);
+            folders = new ArrayList<>(prefixes.size());
+            for (String common : prefixes) {
                 folders.add(new Folder(common));
             }
             nextObject = 0;
@@ -179,6 +199,14 @@ final class S3Listing implements ObjectListing {
             } else if (level.objectFirst()) {
                 ListPage.Entry object = level.objects.get(level.nextObject++);
                 if (isObject(object)) {
+                    if (lastKey != null && Keys.compare(lastKey, object.key()) >= 0) {
+                        throw new StoreException(prefix, "the listing of " + prefix + " came out of key order ('"
+                                + object.key() + "' after '" + lastKey + "'): this server does not sort keys by their"
+                                + " UTF-8 bytes as S3 does, across pages of " + pageSize + " keys. Ferry stopped"
+                                + " rather than use it; rename one of the two keys, or use a server that sorts as S3"
+                                + " does");
+                    }
+                    lastKey = object.key();
                     next = info(bucketRoot, object);
                 }
             } else {

@@ -2,11 +2,13 @@ package ferry.s3;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import ferry.store.Location;
 import ferry.store.ObjectListing;
+import ferry.store.StoreException;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -38,7 +40,7 @@ class S3ListingTest {
     private static final Comparator<String> UTF8_ORDER = Comparator.comparing(k -> k.getBytes(UTF_8),
             Arrays::compareUnsigned);
 
-    private final NavigableSet<String> keys = new ConcurrentSkipListSet<>(UTF8_ORDER);
+    private NavigableSet<String> keys = new ConcurrentSkipListSet<>(UTF8_ORDER);
     private final AtomicInteger requests = new AtomicInteger();
     private HttpServer http;
     private S3Store store;
@@ -149,6 +151,20 @@ class S3ListingTest {
                 "x\uff21", "x\uff21/1", "x\ud83d\ude00", "x\ud83d\ude00/1");
         assertThat(list("a/b", 1, 1)).containsExactly("a/b", "a/b-c/d", "a/b.txt", "a/b/c", "a/b/c/d", "a/b0");
         assertThat(list("a/b/", 2, 0)).containsExactly("a/b/c", "a/b/c/d");
+    }
+
+    @Test
+    void a_server_sorting_by_utf16_units_is_put_in_s3_order_within_a_page_and_refused_where_pages_cross_it()
+            throws IOException {
+        keys = new ConcurrentSkipListSet<>(); // s3proxy's order: a surrogate pair (😀) before U+FF71 (ｱ)
+        keys.addAll(List.of("x/a", "x/\uff71", "x/\ud83d\ude00", "x/\ud83d\ude00d/1"));
+
+        assertThat(list("", 1000, 16)).containsExactly("x/a", "x/\uff71", "x/\ud83d\ude00", "x/\ud83d\ude00d/1");
+        // One key per page: the server's order shows across pages, and no sort of a page can hide it.
+        assertThatThrownBy(() -> list("", 1, 0))
+                .isInstanceOf(StoreException.class)
+                .hasMessageContaining("out of key order ('x/\uff71' after 'x/\ud83d\ude00d/1')")
+                .hasMessageContaining("does not sort keys by their UTF-8 bytes");
     }
 
     @Test
