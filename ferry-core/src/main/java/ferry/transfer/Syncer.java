@@ -289,11 +289,12 @@ public final class Syncer {
                 long deleted = 0;
                 long withheld = 0;
                 boolean clean = failures.isEmpty();
-                if (deletes > 0 && !options.dryRun()) {
-                    if (clean) {
-                        deleted = deleteAll(deletesFile);
-                    } else {
+                if (deletes > 0) {
+                    if (!clean) {
                         withheld = deletes;
+                        plan.removeIf(action -> action.action().equals("delete"));
+                    } else {
+                        deleted = options.dryRun() ? deletes : deleteAll(deletesFile);
                     }
                 }
                 copyObstructed(obstructedFile, clean && options.delete());
@@ -307,7 +308,7 @@ public final class Syncer {
                 return new SyncReport(sourcePrefix.toString(), destinationPrefix.toString(), options.dryRun(),
                         new SyncReport.Count(copiedObjects.get(), copiedBytes.get()),
                         new SyncReport.Count(skippedObjects.get(), skippedBytes.get()),
-                        new SyncReport.Count(options.dryRun() ? deletes : deleted, 0), List.copyOf(sorted), withheld,
+                        new SyncReport.Count(deleted, 0), List.copyOf(sorted), withheld,
                         List.copyOf(planned), Duration.between(start, clock.instant()));
             } finally {
                 if (obstructedSpool != null) {
@@ -376,6 +377,13 @@ public final class Syncer {
         private void transfer(long position, String key, ObjectInfo source, String action, String reason,
                 SyncState.Entry recorded) {
             if (options.dryRun()) {
+                // A dry run writes nothing, so it looks for what would stand in the way of the write.
+                Path inTheWay = inTheWay(key);
+                if (inTheWay != null) {
+                    obstructed(position, key, inTheWay, new IOException((Files.isDirectory(inTheWay)
+                            ? "a folder is in the way: " : "a file is in the way: ") + inTheWay), recorded);
+                    return;
+                }
                 plan.add(new SyncReport.Action(key, action, source.size(), reason));
                 copiedObjects.incrementAndGet();
                 copiedBytes.addAndGet(source.size());
@@ -388,14 +396,21 @@ public final class Syncer {
                 Path inTheWay = inTheWay(key);
                 if (inTheWay == null) {
                     fail(position, key, e, recorded);
-                } else if (clearedByDeletes(inTheWay)) {
-                    setAside(key, e);
-                    record(position, Optional.ofNullable(recorded));
                 } else {
-                    fail(position, key, new IOException(Failure.of(key, e).reason() + swapAdvice(
-                            options.delete() ? "--delete does not remove it (it is excluded, or the source has it"
-                                    + " too): remove it" : "run with --delete to replace it, or remove it")), recorded);
+                    obstructed(position, key, inTheWay, e, recorded);
                 }
+            }
+        }
+
+        /** A copy that a local destination's old file or folder stands in the way of: set aside, or a failure. */
+        private void obstructed(long position, String key, Path inTheWay, Exception e, SyncState.Entry recorded) {
+            if (clearedByDeletes(inTheWay)) {
+                setAside(key, e);
+                record(position, Optional.ofNullable(recorded));
+            } else {
+                fail(position, key, new IOException(Failure.of(key, e).reason() + swapAdvice(
+                        options.delete() ? "--delete does not remove it (it is excluded, or the source has it"
+                                + " too): remove it" : "run with --delete to replace it, or remove it")), recorded);
             }
         }
 
@@ -514,6 +529,14 @@ public final class Syncer {
                     }
                     parallel.submit(() -> {
                         try {
+                            if (options.dryRun()) {
+                                ObjectInfo source = from.stat(sourcePrefix.resolve(key));
+                                plan.add(new SyncReport.Action(key, "copy", source.size(), "replaces what was in"
+                                        + " the way"));
+                                copiedObjects.incrementAndGet();
+                                copiedBytes.addAndGet(source.size());
+                                return;
+                            }
                             removeEmptyFolder(destinationPrefix.toPath().resolve(key));
                             copy(key, withVersion(from.stat(sourcePrefix.resolve(key))));
                         } catch (IOException | RuntimeException e) {

@@ -2,6 +2,7 @@ package ferry.transfer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 import ferry.store.Location;
 import ferry.store.MemoryStore;
@@ -445,6 +446,17 @@ class SyncerTest {
         Files.delete(src.resolve("y/a"));
         Files.delete(src.resolve("y"));
         write(src, "y", "now a file");
+
+        // A dry run foresees both: without --delete the same failures, with it the copies after the deletes.
+        SyncReport foreseen = sync(options(false, true, Filter.ALL));
+        assertThat(foreseen.failures()).extracting(Failure::key).containsExactly("x/1", "y");
+        assertThat(foreseen.failures()).allSatisfy(f -> assertThat(f.reason()).contains("in the way"));
+        SyncReport planned = sync(options(true, true, Filter.ALL));
+        assertThat(planned.failures()).isEmpty();
+        assertThat(planned.plan()).extracting(SyncReport.Action::key, SyncReport.Action::action)
+                .containsExactlyInAnyOrder(tuple("x", "delete"), tuple("y/a", "delete"), tuple("x/1", "copy"),
+                        tuple("y", "copy"));
+        assertThat(Files.readString(dst.resolve("x"))).isEqualTo("a file");
 
         // Without --delete the old entries stay, and the failures say why and what to do.
         SyncReport kept = sync(options(false, false, Filter.ALL));
