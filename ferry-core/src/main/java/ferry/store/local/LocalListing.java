@@ -21,12 +21,28 @@ import java.util.NoSuchElementException;
 /**
  * Walks a folder depth-first in the same order as an S3 listing: by full key, byte-wise. Sorting each folder's
  * entries with folders compared as {@code name + "/"} yields that order while holding one folder at a time.
+ *
+ * <p>On the way it removes the temporary files of writers that are gone, and the folders that held nothing else:
+ * a write killed half way has made them for a file that never arrived.
  */
 final class LocalListing implements ObjectListing {
     private record Entry(String sortKey, Path path, BasicFileAttributes attributes) {}
 
+    /** One folder being walked: its entries not yet reached, and whether it held an abandoned temporary file. */
+    private static final class Level {
+        final Path folder;
+        final Deque<Entry> entries;
+        boolean tidied;
+
+        Level(Path folder, Deque<Entry> entries, boolean tidied) {
+            this.folder = folder;
+            this.entries = entries;
+            this.tidied = tidied;
+        }
+    }
+
     private final Location prefix;
-    private final Deque<Deque<Entry>> stack = new ArrayDeque<>();
+    private final Deque<Level> stack = new ArrayDeque<>();
     private final String namePrefix;
     private ObjectInfo next;
 
@@ -46,11 +62,12 @@ final class LocalListing implements ObjectListing {
 
     private void pushFolder(Path folder, String startsWith) throws IOException {
         List<Entry> entries = new ArrayList<>();
+        boolean tidied = false;
         try (DirectoryStream<Path> children = Files.newDirectoryStream(folder)) {
             for (Path child : children) {
                 String name = child.getFileName().toString();
                 if (name.endsWith(LocalStore.TEMP_SUFFIX)) {
-                    removeIfAbandoned(child, name);
+                    tidied |= removeIfAbandoned(child, name);
                     continue;
                 }
                 if (!name.startsWith(startsWith)) {
@@ -70,27 +87,45 @@ final class LocalListing implements ObjectListing {
             }
         }
         entries.sort((a, b) -> Keys.compare(a.sortKey, b.sortKey));
-        stack.push(new ArrayDeque<>(entries));
+        stack.push(new Level(folder, new ArrayDeque<>(entries), tidied));
     }
 
     /** Tidying only: a file that cannot be looked at or removed (a read-only source) is left for its owner. */
-    private static void removeIfAbandoned(Path temp, String name) {
+    private static boolean removeIfAbandoned(Path temp, String name) {
         try {
             if (LocalStore.isAbandonedTemp(name, () -> Files.getLastModifiedTime(temp).toInstant(), Instant.now())) {
-                Files.deleteIfExists(temp);
+                return Files.deleteIfExists(temp);
             }
         } catch (IOException e) {
             // left in place; listings skip it all the same
+        }
+        return false;
+    }
+
+    /**
+     * Leaves a walked folder: one that held an abandoned temporary file (or such a folder) and is now empty goes too,
+     * never the listed folder itself. Removing a folder fails, harmlessly, once anything has been put in it.
+     */
+    private void leave(Level level) {
+        stack.pop();
+        if (!level.tidied || stack.isEmpty()) {
+            return;
+        }
+        try {
+            Files.delete(level.folder);
+            stack.peek().tidied = true;
+        } catch (IOException e) {
+            // not empty, or not ours to remove: left as it is
         }
     }
 
     @Override
     public boolean hasNext() throws IOException {
         while (next == null && !stack.isEmpty()) {
-            Deque<Entry> top = stack.peek();
-            Entry entry = top.poll();
+            Level top = stack.peek();
+            Entry entry = top.entries.poll();
             if (entry == null) {
-                stack.pop();
+                leave(top);
                 continue;
             }
             if (entry.attributes.isDirectory()) {

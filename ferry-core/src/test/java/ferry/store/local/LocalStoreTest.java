@@ -58,6 +58,32 @@ class LocalStoreTest {
     }
 
     @Test
+    void listing_removes_the_folders_a_dead_writer_made_for_its_file_and_keeps_every_other_folder() throws Exception {
+        Process gone = new ProcessBuilder("true").start();
+        gone.waitFor();
+        String dead = "." + gone.pid() + "@" + WriterMark.HOST + ".1f2e" + LocalStore.TEMP_SUFFIX;
+        Path root = Files.createDirectories(folder.resolve("root"));
+        // A write killed half way: the folders made for its file hold only its temporary file.
+        Files.createDirectories(root.resolve("new/deeper"));
+        Files.writeString(root.resolve("new/deeper/.a.bin" + dead), "half");
+        // A folder that holds a file besides the temporary one, and an empty folder nobody wrote in, stay.
+        Files.createDirectories(root.resolve("kept"));
+        Files.writeString(root.resolve("kept/.b.bin" + dead), "half");
+        Files.writeString(root.resolve("kept/whole.bin"), "whole");
+        Files.createDirectories(root.resolve("empty"));
+        Files.writeString(root.resolve(".c.bin" + dead), "half");
+
+        ObjectListing listing = new LocalStore().list(Location.of(root).asDirectory());
+        assertThat(listing.next().location().path()).endsWith("kept/whole.bin");
+        assertThat(listing.hasNext()).isFalse();
+
+        assertThat(root.resolve("new")).doesNotExist();
+        assertThat(root.resolve("kept/whole.bin")).exists();
+        assertThat(root.resolve("empty")).isEmptyDirectory();
+        assertThat(root).isDirectory();
+    }
+
+    @Test
     void a_file_whose_name_is_near_the_file_system_limit_is_written_and_its_temporary_file_fits_too()
             throws Exception {
         // 255 bytes is the most a file name may hold on ext4, xfs and tmpfs; the temporary name adds Ferry's mark.
