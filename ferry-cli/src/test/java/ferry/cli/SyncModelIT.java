@@ -12,6 +12,7 @@ import ferry.store.ObjectOutput;
 import ferry.store.ObjectStore;
 import ferry.store.Stores;
 import ferry.store.WriteOptions;
+import ferry.store.local.LocalStore;
 import ferry.testing.S3TestServer;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -28,6 +29,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -101,9 +103,11 @@ class SyncModelIT {
         private final End source;
         private final End destination;
         private final List<String> steps = new ArrayList<>();
+        private final Path folder;
 
         Round(Pair pair, long seed, Path folder) throws IOException {
             this.pair = pair;
+            this.folder = Files.createDirectories(folder);
             this.seed = seed;
             this.random = new Random(seed);
             this.env = new HashMap<>(server.environment());
@@ -137,8 +141,9 @@ class SyncModelIT {
                 write(source, newKey(), randomBytes(random.nextInt(3000)));
             } else if (dice < 40) {
                 String key = pick(sourceObjects.keySet());
-                source.rewriteSameSize(key, flipOneByte(sourceObjects.get(key)), random.nextBoolean());
-                steps.add("source: rewrite " + key + " with its old size");
+                boolean keepTime = random.nextBoolean();
+                source.rewriteSameSize(key, flipOneByte(sourceObjects.get(key)), keepTime);
+                steps.add("source: rewrite " + key + " with its old size" + (keepTime ? " and time" : ""));
             } else if (dice < 48) {
                 String key = pick(sourceObjects.keySet());
                 source.delete(key);
@@ -163,8 +168,52 @@ class SyncModelIT {
                 }
                 destination.put(key, randomBytes(random.nextInt(100)), null);
                 steps.add("destination: add " + key);
+            } else if (dice < 63) {
+                killedSync(random.nextBoolean());
             } else {
                 sync(random.nextInt(10) < 7, random.nextInt(10) == 0, random.nextInt(4) == 0, random.nextInt(5) == 0);
+            }
+        }
+
+        /**
+         * Runs {@code ferry sync} in a child process, slowed down, and kills it ({@code SIGKILL}) partway. Every object
+         * at the destination must then be whole: its old bytes or the source's. The model takes the destination as it
+         * is; the next runs must finish the work and clear what the killed one left (its temporary files).
+         */
+        private void killedSync(boolean delete) throws Exception {
+            for (int i = 0; i < 3; i++) {
+                write(source, newKey(), randomBytes(1000 + random.nextInt(2000))); // something to be killed amid
+            }
+            Map<String, byte[]> from = source.contents();
+            Map<String, byte[]> before = destination.contents();
+            if (from.isEmpty()) {
+                return;
+            }
+            List<String> args = new ArrayList<>(List.of("sync", source.uri(), destination.uri(), "--bwlimit",
+                    "2KB/s", "-j", "2"));
+            if (delete) {
+                args.add("--delete");
+            }
+            long killAfter = 500 + random.nextInt(2500);
+            Process sync = ChildFerry.start(env, folder.resolve("killed.log"), args.toArray(String[]::new));
+            boolean finished = sync.waitFor(killAfter, TimeUnit.MILLISECONDS);
+            if (!finished) {
+                sync.destroyForcibly();
+                sync.waitFor();
+            }
+            steps.add(String.join(" ", args.subList(3, args.size())) + ", killed after " + killAfter + " ms"
+                    + (finished ? " (it had finished)" : ""));
+            Map<String, byte[]> after = destination.contents();
+            for (Map.Entry<String, byte[]> object : after.entrySet()) {
+                String key = object.getKey();
+                assertThat(Arrays.equals(object.getValue(), from.get(key))
+                        || Arrays.equals(object.getValue(), before.get(key)))
+                        .as("%s after the kill is neither its old bytes nor the source's", key).isTrue();
+            }
+            for (String key : before.keySet()) {
+                if (!after.containsKey(key)) {
+                    assertThat(delete && !from.containsKey(key)).as("%s deleted by a killed run", key).isTrue();
+                }
             }
         }
 
@@ -417,6 +466,7 @@ class SyncModelIT {
             }
         }
 
+        /** Every file but Ferry's temporary ones, which a killed run leaves behind. */
         @Override
         public Map<String, byte[]> contents() throws IOException {
             Map<String, byte[]> contents = new TreeMap<>();
@@ -425,7 +475,9 @@ class SyncModelIT {
             }
             try (Stream<Path> files = Files.walk(root)) {
                 for (Path file : files.filter(Files::isRegularFile).toList()) {
-                    contents.put(root.relativize(file).toString(), Files.readAllBytes(file));
+                    if (!file.getFileName().toString().endsWith(LocalStore.TEMP_SUFFIX)) {
+                        contents.put(root.relativize(file).toString(), Files.readAllBytes(file));
+                    }
                 }
             }
             return contents;
@@ -436,10 +488,14 @@ class SyncModelIT {
             if (!Files.exists(root)) {
                 return;
             }
-            try (Stream<Path> folders = Files.walk(root)) {
-                for (Path path : folders.filter(Files::isDirectory).filter(p -> !p.equals(root)).toList()) {
-                    try (Stream<Path> children = Files.list(path)) {
-                        assertThat(children.findAny()).as("empty folder left: " + path).isPresent();
+            try (Stream<Path> paths = Files.walk(root)) {
+                for (Path path : paths.filter(p -> !p.equals(root)).toList()) {
+                    assertThat(path.getFileName().toString()).as("a temporary file left behind")
+                            .doesNotEndWith(LocalStore.TEMP_SUFFIX);
+                    if (Files.isDirectory(path)) {
+                        try (Stream<Path> children = Files.list(path)) {
+                            assertThat(children.findAny()).as("empty folder left: " + path).isPresent();
+                        }
                     }
                 }
             }
