@@ -163,7 +163,7 @@ class SyncModelIT {
                 }
             } else if (dice < 60) {
                 String key = newKey();
-                if (conflicts(destination.contents().keySet(), key)) {
+                if (conflicts(destination.contents().keySet(), key) || destination.hasFolder(key)) {
                     return;
                 }
                 destination.put(key, randomBytes(random.nextInt(100)), null);
@@ -257,6 +257,10 @@ class SyncModelIT {
             if (sizeLimit) {
                 args.addAll(List.of("--max-size", Integer.toString(MAX_SIZE)));
             }
+            boolean record = !dryRun && random.nextInt(5) == 0;
+            if (record) {
+                args.addAll(List.of("--dataset", "model"));
+            }
             String options = String.join(" ", args.subList(3, args.size()));
             if (from.isEmpty()) {
                 steps.add(options + ": expect a refusal, as the source has nothing to send");
@@ -299,6 +303,13 @@ class SyncModelIT {
             steps.add(options + ": expect " + copies + " copied, " + deleted + " deleted, failing " + blocked);
             CliRun ran = CliRun.run(env, args.toArray(String[]::new));
             String run = ran + "\nsource " + keysAndBytes(from) + "\ndestination before " + keysAndBytes(before);
+            if (record && blocked.isEmpty() && expected.isEmpty()) {
+                // The sync succeeded, and left nothing to record.
+                assertThat(ran.exitCode).as(run).isEqualTo(1);
+                assertThat(ran.err).as(run).contains("nothing to make a dataset of");
+                assertThat(destination.contents()).as(run).isEmpty();
+                return;
+            }
             assertThat(ran.exitCode).as(run).isEqualTo(blocked.isEmpty() ? 0 : 1);
             JsonNode report = JSON.readTree(ran.out);
             List<String> failed = new ArrayList<>();
@@ -326,6 +337,16 @@ class SyncModelIT {
             }
             assertThat(keysAndBytes(destination.contents())).as(run).isEqualTo(keysAndBytes(expected));
             destination.checkTidy();
+            if (record && blocked.isEmpty()) {
+                // The version records the destination with the checksums the sync kept: verify re-reads every byte.
+                assertThat(report.get("dataset").asText()).startsWith("model@v");
+                JsonNode manifest = JSON.readTree(CliRun.run(env, "dataset", "show", "model", "--json").out);
+                List<String> recorded = new ArrayList<>();
+                manifest.get("entries").forEach(entry -> recorded.add(entry.get("key").asText()));
+                assertThat(recorded).as(run).containsExactlyInAnyOrderElementsOf(expected.keySet());
+                CliRun verify = CliRun.run(env, "dataset", "verify", "model");
+                assertThat(verify.exitCode).as(verify + "\n" + run).isZero();
+            }
         }
 
         private static Map<String, byte[]> selected(Map<String, byte[]> objects, boolean exclude) {
@@ -425,6 +446,9 @@ class SyncModelIT {
 
         Map<String, byte[]> contents() throws IOException;
 
+        /** Whether a folder stands at the key: one a killed run made, holding only its temporary file. */
+        boolean hasFolder(String key);
+
         /** Fails if Ferry left anything behind that is not an object: temporary files, empty folders. */
         void checkTidy() throws IOException;
     }
@@ -464,6 +488,11 @@ class SyncModelIT {
                 }
                 Files.delete(parent);
             }
+        }
+
+        @Override
+        public boolean hasFolder(String key) {
+            return Files.isDirectory(root.resolve(key));
         }
 
         /** Every file but Ferry's temporary ones, which a killed run leaves behind. */
@@ -556,6 +585,11 @@ class SyncModelIT {
                 }
             }
             return contents;
+        }
+
+        @Override
+        public boolean hasFolder(String key) {
+            return false;
         }
 
         @Override
