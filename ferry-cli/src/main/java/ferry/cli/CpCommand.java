@@ -33,12 +33,16 @@ final class CpCommand implements Callable<Integer> {
             description = "Objects in flight at once (default: ${DEFAULT-VALUE}).")
     int concurrency;
 
+    @Option(names = "--part-size", paramLabel = "SIZE", converter = Sizes.PartSize.class,
+            description = SyncCommand.PART_SIZE_HELP)
+    Long partSize;
+
     @Option(names = "--json", description = "Print the report as JSON.")
     boolean json;
 
     @Override
     public Integer call() throws IOException, InterruptedException {
-        Copier copier = new Copier(ferry.stores(), new Copier.Options(concurrency), ferry.clock);
+        Copier copier = new Copier(ferry.stores(partSize), new Copier.Options(concurrency), ferry.clock);
         CopyReport report;
         try (Progress progress = Progress.start(ferry, "copied")) {
             report = copier.copy(Location.of(source), Location.of(destination), progress);

@@ -9,6 +9,9 @@ import java.io.UncheckedIOException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -43,6 +46,7 @@ public final class Ferry {
     final boolean terminal;
     final Clock clock = Clock.systemUTC();
     private Stores stores;
+    private final Map<Long, Stores> storesByPartSize = new HashMap<>();
 
     Ferry(Map<String, String> environment, PrintWriter out, PrintWriter err, boolean terminal) {
         this.environment = environment;
@@ -99,10 +103,29 @@ public final class Ferry {
         return stores;
     }
 
+    /**
+     * The stores with S3's part size set by a command's {@code --part-size} ({@code null}: the environment's). The
+     * agent runs tasks of different part sizes in one process, so each size has its own stores, kept till the exit.
+     */
+    Stores stores(Long partSize) {
+        if (partSize == null) {
+            return stores();
+        }
+        return storesByPartSize.computeIfAbsent(partSize, size -> {
+            Map<String, String> sized = new HashMap<>(environment);
+            sized.put("FERRY_S3_PART_SIZE", Long.toString(size));
+            return Stores.fromEnvironment(sized);
+        });
+    }
+
     private void closeStores() {
+        List<Stores> all = new ArrayList<>(storesByPartSize.values());
         if (stores != null) {
+            all.add(stores);
+        }
+        for (Stores each : all) {
             try {
-                stores.close();
+                each.close();
             } catch (IOException e) {
                 err.println("ferry: " + e.getMessage());
             }

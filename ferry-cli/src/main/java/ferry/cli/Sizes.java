@@ -1,6 +1,7 @@
 package ferry.cli;
 
 import ferry.cache.ChunkCache;
+import ferry.s3.S3Config;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -54,6 +55,19 @@ final class Sizes {
         @Override
         public Long convert(String value) {
             return parseBytes(value);
+        }
+    }
+
+    /** The part size of S3 multipart uploads and reads in parts: within what S3 allows, and what Ferry holds. */
+    static final class PartSize implements CommandLine.ITypeConverter<Long> {
+        @Override
+        public Long convert(String value) {
+            long bytes = parseBytes(value);
+            if (bytes < S3Config.MIN_PART_SIZE || bytes > S3Config.MAX_PART_SIZE) {
+                throw new CommandLine.TypeConversionException("a part size must be between 5MiB (S3's smallest part)"
+                        + " and 1GiB, was '" + value + "'");
+            }
+            return bytes;
         }
     }
 

@@ -64,7 +64,7 @@ final class SyncCommand implements Callable<Integer> {
         SyncReport report = run(ferry, from, to, options);
         Manifest manifest = null;
         if (dataset != null && report.succeeded()) {
-            Syncer syncer = syncer(ferry);
+            Syncer syncer = syncer(ferry, options.partSize);
             DatasetCatalog catalog = new DatasetCatalog(ferry.stores(), ferry.storeLocation(), ferry.clock,
                     options.concurrency);
             var known = syncer.recordedChecksums(from, to);
@@ -91,13 +91,16 @@ final class SyncCommand implements Callable<Integer> {
         return report.succeeded() ? Ferry.OK : Ferry.FAILED;
     }
 
-    static Syncer syncer(Ferry ferry) {
-        return new Syncer(ferry.stores(), ferry.home().resolve("sync"), ferry.clock, Ticker.SYSTEM);
+    static final String PART_SIZE_HELP = "The part of S3 multipart uploads and of reads in parts (5MiB to 1GiB;"
+            + " default: FERRY_S3_PART_SIZE, else 8MiB). Objects over FERRY_S3_UPLOAD_CUTOFF (200MiB) go in parts.";
+
+    static Syncer syncer(Ferry ferry, Long partSize) {
+        return new Syncer(ferry.stores(partSize), ferry.home().resolve("sync"), ferry.clock, Ticker.SYSTEM);
     }
 
     static SyncReport run(Ferry ferry, Location source, Location destination, SyncOptions options)
             throws IOException, InterruptedException {
-        Syncer syncer = syncer(ferry);
+        Syncer syncer = syncer(ferry, options.partSize);
         try (Progress progress = Progress.start(ferry, options.dryRun ? "planned" : "synced")) {
             return syncer.sync(source, destination, options.toOptions(ferry.clock.instant()), progress);
         }
@@ -194,6 +197,10 @@ final class SyncCommand implements Callable<Integer> {
                 description = "Objects in flight at once (default: ${DEFAULT-VALUE}).")
         int concurrency;
 
+        @Option(names = "--part-size", paramLabel = "SIZE", converter = Sizes.PartSize.class,
+                description = PART_SIZE_HELP)
+        Long partSize;
+
         Syncer.Options toOptions(Instant now) {
             Instant since = newerThan == null ? null : Sizes.parseSince(newerThan, now);
             Filter filter = new Filter(includes, excludes, minSize, maxSize, since);
@@ -233,6 +240,9 @@ final class SyncCommand implements Callable<Integer> {
                 args.add("--read-back");
             }
             args.addAll(List.of("--concurrency", Integer.toString(concurrency)));
+            if (partSize != null) {
+                args.addAll(List.of("--part-size", Long.toString(partSize)));
+            }
             return args;
         }
     }

@@ -124,6 +124,49 @@ class S3CliIT {
     }
 
     @Test
+    void part_size_sets_the_parts_of_multipart_uploads_and_a_size_s3_refuses_is_a_usage_error() throws Exception {
+        env.put("FERRY_S3_UPLOAD_CUTOFF", "8MiB"); // objects over it go in parts
+        Path big = folder.resolve("big/16MiB.bin");
+        Files.createDirectories(big.getParent());
+        byte[] bytes = new byte[16 << 20];
+        new Random(3).nextBytes(bytes);
+        Files.write(big, bytes);
+        String prefix = "s3://" + bucket + "/parts/";
+
+        long puts = server.requests("PUT");
+        assertThat(ferry("cp", big.toString(), prefix + "default.bin").exitCode).isZero();
+        assertThat(server.requests("PUT") - puts).as("parts of 8 MiB").isEqualTo(2);
+        puts = server.requests("PUT");
+        CliRun five = ferry("cp", big.toString(), prefix + "five.bin", "--part-size", "5MiB");
+        assertThat(five.exitCode).as(five.toString()).isZero();
+        assertThat(server.requests("PUT") - puts).as("parts of 5 MiB").isEqualTo(4);
+        puts = server.requests("PUT");
+        CliRun sync = ferry("sync", big.getParent().toString(), prefix + "synced/", "--part-size", "6MiB");
+        assertThat(sync.exitCode).as(sync.toString()).isZero();
+        assertThat(server.requests("PUT") - puts).as("parts of 6 MiB").isEqualTo(3);
+        Path down = folder.resolve("five.bin");
+        assertThat(ferry("cp", prefix + "five.bin", down.toString(), "--part-size", "5MiB").exitCode).isZero();
+        assertThat(Files.readAllBytes(down)).isEqualTo(bytes);
+
+        for (String size : List.of("1MiB", "2GiB")) {
+            CliRun refused = ferry("cp", big.toString(), prefix + "refused.bin", "--part-size", size);
+            assertThat(refused.exitCode).as(refused.toString()).isEqualTo(2);
+            assertThat(refused.err).contains("--part-size").contains("between 5MiB").contains(size);
+        }
+        CliRun task = ferry("task", "add", "t", big.getParent().toString(), prefix + "t/", "--every", "1h",
+                "--part-size", "1MiB");
+        assertThat(task.exitCode).as(task.toString()).isEqualTo(2);
+        assertThat(ferry("ls", prefix + "refused.bin").exitCode).isEqualTo(1);
+        // A task keeps its part size for every run.
+        assertThat(ferry("task", "add", "t", big.getParent().toString(), prefix + "t/", "--every", "1h",
+                "--part-size", "6MiB").exitCode).isZero();
+        puts = server.requests("PUT");
+        CliRun run = ferry("task", "run", "t");
+        assertThat(run.exitCode).as(run.toString()).isZero();
+        assertThat(server.requests("PUT") - puts).as("parts of 6 MiB").isEqualTo(3);
+    }
+
+    @Test
     void a_missing_bucket_is_named() {
         CliRun ls = ferry("ls", "s3://no-such-bucket-here/x/");
         assertThat(ls.exitCode).isEqualTo(1);
