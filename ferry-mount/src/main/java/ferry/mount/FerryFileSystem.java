@@ -1,11 +1,14 @@
 package ferry.mount;
 
+import ferry.cache.RecentMap;
 import ferry.store.ChecksumMismatchException;
+import ferry.store.ObjectInfo;
 import ferry.store.ObjectNotFoundException;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.EnumSet;
 import java.util.List;
@@ -42,9 +45,26 @@ final class FerryFileSystem implements FuseOperations {
     /** The listing each open folder reads from, taken at opendir: offsets stay valid while the folder changes. */
     private final ConcurrentHashMap<Long, List<Node>> openFolders = new ConcurrentHashMap<>();
     private final AtomicLong handles = new AtomicLong();
+    /**
+     * What the kernel was last told of each file, while it may still hold it (the metadata TTL, its attribute
+     * timeout); {@code null} where it holds nothing for long (a dataset never changes; a TTL of zero keeps nothing).
+     * The kernel ends a file at the size it holds: an object replaced by one of another size, opened before those
+     * attributes expire, would be read cut short or padded with zeros. Such an open reads the version whose size the
+     * kernel holds, from the cache, or fails; never another version's bytes. Kept for the files described last.
+     */
+    private final RecentMap<String, Described> described;
+    private final long attributeNanos;
 
-    FerryFileSystem(Namespace namespace, ChunkReader reader, Errno errno, int uid, int gid) {
+    /** A file's version handed to the kernel, and when. */
+    private record Described(ObjectInfo object, long nanos) {}
+
+    static final int DESCRIBED_FILES = 65_536;
+
+    FerryFileSystem(Namespace namespace, ChunkReader reader, Errno errno, int uid, int gid, Duration metadataTtl) {
         this.namespace = namespace;
+        boolean kept = !namespace.immutable() && metadataTtl.isPositive();
+        this.described = kept ? new RecentMap<>(DESCRIBED_FILES) : null;
+        this.attributeNanos = metadataTtl.toNanos();
         this.reader = reader;
         this.folderReadAhead = new FolderReadAhead(namespace, reader);
         this.errno = errno;
@@ -78,14 +98,27 @@ final class FerryFileSystem implements FuseOperations {
     @Override
     public int getattr(String path, Stat stat, FileInfo fi) {
         try {
+            OpenObject file = fi == null ? null : open.get(fi.getFh());
+            if (file != null) {
+                fill(stat, new Node(path, file.object)); // an open file is the version it reads
+                return 0;
+            }
             Node node = namespace.lookup(path);
             if (node == null) {
                 return -errno.enoent();
             }
             fill(stat, node);
+            describe(path, node);
             return 0;
         } catch (IOException | RuntimeException | Error e) {
             return failed("stat", path, e);
+        }
+    }
+
+    /** Records what the kernel was told of a file; see {@link #described}. */
+    private void describe(String path, Node node) {
+        if (described != null && !node.isFolder()) {
+            described.merge(path, new Described(node.object(), System.nanoTime()), (old, now) -> now);
         }
     }
 
@@ -177,6 +210,9 @@ final class FerryFileSystem implements FuseOperations {
                 if (filler.fill(child.name(), plus ? stat -> fill(stat, child) : stat -> {}, i + 3, fillFlags) != 0) {
                     return 0; // the buffer is full: the kernel asks again from this entry's offset
                 }
+                if (plus) {
+                    describe(path.endsWith("/") ? path + child.name() : path + "/" + child.name(), child);
+                }
             }
             return 0;
         } catch (IOException | RuntimeException | Error e) {
@@ -204,8 +240,14 @@ final class FerryFileSystem implements FuseOperations {
             if (node.isFolder()) {
                 return -errno.eisdir();
             }
+            ObjectInfo object = node.object();
+            Described told = described == null ? null : described.get(path);
+            if (told != null && told.object().size() != object.size()
+                    && System.nanoTime() - told.nanos() < attributeNanos) {
+                object = told.object(); // the kernel holds this version's size until its attributes expire
+            }
             long handle = handles.incrementAndGet();
-            open.put(handle, reader.open(node.object(), path));
+            open.put(handle, reader.open(object, path));
             fi.setFh(handle);
             try {
                 folderReadAhead.opened(path);

@@ -78,7 +78,8 @@ public final class Mount implements Closeable {
                 options.readAheadFetches());
         int uid = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
         int gid = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:gid");
-        Fuse fuse = builder.build(new FerryFileSystem(namespace, reader, builder.errno(), uid, gid));
+        Fuse fuse = builder.build(new FerryFileSystem(namespace, reader, builder.errno(), uid, gid,
+                options.metadataTtl()));
         try {
             fuse.mount("ferry", target, "-o", options(namespace, options, uid == 0));
         } catch (FuseMountFailedException | RuntimeException e) {

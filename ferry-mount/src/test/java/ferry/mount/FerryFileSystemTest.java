@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ferry.cache.ChunkCache;
 import ferry.store.local.LocalStore;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import org.cryptomator.jfuse.api.Errno;
 import org.cryptomator.jfuse.api.Fuse;
@@ -42,7 +43,7 @@ class FerryFileSystemTest {
         Errno errno = Fuse.builder().errno();
         try (ChunkCache cache = ChunkCache.open(folder.resolve("cache"), 1 << 20);
                 ChunkReader reader = new ChunkReader(new LocalStore(), cache, 4096, 0, 0)) {
-            FerryFileSystem fs = new FerryFileSystem(failing, reader, errno, 0, 0);
+            FerryFileSystem fs = new FerryFileSystem(failing, reader, errno, 0, 0, Duration.ofSeconds(60));
 
             // jfuse calls these from native code, where an exception thrown ends the JVM and leaves the mount broken
             assertThat(fs.getattr("/a.txt", null, null)).isEqualTo(-errno.eio());
