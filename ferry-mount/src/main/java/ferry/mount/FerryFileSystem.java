@@ -100,7 +100,9 @@ final class FerryFileSystem implements FuseOperations {
         try {
             OpenObject file = fi == null ? null : open.get(fi.getFh());
             if (file != null) {
-                fill(stat, new Node(path, file.object)); // an open file is the version it reads
+                Node version = new Node(path, file.object); // an open file is the version it reads
+                fill(stat, version);
+                describe(path, version); // fstat's answer reaches the kernel too
                 return 0;
             }
             Node node = namespace.lookup(path);
@@ -246,6 +248,10 @@ final class FerryFileSystem implements FuseOperations {
                     && System.nanoTime() - told.nanos() < attributeNanos) {
                 object = told.object(); // the kernel holds this version's size until its attributes expire
             }
+            if (anotherVersionOpen(path, object) && !DirectIo.set(fi)) {
+                return failed("open", path, new IOException("another version of it is open, and this jfuse cannot"
+                        + " keep their pages apart"));
+            }
             long handle = handles.incrementAndGet();
             open.put(handle, reader.open(object, path));
             fi.setFh(handle);
@@ -260,6 +266,19 @@ final class FerryFileSystem implements FuseOperations {
         } catch (IOException | RuntimeException | Error e) {
             return failed("open", path, e);
         }
+    }
+
+    /**
+     * Whether another open file of this path reads another version. The kernel keeps one page cache per path, so each
+     * would be handed the other's pages: this one then reads around it, with direct I/O.
+     */
+    private boolean anotherVersionOpen(String path, ObjectInfo object) {
+        for (OpenObject other : open.values()) {
+            if (other.path.equals(path) && !other.object.etag().equals(object.etag())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Override

@@ -278,6 +278,37 @@ class MountIT {
     }
 
     @Test
+    void a_file_held_open_never_reads_the_pages_a_later_open_read_of_a_newer_version_of_its_size() throws IOException {
+        byte[] old = put("held.bin", random(4 * CHUNK, 40));
+        Path root = mountPrefix(Duration.ofSeconds(60));
+        Path file = root.resolve("held.bin");
+        try (FileChannel held = FileChannel.open(file, StandardOpenOption.READ)) {
+            ByteBuffer first = ByteBuffer.allocate(100);
+            held.read(first, 0);
+            assertThat(first.array()).isEqualTo(Arrays.copyOf(old, 100));
+
+            byte[] now = put("held.bin", random(4 * CHUNK, 41)); // same size: the kernel keeps one page cache for both
+            // A read the held file has not made yet fails (the object changed) and drops the mount's listing; a
+            // listing then hands the kernel the new version's attributes, and a new open reads the new version.
+            assertThatThrownBy(() -> held.read(ByteBuffer.allocate(100), 3L * CHUNK))
+                    .hasMessageContaining("Input/output error");
+            try (Stream<Path> listed = Files.list(root)) {
+                assertThat(listed).contains(file);
+            }
+            assertThat(Files.readAllBytes(file)).isEqualTo(now);
+
+            ByteBuffer later = ByteBuffer.allocate(CHUNK);
+            try {
+                int read = held.read(later, 2L * CHUNK);
+                assertThat(Arrays.equals(later.array(), 0, read, old, 2 * CHUNK, 2 * CHUNK + read))
+                        .as("the held file read bytes of the version it did not open").isTrue();
+            } catch (IOException e) {
+                assertThat(e).hasMessageContaining("Input/output error"); // its version is gone from the store
+            }
+        }
+    }
+
+    @Test
     void with_the_server_down_reads_fail_with_eio_and_the_mount_recovers_when_it_returns() throws IOException {
         byte[] bytes = put("later.bin", random(3 * CHUNK, 22));
         Path root = mountPrefix(Duration.ofSeconds(60));
