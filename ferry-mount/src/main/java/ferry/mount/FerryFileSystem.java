@@ -248,7 +248,7 @@ final class FerryFileSystem implements FuseOperations {
                     && System.nanoTime() - told.nanos() < attributeNanos) {
                 object = told.object(); // the kernel holds this version's size until its attributes expire
             }
-            if (anotherVersionOpen(path, object) && !DirectIo.set(fi)) {
+            if (!namespace.immutable() && anotherVersionOpen(path, object) && !DirectIo.set(fi)) {
                 return failed("open", path, new IOException("another version of it is open, and this jfuse cannot"
                         + " keep their pages apart"));
             }
