@@ -43,7 +43,10 @@ import org.junit.jupiter.params.provider.EnumSource;
  * destination had before. Keys are drawn from a few names chosen to sort awkwardly ({@code a-b < a.x < a/}, and
  * {@code ｱ} before {@code 😀} in UTF-8 but after it in UTF-16); at a local destination a file may become a folder
  * and back. Local source files get times an hour old (so the recorded state is trusted for them) or fresh ones
- * (compared by checksum again), and some are rewritten with their old size and time put back.
+ * (compared by checksum again), and some are rewritten with their old size and time put back. Runs take
+ * {@code --delete}, {@code --dry-run}, {@code --exclude}, {@code --max-size}, {@code --size-only} (which must leave an
+ * object of the same size alone, and must not stop the next checksum run from sending it) and {@code --dataset}, and
+ * some are killed partway.
  *
  * <p>Each round prints nothing unless it fails; then the message gives its seed and every step taken. Replay one
  * with {@code -Dferry.model.seed=N}; run more rounds with {@code -Dferry.model.rounds=N}.
@@ -127,7 +130,7 @@ class SyncModelIT {
                     step();
                 }
                 // A last run with --delete always ends in the source's image.
-                sync(true, false, false, false);
+                sync(true, false, false, false, false);
             } catch (AssertionError | Exception e) {
                 throw new AssertionError(pair + ", seed " + seed + " (replay with -Dferry.model.seed=" + seed
                         + "), after these steps:\n  " + String.join("\n  ", steps) + "\n" + e.getMessage(), e);
@@ -171,7 +174,8 @@ class SyncModelIT {
             } else if (dice < 63) {
                 killedSync(random.nextBoolean());
             } else {
-                sync(random.nextInt(10) < 7, random.nextInt(10) == 0, random.nextInt(4) == 0, random.nextInt(5) == 0);
+                sync(random.nextInt(10) < 7, random.nextInt(10) == 0, random.nextInt(4) == 0, random.nextInt(5) == 0,
+                        random.nextInt(6) == 0);
             }
         }
 
@@ -236,7 +240,8 @@ class SyncModelIT {
          * Runs {@code ferry sync} and checks its exit, its report and the destination against the model: which
          * objects must fail (a local file or folder that stays in the way), be copied, deleted, or stay.
          */
-        private void sync(boolean delete, boolean dryRun, boolean exclude, boolean sizeLimit) throws Exception {
+        private void sync(boolean delete, boolean dryRun, boolean exclude, boolean sizeLimit, boolean sizeOnly)
+                throws Exception {
             Map<String, byte[]> from = selected(source.contents(), exclude);
             // Objects over --max-size are not copied, but as the source has them, they are not deleted either.
             Map<String, byte[]> copied = new TreeMap<>(from);
@@ -256,6 +261,9 @@ class SyncModelIT {
             }
             if (sizeLimit) {
                 args.addAll(List.of("--max-size", Integer.toString(MAX_SIZE)));
+            }
+            if (sizeOnly) {
+                args.add("--size-only"); // an object of the same size stays as it is, whatever its bytes
             }
             boolean record = !dryRun && random.nextInt(5) == 0;
             if (record) {
@@ -284,8 +292,10 @@ class SyncModelIT {
             Map<String, byte[]> expected = new TreeMap<>(before);
             int copies = 0;
             for (Map.Entry<String, byte[]> object : copied.entrySet()) {
-                if (!blocked.contains(object.getKey()) && !Arrays.equals(before.get(object.getKey()),
-                        object.getValue())) {
+                byte[] old = before.get(object.getKey());
+                boolean differs = sizeOnly ? old == null || old.length != object.getValue().length
+                        : !Arrays.equals(old, object.getValue());
+                if (!blocked.contains(object.getKey()) && differs) {
                     copies++;
                     expected.put(object.getKey(), object.getValue());
                 }
