@@ -384,9 +384,7 @@ public final class Syncer {
                             ? "a folder is in the way: " : "a file is in the way: ") + inTheWay), recorded);
                     return;
                 }
-                plan.add(new SyncReport.Action(key, action, source.size(), reason));
-                copiedObjects.incrementAndGet();
-                copiedBytes.addAndGet(source.size());
+                planCopy(key, action, source.size(), reason);
                 record(position, Optional.empty());
                 return;
             }
@@ -400,6 +398,13 @@ public final class Syncer {
                     obstructed(position, key, inTheWay, e, recorded);
                 }
             }
+        }
+
+        /** In a dry run, what a copy would do, counted as the copy would be. */
+        private void planCopy(String key, String action, long size, String reason) {
+            plan.add(new SyncReport.Action(key, action, size, reason));
+            copiedObjects.incrementAndGet();
+            copiedBytes.addAndGet(size);
         }
 
         /** A copy that a local destination's old file or folder stands in the way of: set aside, or a failure. */
@@ -530,11 +535,8 @@ public final class Syncer {
                     parallel.submit(() -> {
                         try {
                             if (options.dryRun()) {
-                                ObjectInfo source = from.stat(sourcePrefix.resolve(key));
-                                plan.add(new SyncReport.Action(key, "copy", source.size(), "replaces what was in"
-                                        + " the way"));
-                                copiedObjects.incrementAndGet();
-                                copiedBytes.addAndGet(source.size());
+                                planCopy(key, "copy", from.stat(sourcePrefix.resolve(key)).size(),
+                                        "replaces what was in the way");
                                 return;
                             }
                             removeEmptyFolder(destinationPrefix.toPath().resolve(key));

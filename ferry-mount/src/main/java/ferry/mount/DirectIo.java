@@ -16,30 +16,22 @@ final class DirectIo {
     private static final long BITS_OFFSET = 4;
     private static final int DIRECT_IO = 1 << 1;
 
-    private static volatile Method segment;
-    private static volatile boolean unavailable;
+    private static volatile boolean warned;
 
     private DirectIo() {}
 
     /** Sets direct I/O on the file being opened; false if this jfuse version does not let it be set. */
     static boolean set(FileInfo fi) {
         try {
-            Method m = segment;
-            if (m == null || m.getDeclaringClass() != fi.getClass()) {
-                if (unavailable) {
-                    return false;
-                }
-                m = fi.getClass().getDeclaredMethod("segment");
-                m.setAccessible(true);
-                segment = m;
-            }
-            MemorySegment info = (MemorySegment) m.invoke(fi);
+            Method segment = fi.getClass().getDeclaredMethod("segment");
+            segment.setAccessible(true);
+            MemorySegment info = (MemorySegment) segment.invoke(fi);
             int bits = info.get(ValueLayout.JAVA_INT_UNALIGNED, BITS_OFFSET);
             info.set(ValueLayout.JAVA_INT_UNALIGNED, BITS_OFFSET, bits | DIRECT_IO);
             return true;
         } catch (ReflectiveOperationException | RuntimeException e) {
-            if (!unavailable) {
-                unavailable = true;
+            if (!warned) {
+                warned = true;
                 LOG.log(Level.WARNING, "cannot ask for direct I/O through this jfuse version ({0}): a file opened"
                         + " while another version of it is open fails with EIO", e.toString());
             }

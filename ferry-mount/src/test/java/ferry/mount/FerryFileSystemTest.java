@@ -3,16 +3,23 @@ package ferry.mount;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ferry.cache.ChunkCache;
+import ferry.store.Location;
 import ferry.store.local.LocalStore;
+import ferry.time.Ticker;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import org.cryptomator.jfuse.api.Errno;
+import org.cryptomator.jfuse.api.FileInfo;
 import org.cryptomator.jfuse.api.Fuse;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The FUSE callbacks without FUSE: what they answer when what they call fails. */
+/** The FUSE callbacks without FUSE: what they answer when what they call fails, and how they open files. */
 class FerryFileSystemTest {
     @TempDir
     Path folder;
@@ -50,6 +57,63 @@ class FerryFileSystemTest {
             assertThat(fs.access("/a.txt", 4)).isEqualTo(-errno.eio());
             assertThat(fs.opendir("/", null)).isEqualTo(-errno.eio());
             assertThat(fs.readdir("/", null, 0, null, 0)).isEqualTo(-errno.eio());
+        }
+    }
+
+    @Test
+    void a_file_opened_while_another_version_of_it_is_open_reads_around_the_page_cache_or_fails() throws Exception {
+        Path data = Files.createDirectories(folder.resolve("data"));
+        Files.writeString(data.resolve("a.bin"), "first version");
+        Errno errno = Fuse.builder().errno();
+        try (ChunkCache cache = ChunkCache.open(folder.resolve("cache"), 1 << 20);
+                ChunkReader reader = new ChunkReader(new LocalStore(), cache, 4096, 0, 0)) {
+            Namespace namespace = new PrefixNamespace(new LocalStore(), Location.of(data).asDirectory(),
+                    Duration.ZERO, Ticker.SYSTEM);
+            FerryFileSystem fs = new FerryFileSystem(namespace, reader, errno, 0, 0, Duration.ZERO);
+            DirectIoTest.Info first = DirectIoTest.info();
+            assertThat(fs.open("/a.bin", first)).isZero();
+            assertThat(first.segment().get(ValueLayout.JAVA_INT_UNALIGNED, 4)).as("the page cache serves it").isZero();
+
+            Files.writeString(data.resolve("a.bin"), "the second version");
+
+            DirectIoTest.Info second = DirectIoTest.info();
+            assertThat(fs.open("/a.bin", second)).isZero();
+            assertThat(second.segment().get(ValueLayout.JAVA_INT_UNALIGNED, 4)).as("direct I/O").isEqualTo(0b10);
+            // Where the bit cannot be set, the open fails rather than share pages with the other version.
+            assertThat(fs.open("/a.bin", new BareInfo())).isEqualTo(-errno.eio());
+            fs.release("/a.bin", first);
+            fs.release("/a.bin", second);
+            assertThat(fs.open("/a.bin", new BareInfo())).as("no other version open any more").isZero();
+        }
+    }
+
+    /** A FileInfo with no {@code fuse_file_info} behind it. */
+    private static final class BareInfo implements FileInfo {
+        private long fh;
+
+        @Override
+        public long getFh() {
+            return fh;
+        }
+
+        @Override
+        public void setFh(long fh) {
+            this.fh = fh;
+        }
+
+        @Override
+        public int getFlags() {
+            return 0;
+        }
+
+        @Override
+        public Set<StandardOpenOption> getOpenFlags() {
+            return Set.of(StandardOpenOption.READ);
+        }
+
+        @Override
+        public long getLockOwner() {
+            return 0;
         }
     }
 }

@@ -1,0 +1,87 @@
+package ferry.mount;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.StandardOpenOption;
+import java.util.Set;
+import org.cryptomator.jfuse.api.FileInfo;
+import org.junit.jupiter.api.Test;
+
+/** The direct I/O bit of {@code struct fuse_file_info}, set through the segment jfuse keeps behind its FileInfo. */
+class DirectIoTest {
+    /** A FileInfo over a {@code fuse_file_info} in memory, as jfuse's own is. */
+    record Info(MemorySegment segment) implements FileInfo {
+        @Override
+        public long getFh() {
+            return segment.get(ValueLayout.JAVA_LONG_UNALIGNED, 8);
+        }
+
+        @Override
+        public void setFh(long fh) {
+            segment.set(ValueLayout.JAVA_LONG_UNALIGNED, 8, fh);
+        }
+
+        @Override
+        public int getFlags() {
+            return segment.get(ValueLayout.JAVA_INT_UNALIGNED, 0);
+        }
+
+        @Override
+        public Set<StandardOpenOption> getOpenFlags() {
+            return Set.of(StandardOpenOption.READ);
+        }
+
+        @Override
+        public long getLockOwner() {
+            return 0;
+        }
+    }
+
+    static Info info() {
+        return new Info(MemorySegment.ofArray(new byte[40]));
+    }
+
+    @Test
+    void sets_the_bit_after_writepage_and_keeps_the_flags_and_the_other_bits() {
+        Info info = info();
+        info.segment().set(ValueLayout.JAVA_INT_UNALIGNED, 0, 0x8000); // O_LARGEFILE
+        info.segment().set(ValueLayout.JAVA_INT_UNALIGNED, 4, 0b101); // writepage and keep_cache
+
+        assertThat(DirectIo.set(info)).isTrue();
+
+        assertThat(info.segment().get(ValueLayout.JAVA_INT_UNALIGNED, 4)).isEqualTo(0b111);
+        assertThat(info.getFlags()).isEqualTo(0x8000);
+    }
+
+    @Test
+    void a_file_info_without_a_segment_behind_it_is_refused() {
+        FileInfo bare = new FileInfo() {
+            @Override
+            public long getFh() {
+                return 0;
+            }
+
+            @Override
+            public void setFh(long fh) {}
+
+            @Override
+            public int getFlags() {
+                return 0;
+            }
+
+            @Override
+            public Set<StandardOpenOption> getOpenFlags() {
+                return Set.of(StandardOpenOption.READ);
+            }
+
+            @Override
+            public long getLockOwner() {
+                return 0;
+            }
+        };
+
+        assertThat(DirectIo.set(bare)).isFalse();
+    }
+}
