@@ -61,7 +61,8 @@ import java.util.concurrent.atomic.LongAdder;
  * over the budget the folder is rescanned, so other processes' chunks count, and least recently used chunks are
  * deleted down to 90% of the budget, so eviction is rare. Recency is this process's own stamp for chunks it used, and
  * the file's modification time otherwise: a chunk's time is set when a process first uses it and about once a minute
- * after, so processes see each other's use.
+ * after, so processes see each other's use. Opening scans the folder only when the ledger cannot be trusted or is over
+ * the budget: a ledger only ever counts too much (a writer killed between reserving and renaming), never too little.
  *
  * <h2>Reads</h2>
  * Reads take no lock: an index lookup, then a positional read from a pooled open channel. The first read of a chunk
@@ -125,9 +126,10 @@ public final class ChunkCache implements Closeable {
     }
 
     /**
-     * Opens (creating if needed) a cache folder with a byte budget. Existing chunks are kept and indexed (the cache
-     * survives restarts), and evicted at once if they exceed the budget; temp files left by dead processes are
-     * deleted.
+     * Opens (creating if needed) a cache folder with a byte budget. Existing chunks are kept (the cache survives
+     * restarts) and found when first read. The folder is scanned only if its ledger is new or damaged or counts more
+     * than the budget, and then chunks over the budget are evicted at once, so opening a sound cache costs the same
+     * whatever it holds. Temporary files of dead writers, still counted against the budget, go at the next scan.
      *
      * @throws IllegalArgumentException if the budget is not positive
      * @throws IOException if the folder cannot be created or used, naming it and what to do
@@ -187,7 +189,11 @@ public final class ChunkCache implements Closeable {
         ChunkCache cache = new ChunkCache(layout, budgetBytes, ledger, openChannels, ticker, clock);
         try {
             ledger.locked(state -> {
-                state.usedBytes = cache.rescan(budgetBytes, cache.lowWater);
+                // A sound ledger within the budget needs no scan, so a mount starts at once over a cache of
+                // millions of chunks; the first put that finds the budget full scans the folder anyway.
+                if (state.usedBytes == Ledger.UNKNOWN || state.usedBytes > budgetBytes) {
+                    state.usedBytes = cache.rescan(budgetBytes, cache.lowWater);
+                }
                 return null;
             });
         } catch (IOException | RuntimeException e) {

@@ -484,20 +484,21 @@ class ChunkCacheTest {
     }
 
     @Test
-    void opening_deletes_temporary_files_of_dead_writers_and_keeps_live_ones() throws Exception {
+    void opening_a_sound_cache_scans_nothing_and_the_next_scan_deletes_the_temporary_files_of_dead_writers_only()
+            throws Exception {
         ChunkCache first = open(1 << 20);
         putAll(first, 0, 1);
         first.close();
         Process gone = new ProcessBuilder("true").start();
         gone.waitFor();
         Path objectFolder = objectFolder(dir(), OBJECT);
-        Path abandoned = objectFolder.resolve(".5." + gone.pid() + ".1f2e.1000.ferry-tmp");
-        Path live = objectFolder.resolve(CacheLayout.tempName("6", 1000));
+        Path abandoned = objectFolder.resolve(".5." + gone.pid() + ".1f2e.10.ferry-tmp");
+        Path live = objectFolder.resolve(CacheLayout.tempName("6", 10));
         // Left by an earlier process that had this pid too (a restarted container's pid 1): not this one's.
-        Path predecessor = objectFolder.resolve(".7." + ProcessHandle.current().pid() + ".3c4d.1000.ferry-tmp");
+        Path predecessor = objectFolder.resolve(".7." + ProcessHandle.current().pid() + ".3c4d.10.ferry-tmp");
         // Written in another container sharing the folder: its pid means nothing here, so only its age tells.
-        Path otherContainer = objectFolder.resolve(".8." + gone.pid() + "@0badc0de.5e6f.1000.ferry-tmp");
-        Path otherContainerLongGone = objectFolder.resolve(".9." + gone.pid() + "@0badc0de.7a8b.1000.ferry-tmp");
+        Path otherContainer = objectFolder.resolve(".8." + gone.pid() + "@0badc0de.5e6f.10.ferry-tmp");
+        Path otherContainerLongGone = objectFolder.resolve(".9." + gone.pid() + "@0badc0de.7a8b.10.ferry-tmp");
         Files.writeString(abandoned, "half");
         Files.writeString(live, "being written");
         Files.writeString(predecessor, "half");
@@ -505,13 +506,19 @@ class ChunkCacheTest {
         Files.writeString(otherContainerLongGone, "half");
         Files.setLastModifiedTime(otherContainerLongGone, FileTime.from(Instant.now().minus(Duration.ofHours(2))));
 
-        ChunkCache second = open(1 << 20);
+        ChunkCache second = open(1_500);
+        assertThat(abandoned).as("a sound ledger within the budget: opening scans nothing").exists();
+        assertThat(second.contains(key(0))).isTrue();
+
+        putAll(second, 1, 2); // 2 000 bytes counted against 1 500: the folder is scanned, and chunk 0 evicted
 
         assertThat(abandoned).doesNotExist();
         assertThat(predecessor).doesNotExist();
         assertThat(otherContainerLongGone).doesNotExist();
         assertThat(live).exists();
         assertThat(otherContainer).exists();
+        assertThat(second.contains(key(0))).isFalse();
+        assertThat(second.contains(key(1))).isTrue();
         assertThat(second.contains(key(5))).isFalse();
         assertThat(second.contains(key(6))).isFalse();
         assertThat(second.status().chunkCount()).isEqualTo(1);
@@ -522,15 +529,17 @@ class ChunkCacheTest {
         ChunkCache first = open(1 << 20);
         putAll(first, 0, 9);
         first.close();
-        // Another process is writing a 1000-byte chunk: 10 000 of 10 000 bytes are spoken for.
+        // Another process is writing a 1000-byte chunk that the ledger does not count.
         Path live = objectFolder(dir(), OBJECT).resolve(CacheLayout.tempName("9", 1000));
         Files.writeString(live, "being written");
 
         ChunkCache cache = open(10_000);
-        putAll(cache, 10, 11);
+        putAll(cache, 10, 12);
 
-        assertThat(chunkBytes(dir())).as("9 000 minus evicted plus the new chunk").isEqualTo(8_000);
-        assertThat(cache.status().thisProcess().evictions()).isEqualTo(2);
+        // Chunk 11 finds 10 000 bytes counted and scans: 10 chunks and the one being written are 11 000 bytes, 8 000
+        // once three chunks go. Counting the chunks alone it would evict two and leave 9 000 bytes of chunks.
+        assertThat(chunkBytes(dir())).isEqualTo(8_000);
+        assertThat(cache.status().thisProcess().evictions()).isEqualTo(3);
     }
 
     @Test
