@@ -83,8 +83,8 @@ class CacheCliIT {
         assertThat(train.exitCode).as(train.toString()).isZero();
         assertThat(train.out).contains("read " + bytes + " bytes");
         try (var walk = Files.walk(cache.resolve("chunks"))) {
-            assertThat(walk.filter(Files::isRegularFile).filter(p -> p.getFileName().toString().matches("[0-9]+")))
-                    .hasSize(20);
+            assertThat(walk.filter(Files::isRegularFile)
+                    .filter(p -> p.getFileName().toString().matches("[0-9a-f]{64}\\.[0-9]+"))).hasSize(20);
         }
         assertThat(folder.resolve("home/cache/chunks")).doesNotExist();
     }

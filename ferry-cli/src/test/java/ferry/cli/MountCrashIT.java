@@ -129,7 +129,7 @@ class MountCrashIT {
         while (true) {
             try (Stream<Path> files = Files.walk(cache.resolve("chunks"))) {
                 return files.filter(Files::isRegularFile)
-                        .filter(p -> p.getFileName().toString().matches("[0-9]+")).sorted().toList();
+                        .filter(p -> p.getFileName().toString().matches("[0-9a-f]{64}\\.[0-9]+")).sorted().toList();
             } catch (java.io.UncheckedIOException e) {
                 if (!(e.getCause() instanceof java.nio.file.NoSuchFileException)) {
                     throw e;

@@ -6,6 +6,7 @@ import ferry.store.local.FileErrors;
 import ferry.store.local.LocalStore;
 import ferry.store.local.WriterMark;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryNotEmptyException;
@@ -14,11 +15,13 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
+import java.nio.file.LinkOption;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -28,7 +31,6 @@ final class CacheLayout {
     static final String CHUNKS = "chunks";
     static final String LEDGER = "ledger";
     static final String BUDGET = "budget";
-    static final String OBJECT_FILE = "object";
     static final String TEMP_SUFFIX = LocalStore.TEMP_SUFFIX;
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -112,24 +114,52 @@ final class CacheLayout {
         }
     }
 
-    /** {@code chunks/<first 2 hex digits>/<SHA-256 hex of objectId>}: the fan-out keeps folders small. */
-    Path folderOf(String objectId) {
+    /** Where the chunks of one object live: {@code chunks/<first 2 hex digits>/<SHA-256 hex of objectId>.<index>}. */
+    record Stem(Path fan, String hash) {
+        Path chunk(long index) {
+            return fan.resolve(hash + "." + index);
+        }
+
+        Path temp(long index, long bytes) {
+            return fan.resolve(tempName(hash + "." + index, bytes));
+        }
+    }
+
+    /** The fan-out by the hash's first two digits keeps each folder to a 256th of the chunks. */
+    Stem stemOf(String objectId) {
         MessageDigest digest = SHA_256.get();
         String hash = HexFormat.of().formatHex(digest.digest(objectId.getBytes(StandardCharsets.UTF_8)));
-        return chunks.resolve(hash.substring(0, 2)).resolve(hash);
+        return new Stem(chunks.resolve(hash.substring(0, 2)), hash);
     }
 
-    static String chunkName(long index) {
-        return Long.toString(index);
-    }
-
-    /** Chunk files are named by their index in decimal and nothing else, so no other file is taken for one. */
+    /**
+     * Chunk files are named {@code <64 hex digits>.<index in decimal>} and nothing else, so no other file is taken
+     * for one.
+     */
     static boolean isChunkName(String name) {
-        if (name.isEmpty() || name.length() > 19 || (name.length() > 1 && name.charAt(0) == '0')) {
+        int dot = HASH_DIGITS;
+        int digits = name.length() - dot - 1;
+        if (digits < 1 || digits > 19 || name.charAt(dot) != '.' || !isHash(name.substring(0, dot))
+                || (digits > 1 && name.charAt(dot + 1) == '0')) {
+            return false;
+        }
+        for (int i = dot + 1; i < name.length(); i++) {
+            if (name.charAt(i) < '0' || name.charAt(i) > '9') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static final int HASH_DIGITS = 64;
+
+    private static boolean isHash(String name) {
+        if (name.length() != HASH_DIGITS) {
             return false;
         }
         for (int i = 0; i < name.length(); i++) {
-            if (name.charAt(i) < '0' || name.charAt(i) > '9') {
+            char c = name.charAt(i);
+            if ((c < '0' || c > '9') && (c < 'a' || c > 'f')) {
                 return false;
             }
         }
@@ -152,13 +182,15 @@ final class CacheLayout {
             if (!name.startsWith(".") || !name.endsWith(TEMP_SUFFIX)) {
                 return null;
             }
-            String[] parts = name.split("\\.");
-            // "", final name, pid[@host], random, bytes, "ferry-tmp"
-            if (parts.length != 6) {
+            // final name (which may hold dots), pid[@host], random, bytes
+            String[] parts = name.substring(1, name.length() - TEMP_SUFFIX.length()).split("\\.");
+            if (parts.length < 4) {
                 return null;
             }
+            int last = parts.length - 1;
             try {
-                return new Temp(parts[1], parts[2], parts[3], Long.parseLong(parts[4]));
+                return new Temp(String.join(".", Arrays.asList(parts).subList(0, last - 2)), parts[last - 2],
+                        parts[last - 1], Long.parseLong(parts[last]));
             } catch (NumberFormatException e) {
                 return null;
             }
@@ -176,22 +208,20 @@ final class CacheLayout {
                 return false; // gone already
             }
         }
+    }
 
-        boolean isChunk() {
-            return isChunkName(finalName);
+    record ChunkFile(Path path, long bytes, long modifiedNanos) {
+        /** The SHA-256 hex of the object id, which the chunks of one object share. */
+        String hash() {
+            return path.getFileName().toString().substring(0, HASH_DIGITS);
         }
     }
 
-    record ChunkFile(Path folder, String name, long bytes, long modifiedNanos) {
-        Path path() {
-            return folder.resolve(name);
-        }
-    }
-
-    /** One object's folder: its chunk files, and the bytes of chunks that live processes are writing into it. */
-    record Folder(Path path, List<ChunkFile> chunks, long pendingBytes) {
-        long chunkBytes() {
-            long sum = 0;
+    /** Every chunk file, and the bytes of chunks that live processes are writing. */
+    record Scan(List<ChunkFile> chunks, long pendingBytes) {
+        /** What the folder holds against the budget: chunk files, and chunks being written at their final size. */
+        long bytes() {
+            long sum = pendingBytes;
             for (ChunkFile chunk : chunks) {
                 sum += chunk.bytes();
             }
@@ -199,148 +229,105 @@ final class CacheLayout {
         }
     }
 
-    record Scan(List<Folder> folders) {
-        /** What the folder holds against the budget: chunk files, and chunks being written at their final size. */
-        long bytes() {
-            long sum = 0;
-            for (Folder folder : folders) {
-                sum += folder.chunkBytes() + folder.pendingBytes();
-            }
-            return sum;
-        }
-
-        long pendingBytes() {
-            long sum = 0;
-            for (Folder folder : folders) {
-                sum += folder.pendingBytes();
-            }
-            return sum;
-        }
-
-        List<ChunkFile> chunkFiles() {
-            List<ChunkFile> all = new ArrayList<>();
-            for (Folder folder : folders) {
-                all.addAll(folder.chunks());
-            }
-            return all;
-        }
-    }
-
     /**
-     * Lists every object folder. Files may vanish while it runs (other processes evict), which only leaves them out.
-     * With {@code deleteAbandoned}, temporary files whose writer is gone are deleted on the way.
+     * Lists every chunk file. Files may vanish while it runs (other processes evict), which only leaves them out. With
+     * {@code deleteAbandoned}, temporary files whose writer is gone are deleted on the way, and so are the per-object
+     * folders of the layout before this one (whose chunks this version does not read).
      */
     Scan scan(boolean deleteAbandoned) throws IOException {
-        List<Folder> folders = new ArrayList<>();
+        List<ChunkFile> found = new ArrayList<>();
+        long pending = 0;
         for (Path fan : list(chunks)) {
-            for (Path folder : list(fan)) {
-                if (Files.isDirectory(folder)) {
-                    folders.add(scanFolder(folder, deleteAbandoned));
+            for (Path file : list(fan)) {
+                String name = file.getFileName().toString();
+                if (isChunkName(name)) {
+                    ChunkFile chunk = chunkFile(file);
+                    if (chunk != null) {
+                        found.add(chunk);
+                    }
+                    continue;
+                }
+                Temp temp = Temp.parse(name);
+                if (temp != null) {
+                    if (temp.writerAlive(file)) {
+                        pending += temp.bytes();
+                    } else if (deleteAbandoned) {
+                        Files.deleteIfExists(file);
+                    }
+                } else if (deleteAbandoned && isHash(name) && Files.isDirectory(file, LinkOption.NOFOLLOW_LINKS)) {
+                    deleteTree(file);
                 }
             }
         }
-        return new Scan(folders);
+        return new Scan(found, pending);
     }
 
-    Folder scanFolder(Path folder, boolean deleteAbandoned) throws IOException {
-        List<ChunkFile> chunkFiles = new ArrayList<>();
-        long pending = 0;
-        for (Path file : list(folder)) {
-            String name = file.getFileName().toString();
-            if (isChunkName(name)) {
-                try {
-                    BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
-                    if (attributes.isRegularFile()) {
-                        chunkFiles.add(new ChunkFile(folder, name, attributes.size(),
-                                attributes.lastModifiedTime().to(TimeUnit.NANOSECONDS)));
-                    }
-                } catch (NoSuchFileException e) {
-                    // Evicted by another process since the listing.
-                }
-                continue;
-            }
-            Temp temp = Temp.parse(name);
-            if (temp == null) {
-                continue;
-            }
-            if (temp.writerAlive(file)) {
-                pending += temp.isChunk() ? temp.bytes() : 0;
-            } else if (deleteAbandoned) {
-                Files.deleteIfExists(file);
-            }
+    private static ChunkFile chunkFile(Path file) throws IOException {
+        try {
+            BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class,
+                    LinkOption.NOFOLLOW_LINKS);
+            return attributes.isRegularFile() ? new ChunkFile(file, attributes.size(),
+                    attributes.lastModifiedTime().to(TimeUnit.NANOSECONDS)) : null;
+        } catch (NoSuchFileException e) {
+            return null; // Evicted by another process since the listing.
         }
-        return new Folder(folder, chunkFiles, pending);
     }
 
     /**
-     * Deletes an object's chunks and description, and its folder when nothing else is in it; returns the chunk bytes
-     * freed. A chunk a live process is still writing stays (its temporary file keeps the folder).
+     * Deletes an object's chunks, and its temporary files whose writer is gone; returns the chunk bytes freed. A chunk
+     * a live process is still writing stays.
      */
-    long deleteObjectFolder(Path folder) throws IOException {
-        Folder scanned = scanFolder(folder, true);
+    long deleteObject(Stem stem) throws IOException {
         long freed = 0;
-        for (ChunkFile chunk : scanned.chunks()) {
-            freed += Files.deleteIfExists(chunk.path()) ? chunk.bytes() : 0;
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(stem.fan(), "*" + stem.hash() + ".*")) {
+            for (Path file : files) {
+                String name = file.getFileName().toString();
+                Temp temp;
+                if (isChunkName(name) && name.startsWith(stem.hash())) {
+                    ChunkFile chunk = chunkFile(file);
+                    freed += chunk != null && Files.deleteIfExists(file) ? chunk.bytes() : 0;
+                } else if ((temp = Temp.parse(name)) != null && temp.finalName().startsWith(stem.hash() + ".")
+                        && !temp.writerAlive(file)) {
+                    Files.deleteIfExists(file);
+                }
+            }
+        } catch (NoSuchFileException e) {
+            return 0; // Nothing was ever stored under this fan.
         }
-        Files.deleteIfExists(folder.resolve(OBJECT_FILE));
-        removeIfEmpty(folder);
         return freed;
     }
 
-    /**
-     * Removes an object folder once no chunk is left in it. Callers hold the ledger lock, under which every temporary
-     * file is created, so a folder without chunks or temporary files has no writer about to use it.
-     */
-    void removeIfEmpty(Path folder) throws IOException {
-        List<Path> files = list(folder);
-        for (Path file : files) {
-            String name = file.getFileName().toString();
-            Temp temp = Temp.parse(name);
-            if (isChunkName(name) || (temp != null && temp.writerAlive(file))) {
-                return;
-            }
-        }
-        for (Path file : files) {
-            String name = file.getFileName().toString();
-            if (name.equals(OBJECT_FILE) || Temp.parse(name) != null) {
-                Files.deleteIfExists(file);
-            }
+    /** A folder of the layout before this one, with everything in it. */
+    private static void deleteTree(Path folder) throws IOException {
+        for (Path file : list(folder)) {
+            Files.deleteIfExists(file);
         }
         try {
             Files.deleteIfExists(folder);
         } catch (DirectoryNotEmptyException e) {
-            // Something not ours was put there; leave the folder.
+            // Something not ours, or a file an old process is writing; leave the folder.
         }
     }
 
-    /** What {@link ChunkCache#describe} records about an object, kept as JSON in its folder. */
-    record Description(String objectId, String location, long size) {}
-
-    /** Writes an object's description under a temporary name and renames it, so a reader sees all of it or none. */
-    static void writeDescription(Path folder, Description description) throws IOException {
-        Path temp = folder.resolve(tempName(OBJECT_FILE, 0));
-        try {
-            Files.write(temp, JSON.writeValueAsBytes(description));
-            Files.move(temp, folder.resolve(OBJECT_FILE), StandardCopyOption.ATOMIC_MOVE,
-                    StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException | RuntimeException e) {
+    /** What {@link ChunkCache#describe} records about an object, as JSON in each of its chunk files. */
+    record Description(String objectId, String location, long size) {
+        byte[] json() {
             try {
-                Files.deleteIfExists(temp);
-            } catch (IOException suppressed) {
-                e.addSuppressed(suppressed);
+                return JSON.writeValueAsBytes(this);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e); // A record of strings and a number always serializes.
             }
-            throw e;
         }
     }
 
-    /** The description in a folder, or null if there is none (never described, or damaged). */
-    static Description readDescription(Path folder) {
-        Path file = folder.resolve(OBJECT_FILE);
-        if (!Files.exists(file)) {
+    /** The description a chunk file carries, or null if it has none (never described, damaged, or gone). */
+    static Description readDescription(Path chunkFile) {
+        byte[] json = ChunkFormat.description(chunkFile);
+        if (json == null) {
             return null;
         }
         try {
-            return JSON.readValue(Files.readAllBytes(file), Description.class);
+            return JSON.readValue(json, Description.class);
         } catch (IOException e) {
             return null;
         }

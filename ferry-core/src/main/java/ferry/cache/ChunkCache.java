@@ -3,6 +3,7 @@ package ferry.cache;
 import ferry.cache.CacheLayout.ChunkFile;
 import ferry.cache.CacheLayout.Description;
 import ferry.cache.CacheLayout.Scan;
+import ferry.cache.CacheLayout.Stem;
 import ferry.cache.ChunkFormat.CorruptChunkException;
 import ferry.cache.Ledger.Counter;
 import ferry.store.local.FileErrors;
@@ -28,7 +29,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -47,13 +47,14 @@ import java.util.concurrent.atomic.LongAdder;
  * <pre>
  * dir/ledger                              bytes held against the budget, flushed hit/miss counters (locked record)
  * dir/budget                              the budget it was last opened with, for commands not given one
- * dir/chunks/ab/&lt;sha256&gt;/&lt;index&gt;          a chunk: its bytes, then length, CRC32C and magic (16-byte trailer)
- * dir/chunks/ab/&lt;sha256&gt;/object           {"objectId", "location", "size"} as JSON, from {@link #describe}
- * dir/chunks/ab/&lt;sha256&gt;/.&lt;name&gt;.&lt;pid&gt;.&lt;random&gt;.&lt;bytes&gt;.ferry-tmp   a file being written
+ * dir/chunks/ab/&lt;sha256&gt;.&lt;index&gt;          a chunk: its bytes, its object's description, a trailer ({@link ChunkFormat})
+ * dir/chunks/ab/.&lt;sha256&gt;.&lt;index&gt;.&lt;pid&gt;.&lt;random&gt;.&lt;bytes&gt;.ferry-tmp   a chunk being written
  * </pre>
  * {@code <sha256>} is the SHA-256 hex of the chunk key's object id, {@code ab} its first two digits, {@code <index>}
- * the chunk index in decimal. Chunks are written to a temporary file in their folder and renamed, so a chunk's name
- * only ever holds a whole chunk; temporary files of processes that are gone are deleted by the next scan.
+ * the chunk index in decimal. The description ({"objectId", "location", "size"} as JSON, from {@link #describe})
+ * rides in every chunk, so a cached object of one chunk is one file: no folder or other file per object to create,
+ * scan or delete. Chunks are written to a temporary file beside their name and renamed, so a chunk's name only ever
+ * holds a whole chunk; temporary files of processes that are gone are deleted by the next scan.
  *
  * <h2>Budget and eviction</h2>
  * Every put reserves its bytes in the ledger, under a lock shared with the other processes, before writing, and
@@ -80,10 +81,11 @@ public final class ChunkCache implements Closeable {
     private static final long STAMP_RESOLUTION_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     private static final int READ_ATTEMPTS = 3;
     /**
-     * Objects whose description is kept in memory. It is needed until their next chunk is stored, and again only if
-     * their folder is evicted and refilled while an open file still reads them, so a few thousand do.
+     * Objects whose description is kept in memory, to be written into each chunk of theirs that is stored: the objects
+     * being read need it, so a few thousand do.
      */
     static final int DESCRIBED_OBJECTS = 16_384;
+    private static final byte[] NO_DESCRIPTION = {};
     /** How long puts are skipped after one found the disk full, unless this process frees room first. */
     static final long NO_SPACE_PAUSE_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final long ROOM = Long.MIN_VALUE / 2;
@@ -100,7 +102,7 @@ public final class ChunkCache implements Closeable {
     private final long anchorTick;
     private final ConcurrentHashMap<ChunkKey, CachedChunk> index = new ConcurrentHashMap<>();
     /** What {@link #describe} was told about the objects used lately; a description is written with a chunk. */
-    private final RecentMap<String, Described> described = new RecentMap<>(DESCRIBED_OBJECTS);
+    private final RecentMap<String, byte[]> described = new RecentMap<>(DESCRIBED_OBJECTS);
     private final ChannelPool pool;
     private final LongAdder[] counters = new LongAdder[Counter.COUNT];
     /** The counters as last written to the ledger; guarded by its own monitor. */
@@ -301,17 +303,17 @@ public final class ChunkCache implements Closeable {
         }
         ByteBuffer data = bytes.duplicate();
         int length = data.remaining();
-        long fileBytes = (long) length + ChunkFormat.TRAILER_BYTES;
+        ByteBuffer tail = ChunkFormat.tail(length, crc32c, descriptionOf(key.objectId()));
+        long fileBytes = (long) length + tail.remaining();
         if (fileBytes > budget) {
             return storeFailed("too large", "cannot cache chunk " + key.index() + " of " + key.objectId() + ": its "
                     + fileBytes + " bytes exceed the whole budget of " + budget + " bytes of " + layout.dir
                     + "; raise the cache budget", null);
         }
-        Path folder = layout.folderOf(key.objectId());
-        String name = CacheLayout.chunkName(key.index());
-        Path temp = folder.resolve(CacheLayout.tempName(name, fileBytes));
+        Stem stem = layout.stemOf(key.objectId());
+        Path temp = stem.temp(key.index(), fileBytes);
         try {
-            reserve(key.objectId(), folder, temp, fileBytes);
+            reserve(temp, fileBytes);
         } catch (IOException e) {
             abandon(temp, 0, e); // In case the file was made before the ledger failed.
             return storeFailed(key, e);
@@ -320,18 +322,18 @@ public final class ChunkCache implements Closeable {
             // No fsync: a chunk torn by a power cut fails its CRC32C on first use and is fetched again, so forcing
             // every chunk to disk would cost throughput and buy nothing.
             try (FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-                ByteBuffer[] parts = {data, ChunkFormat.trailer(length, crc32c)};
+                ByteBuffer[] parts = {data, tail};
                 while (parts[1].hasRemaining()) {
                     out.write(parts);
                 }
             }
-            commit(temp, folder.resolve(name));
+            commit(temp, stem.chunk(key.index()));
         } catch (IOException e) {
             abandon(temp, fileBytes, e);
             return storeFailed(key, e);
         }
         long tick = ticker.nanoTime();
-        CachedChunk replaced = index.put(key, CachedChunk.written(key, folder, length, crc32c, wallNanos(tick), tick));
+        CachedChunk replaced = index.put(key, CachedChunk.written(key, stem, length, crc32c, wallNanos(tick), tick));
         if (replaced != null) {
             replaced.remove();
         }
@@ -340,47 +342,22 @@ public final class ChunkCache implements Closeable {
 
     /**
      * Records which object a chunk's objectId belongs to, so status can group by it: location is the object's URI
-     * string (e.g. "s3://bucket/prefix/a.jpg"). Call once per object before its first put. Kept in memory and written
-     * atomically, as a small file next to the object's chunks, with its next chunk: one file-system transaction per
-     * chunk rather than two matters for small objects. A failure to write it is logged once.
+     * string (e.g. "s3://bucket/prefix/a.jpg"). Call once per object before its first put. Kept in memory for the
+     * objects used lately and written into each chunk the object's puts store.
      */
     public void describe(String objectId, String location, long objectSize) {
         Objects.requireNonNull(objectId, "objectId is null");
         Objects.requireNonNull(location, "location is null");
-        Description description = new Description(objectId, location, objectSize);
         if (!closed) {
-            described.merge(objectId, new Described(description),
-                    (old, now) -> old.description.equals(description) ? old : now);
+            byte[] json = new Description(objectId, location, objectSize).json();
+            described.merge(objectId, json.length <= ChunkFormat.MAX_DESCRIPTION_BYTES ? json : NO_DESCRIPTION,
+                    (old, now) -> now);
         }
     }
 
-    /** A description, and whether its file may be missing or stale (written with the object's next chunk). */
-    private static final class Described {
-        final Description description;
-        boolean unwritten = true; // guarded by the ledger's lock
-
-        Described(Description description) {
-            this.description = description;
-        }
-    }
-
-    /** Writes the object's description beside its chunks if it may be missing; called with the ledger locked. */
-    private void writeDescription(String objectId, Path folder, boolean folderIsNew) {
-        Described entry = described.get(objectId);
-        if (entry == null || !entry.unwritten && !folderIsNew) {
-            return;
-        }
-        entry.unwritten = false;
-        Description description = entry.description;
-        if (!folderIsNew && description.equals(CacheLayout.readDescription(folder))) {
-            return; // Written by an earlier or another process.
-        }
-        try {
-            CacheLayout.writeDescription(folder, description);
-        } catch (IOException e) {
-            logOnce("describe " + kindOf(e), "cannot record the location of " + objectId + " in " + folder + ": "
-                    + reasonOf(e) + "; `ferry cache status` will show its chunks without a location", e);
-        }
+    private byte[] descriptionOf(String objectId) {
+        byte[] json = described.get(objectId);
+        return json != null ? json : NO_DESCRIPTION;
     }
 
     /**
@@ -390,16 +367,17 @@ public final class ChunkCache implements Closeable {
      */
     public void invalidate(String objectId) {
         Objects.requireNonNull(objectId, "objectId is null");
-        Path folder = layout.folderOf(objectId);
+        Stem stem = layout.stemOf(objectId);
         try {
             ledger.locked(state -> {
-                state.addUsed(-layout.deleteObjectFolder(folder));
+                state.addUsed(-layout.deleteObject(stem));
                 noSpaceAt = ROOM;
                 return null;
             });
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot drop the cached chunks of " + objectId + " in " + folder + ": "
-                    + reasonOf(e) + "; delete that folder or run `ferry cache clear`", e);
+            throw new UncheckedIOException("cannot drop the cached chunks of " + objectId + " in " + stem.fan()
+                    + ": " + reasonOf(e) + "; delete its files named " + stem.hash() + ".* or run `ferry cache clear`",
+                    e);
         } finally {
             // After the files, so a concurrent read cannot find a file again that is about to go.
             for (CachedChunk chunk : index.values()) {
@@ -417,23 +395,29 @@ public final class ChunkCache implements Closeable {
     public CacheStatus status() throws IOException {
         Scan scan = layout.scan(false);
         SortedMap<String, Long> byLocation = new TreeMap<>();
+        Map<String, List<ChunkFile>> byObject = new HashMap<>();
+        for (ChunkFile chunk : scan.chunks()) {
+            byObject.computeIfAbsent(chunk.hash(), hash -> new ArrayList<>()).add(chunk);
+        }
         long used = 0;
-        long count = 0;
         long undescribed = 0;
-        for (CacheLayout.Folder folder : scan.folders()) {
-            long bytes = folder.chunkBytes();
-            if (folder.chunks().isEmpty()) {
-                continue;
+        for (List<ChunkFile> chunks : byObject.values()) {
+            long bytes = 0;
+            Description description = null;
+            for (ChunkFile chunk : chunks) {
+                bytes += chunk.bytes();
+                if (description == null) {
+                    description = CacheLayout.readDescription(chunk.path()); // one read per object, mostly
+                }
             }
             used += bytes;
-            count += folder.chunks().size();
-            Description description = CacheLayout.readDescription(folder.path());
             if (description == null) {
                 undescribed += bytes;
             } else {
                 byLocation.merge(description.location(), bytes, Long::sum);
             }
         }
+        long count = scan.chunks().size();
         long[] session = new long[Counter.COUNT];
         long[] allTime;
         synchronized (flushed) {
@@ -480,9 +464,8 @@ public final class ChunkCache implements Closeable {
     /** Deletes every chunk (ferry cache clear); chunks other processes are writing at this moment may remain. */
     public void clear() throws IOException {
         ledger.locked(state -> {
-            Scan scan = layout.scan(true);
-            for (CacheLayout.Folder folder : scan.folders()) {
-                layout.deleteObjectFolder(folder.path());
+            for (ChunkFile chunk : layout.scan(true).chunks()) {
+                Files.deleteIfExists(chunk.path());
             }
             index.values().forEach(this::forget);
             state.usedBytes = layout.scan(false).bytes();
@@ -513,8 +496,8 @@ public final class ChunkCache implements Closeable {
 
     /** A chunk file this process has not seen yet: written by another process, or before a restart. */
     private CachedChunk discover(ChunkKey key) {
-        Path folder = layout.folderOf(key.objectId());
-        Path file = folder.resolve(CacheLayout.chunkName(key.index()));
+        Stem stem = layout.stemOf(key.objectId());
+        Path file = stem.chunk(key.index());
         if (!Files.isRegularFile(file)) {
             return null; // The usual case on a miss, answered without the cost of an exception.
         }
@@ -527,7 +510,7 @@ public final class ChunkCache implements Closeable {
         if (!attributes.isRegularFile()) {
             return null;
         }
-        CachedChunk found = CachedChunk.found(key, folder, attributes.lastModifiedTime().to(TimeUnit.NANOSECONDS));
+        CachedChunk found = CachedChunk.found(key, stem, attributes.lastModifiedTime().to(TimeUnit.NANOSECONDS));
         CachedChunk raced = index.putIfAbsent(key, found);
         return raced != null ? raced : found;
     }
@@ -662,7 +645,7 @@ public final class ChunkCache implements Closeable {
      * Reserves a chunk's bytes in the ledger, evicting if needed, and creates its empty temporary file, all under the
      * lock: from then on a rescan by any process counts the chunk at its final size.
      */
-    private void reserve(String objectId, Path folder, Path temp, long fileBytes) throws IOException {
+    private void reserve(Path temp, long fileBytes) throws IOException {
         ledger.locked(state -> {
             if (state.usedBytes == Ledger.UNKNOWN) {
                 state.usedBytes = rescan(Long.MAX_VALUE, Long.MAX_VALUE);
@@ -676,20 +659,26 @@ public final class ChunkCache implements Closeable {
                             + " (--cache-size)");
                 }
             }
-            // A new folder is a first chunk, or eviction removed the folder with its description.
-            boolean folderIsNew = !Files.isDirectory(folder);
-            if (folderIsNew) {
-                Files.createDirectories(folder);
+            try {
+                Files.createFile(temp);
+            } catch (NoSuchFileException e) {
+                Files.createDirectories(temp.getParent()); // the first chunk under this fan, or the cache was cleared
+                Files.createFile(temp);
             }
-            writeDescription(objectId, folder, folderIsNew);
-            Files.createFile(temp);
             state.usedBytes += fileBytes;
             return null;
         });
     }
 
-    /** Renames a written chunk into place; a chunk it replaces (another process's copy) is no longer counted. */
+    /**
+     * Renames a written chunk into place. A chunk it replaces (another process's copy) is no longer counted; one that
+     * a racing process renames in between is counted twice until the next scan: too much, never too little.
+     */
     private void commit(Path temp, Path target) throws IOException {
+        if (!Files.exists(target)) {
+            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+            return;
+        }
         ledger.locked(state -> {
             long replaced = sizeIfExists(target);
             Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -732,7 +721,7 @@ public final class ChunkCache implements Closeable {
         record Candidate(ChunkFile file, CachedChunk chunk, long stamp) {}
         List<Candidate> candidates = new ArrayList<>();
         Set<Path> present = new HashSet<>();
-        for (ChunkFile file : scan.chunkFiles()) {
+        for (ChunkFile file : scan.chunks()) {
             Path path = file.path();
             present.add(path);
             CachedChunk chunk = known.get(path);
@@ -749,7 +738,6 @@ public final class ChunkCache implements Closeable {
         }
         candidates.sort(Comparator.comparingLong(Candidate::stamp)
                 .thenComparing(candidate -> candidate.file().path()));
-        Set<Path> emptied = new LinkedHashSet<>();
         for (Candidate candidate : candidates) {
             if (held <= target) {
                 break;
@@ -767,10 +755,6 @@ public final class ChunkCache implements Closeable {
             if (candidate.chunk() != null) {
                 forget(candidate.chunk());
             }
-            emptied.add(candidate.file().folder());
-        }
-        for (Path folder : emptied) {
-            layout.removeIfEmpty(folder);
         }
         return held;
     }

@@ -48,16 +48,17 @@ final class CacheFixtures {
         return read < 0 ? null : Arrays.copyOf(buffer.array(), read);
     }
 
-    /** Where the class Javadoc says a chunk lives: chunks/&lt;2 hex&gt;/&lt;sha256 of objectId&gt;/&lt;index&gt;. */
+    /** Where the class Javadoc says a chunk lives: chunks/&lt;2 hex&gt;/&lt;sha256 of objectId&gt;.&lt;index&gt;. */
     static Path chunkFile(Path dir, ChunkKey key) {
-        return objectFolder(dir, key.objectId()).resolve(Long.toString(key.index()));
+        return dir.resolve("chunks").resolve(hashOf(key.objectId()).substring(0, 2))
+                .resolve(hashOf(key.objectId()) + "." + key.index());
     }
 
-    static Path objectFolder(Path dir, String objectId) {
+    /** The SHA-256 hex of an object id, which names its chunks. */
+    static String hashOf(String objectId) {
         try {
-            String hash = HexFormat.of().formatHex(
+            return HexFormat.of().formatHex(
                     MessageDigest.getInstance("SHA-256").digest(objectId.getBytes(StandardCharsets.UTF_8)));
-            return dir.resolve("chunks").resolve(hash.substring(0, 2)).resolve(hash);
         } catch (NoSuchAlgorithmException e) {
             throw new AssertionError(e);
         }
@@ -89,7 +90,7 @@ final class CacheFixtures {
     static long chunkBytes(Path dir) throws IOException {
         long sum = 0;
         for (Path file : files(dir)) {
-            if (file.getFileName().toString().matches("[0-9]+")) {
+            if (file.getFileName().toString().matches("[0-9a-f]{64}\\.[0-9]+")) {
                 try {
                     sum += Files.size(file);
                 } catch (NoSuchFileException e) {

@@ -62,7 +62,7 @@ class ChunkCacheConcurrencyTest {
             assertThat(a.status().thisProcess().evictions() + b.status().thisProcess().evictions()).isPositive();
         }
         assertThat(files(dir)).as("no temporary files left")
-                .allSatisfy(file -> assertThat(file.getFileName().toString()).matches("[0-9]+|object"));
+                .allSatisfy(file -> assertThat(file.getFileName().toString()).matches("[0-9a-f]{64}\\.[0-9]+"));
         assertThat(chunkBytes(dir)).isLessThanOrEqualTo(BUDGET);
 
         try (ChunkCache fresh = ChunkCache.open(dir, BUDGET)) {

@@ -51,7 +51,7 @@ class ChunkCacheDiskFullTest {
             assertThat(put(cache, new ChunkKey("b", 0), content(new ChunkKey("b", 0), CHUNK))).isFalse();
 
             assertThat(files(small.resolve("cache"))).as("only whole chunks, no temporary files")
-                    .allSatisfy(file -> assertThat(file.getFileName().toString()).matches("[0-9]+"))
+                    .allSatisfy(file -> assertThat(file.getFileName().toString()).matches("[0-9a-f]{64}\\.[0-9]+"))
                     .hasSize(stored);
             for (int i = 0; i < stored; i++) {
                 ChunkKey key = new ChunkKey("a", i);
@@ -80,7 +80,7 @@ class ChunkCacheDiskFullTest {
             }
             // Room appears behind this process's back (another process evicts a chunk).
             try (var chunks = Files.walk(dir.resolve(CacheLayout.CHUNKS))) {
-                Files.delete(chunks.filter(p -> p.getFileName().toString().equals("0")).findFirst().orElseThrow());
+                Files.delete(chunks.filter(p -> p.getFileName().toString().endsWith(".0")).findFirst().orElseThrow());
             }
             ChunkKey next = new ChunkKey("b", 0);
 

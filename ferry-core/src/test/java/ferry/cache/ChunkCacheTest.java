@@ -5,7 +5,6 @@ import static ferry.cache.CacheFixtures.chunkFile;
 import static ferry.cache.CacheFixtures.content;
 import static ferry.cache.CacheFixtures.crc;
 import static ferry.cache.CacheFixtures.files;
-import static ferry.cache.CacheFixtures.objectFolder;
 import static ferry.cache.CacheFixtures.put;
 import static ferry.cache.CacheFixtures.read;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -13,6 +12,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -110,24 +110,51 @@ class ChunkCacheTest {
     }
 
     @Test
-    void a_chunk_file_is_its_bytes_and_a_trailer_at_the_documented_path_and_the_description_sits_beside_it()
-            throws Exception {
+    void a_chunk_file_is_its_bytes_its_objects_description_and_a_trailer_at_the_documented_path() throws Exception {
         ChunkCache cache = open(1 << 20);
         cache.describe(OBJECT, "s3://bucket/train/a.bin", 5000);
         byte[] bytes = content(key(3), DATA);
         put(cache, key(3), bytes);
+        put(cache, key(4), content(key(4), DATA));
 
         Path file = chunkFile(dir(), key(3));
         byte[] stored = Files.readAllBytes(file);
-        assertThat(stored).hasSize(DATA + 16);
+        String description = new String(stored, DATA, stored.length - DATA - 24, StandardCharsets.UTF_8);
+        assertThat(description).isEqualTo("{\"objectId\":\"" + OBJECT + "\",\"location\":\"s3://bucket/train/a.bin\","
+                + "\"size\":5000}");
         assertThat(Arrays.copyOf(stored, DATA)).isEqualTo(bytes);
-        ByteBuffer trailer = ByteBuffer.wrap(stored, DATA, 16);
+        ByteBuffer trailer = ByteBuffer.wrap(stored, stored.length - 24, 24);
         assertThat(trailer.getInt()).isEqualTo(DATA);
         assertThat(trailer.getInt()).isEqualTo(crc(bytes));
+        assertThat(trailer.getInt()).isEqualTo(description.length());
+        assertThat(trailer.getInt()).isEqualTo(crc(description.getBytes(StandardCharsets.UTF_8)));
         assertThat(trailer.getLong()).isEqualTo(ChunkFormat.MAGIC);
-        assertThat(Files.readString(file.resolveSibling("object")))
-                .contains("\"location\":\"s3://bucket/train/a.bin\"").contains("\"size\":5000");
-        assertThat(files(dir())).containsExactlyInAnyOrder(file, file.resolveSibling("object"));
+        assertThat(files(dir())).as("one file per chunk, and no other").containsExactlyInAnyOrder(file,
+                chunkFile(dir(), key(4)));
+        assertThat(Files.readAllBytes(chunkFile(dir(), key(4)))).as("every chunk carries the description")
+                .contains(description.getBytes(StandardCharsets.UTF_8));
+
+        put(cache, new ChunkKey("undescribed", 0), bytes);
+        assertThat(chunkFile(dir(), new ChunkKey("undescribed", 0))).hasSize(DATA + 24);
+    }
+
+    @Test
+    void a_scan_drops_the_object_folders_of_the_layout_before_and_keeps_what_is_not_ours() throws Exception {
+        ChunkCache first = open(1 << 20);
+        putAll(first, 0, 2);
+        first.close();
+        Path fan = chunkFile(dir(), key(0)).getParent();
+        Path oldFolder = fan.resolve(CacheFixtures.hashOf("s3://bucket/old#v1"));
+        Files.createDirectories(oldFolder);
+        Files.write(oldFolder.resolve("0"), new byte[5000]);
+        Files.writeString(oldFolder.resolve("object"), "{}");
+        Path notOurs = fan.resolve("notes");
+        Files.createDirectories(notOurs);
+
+        ChunkCache cache = open(1_500); // the ledger counts 2 000 bytes: opening scans
+        assertThat(oldFolder).doesNotExist();
+        assertThat(notOurs).isDirectory();
+        assertThat(cache.status().usedBytes()).isEqualTo(1_000);
     }
 
     @Test
@@ -371,26 +398,32 @@ class ChunkCacheTest {
 
         CacheStatus status = cache.status();
 
+        // A described chunk is its data, its description and the trailer; an undescribed one 1 000 bytes.
+        long a = Files.size(chunkFile(dir(), new ChunkKey("a#v1", 0)))
+                + Files.size(chunkFile(dir(), new ChunkKey("a#v1", 1)));
+        long b = Files.size(chunkFile(dir(), new ChunkKey("b#v1", 0)));
+        long c = Files.size(chunkFile(dir(), new ChunkKey("c#v1", 0)));
+        assertThat(a).isGreaterThan(2_000);
         assertThat(status.dir()).isEqualTo(dir());
         assertThat(status.budgetBytes()).isEqualTo(1 << 20);
-        assertThat(status.usedBytes()).isEqualTo(5_000);
+        assertThat(status.usedBytes()).isEqualTo(a + b + c + 1_000);
         assertThat(status.chunkCount()).isEqualTo(5);
         assertThat(status.thisProcess().hits()).isEqualTo(1);
         assertThat(status.thisProcess().misses()).isEqualTo(1);
         assertThat(status.thisProcess().hitRatio()).isEqualTo(0.5);
         assertThat(status.bytesByLocation()).containsExactly(
-                java.util.Map.entry("s3://bucket/train/a.jpg", 2_000L),
-                java.util.Map.entry("s3://bucket/train/deep/b.jpg", 1_000L),
-                java.util.Map.entry("s3://bucket/val/c.jpg", 1_000L));
+                java.util.Map.entry("s3://bucket/train/a.jpg", a),
+                java.util.Map.entry("s3://bucket/train/deep/b.jpg", b),
+                java.util.Map.entry("s3://bucket/val/c.jpg", c));
         assertThat(status.undescribedBytes()).isEqualTo(1_000);
-        assertThat(status.bytesByPrefix(0)).containsExactly(java.util.Map.entry("s3://bucket/", 4_000L));
+        assertThat(status.bytesByPrefix(0)).containsExactly(java.util.Map.entry("s3://bucket/", a + b + c));
         assertThat(status.bytesByPrefix(1)).containsExactly(
-                java.util.Map.entry("s3://bucket/train/", 3_000L), java.util.Map.entry("s3://bucket/val/", 1_000L));
+                java.util.Map.entry("s3://bucket/train/", a + b), java.util.Map.entry("s3://bucket/val/", c));
         assertThat(status.bytesByPrefix(2)).containsExactly(
-                java.util.Map.entry("s3://bucket/train/", 2_000L),
-                java.util.Map.entry("s3://bucket/train/deep/", 1_000L),
-                java.util.Map.entry("s3://bucket/val/", 1_000L));
-        assertThat(status.bytesUnder("s3://bucket/train/")).isEqualTo(3_000);
+                java.util.Map.entry("s3://bucket/train/", a),
+                java.util.Map.entry("s3://bucket/train/deep/", b),
+                java.util.Map.entry("s3://bucket/val/", c));
+        assertThat(status.bytesUnder("s3://bucket/train/")).isEqualTo(a + b);
     }
 
     @Test
@@ -436,7 +469,7 @@ class ChunkCacheTest {
         putAll(cache, 0, 1);
         assertThat(read(cache, key(0), DATA)).isEqualTo(content(key(0), DATA));
         assertThat(cache.status().bytesByLocation()).as("the description is written again")
-                .containsEntry("s3://bucket/train/a.bin", 1_000L);
+                .containsEntry("s3://bucket/train/a.bin", Files.size(chunkFile(dir(), key(0))));
     }
 
     @Test
@@ -454,7 +487,7 @@ class ChunkCacheTest {
         for (int i = 0; i < 3; i++) {
             assertThat(cache.read(key(i), 0, ByteBuffer.allocate(10))).isEqualTo(-1);
         }
-        assertThat(objectFolder(dir(), OBJECT)).doesNotExist();
+        assertThat(files(dir())).containsExactly(chunkFile(dir(), kept));
         assertThat(read(cache, kept, DATA)).isEqualTo(content(kept, DATA));
         assertThat(cache.status().usedBytes()).isEqualTo(1_000);
     }
@@ -491,14 +524,15 @@ class ChunkCacheTest {
         first.close();
         Process gone = new ProcessBuilder("true").start();
         gone.waitFor();
-        Path objectFolder = objectFolder(dir(), OBJECT);
-        Path abandoned = objectFolder.resolve(".5." + gone.pid() + ".1f2e.10.ferry-tmp");
-        Path live = objectFolder.resolve(CacheLayout.tempName("6", 10));
+        Path fan = chunkFile(dir(), key(0)).getParent();
+        String stem = "." + CacheFixtures.hashOf(OBJECT);
+        Path abandoned = fan.resolve(stem + ".5." + gone.pid() + ".1f2e.10.ferry-tmp");
+        Path live = fan.resolve(CacheLayout.tempName(stem.substring(1) + ".6", 10));
         // Left by an earlier process that had this pid too (a restarted container's pid 1): not this one's.
-        Path predecessor = objectFolder.resolve(".7." + ProcessHandle.current().pid() + ".3c4d.10.ferry-tmp");
+        Path predecessor = fan.resolve(stem + ".7." + ProcessHandle.current().pid() + ".3c4d.10.ferry-tmp");
         // Written in another container sharing the folder: its pid means nothing here, so only its age tells.
-        Path otherContainer = objectFolder.resolve(".8." + gone.pid() + "@0badc0de.5e6f.10.ferry-tmp");
-        Path otherContainerLongGone = objectFolder.resolve(".9." + gone.pid() + "@0badc0de.7a8b.10.ferry-tmp");
+        Path otherContainer = fan.resolve(stem + ".8." + gone.pid() + "@0badc0de.5e6f.10.ferry-tmp");
+        Path otherContainerLongGone = fan.resolve(stem + ".9." + gone.pid() + "@0badc0de.7a8b.10.ferry-tmp");
         Files.writeString(abandoned, "half");
         Files.writeString(live, "being written");
         Files.writeString(predecessor, "half");
@@ -530,7 +564,8 @@ class ChunkCacheTest {
         putAll(first, 0, 9);
         first.close();
         // Another process is writing a 1000-byte chunk that the ledger does not count.
-        Path live = objectFolder(dir(), OBJECT).resolve(CacheLayout.tempName("9", 1000));
+        Path live = chunkFile(dir(), key(0)).resolveSibling(CacheLayout.tempName(CacheFixtures.hashOf(OBJECT) + ".9",
+                1000));
         Files.writeString(live, "being written");
 
         ChunkCache cache = open(10_000);

@@ -374,7 +374,8 @@ class ChunkReaderTest {
         cache.close();
         List<Path> chunks;
         try (Stream<Path> files = Files.walk(folder.resolve("cache/chunks"))) {
-            chunks = files.filter(Files::isRegularFile).filter(p -> p.getFileName().toString().matches("[0-9]+"))
+            chunks = files.filter(Files::isRegularFile)
+                    .filter(p -> p.getFileName().toString().matches("[0-9a-f]{64}\\.[0-9]+"))
                     .sorted().toList();
         }
         assertThat(chunks).hasSize(3);

@@ -277,15 +277,19 @@ class MountModelIT {
             List<Path> chunks;
             try (Stream<Path> files = Files.walk(cacheFolder.resolve("chunks"))) {
                 chunks = files.filter(Files::isRegularFile)
-                        .filter(p -> p.getFileName().toString().matches("\\d+")).toList();
+                        .filter(p -> p.getFileName().toString().matches("[0-9a-f]{64}\\.[0-9]+")).toList();
             }
             String damaged = "";
             if (!chunks.isEmpty()) {
                 Path chunk = chunks.get(random.nextInt(chunks.size()));
                 try (FileChannel channel = FileChannel.open(chunk, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-                    if (channel.size() > 16) { // past its trailer: the chunk's own bytes
+                    // The chunk's own bytes, whose length begins the 24-byte trailer (after them: a description).
+                    ByteBuffer trailer = ByteBuffer.allocate(24);
+                    channel.read(trailer, channel.size() - 24);
+                    int length = trailer.getInt(0);
+                    if (length > 0) {
                         ByteBuffer one = ByteBuffer.allocate(1);
-                        long at = random.nextLong(channel.size() - 16);
+                        long at = random.nextInt(length);
                         channel.read(one, at);
                         one.put(0, (byte) (one.get(0) ^ 0x40)).rewind();
                         channel.write(one, at);
