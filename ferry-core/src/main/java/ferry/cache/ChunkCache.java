@@ -312,8 +312,9 @@ public final class ChunkCache implements Closeable {
         }
         Stem stem = layout.stemOf(key.objectId());
         Path temp = stem.temp(key.index(), fileBytes);
+        FileChannel opened;
         try {
-            reserve(temp, fileBytes);
+            opened = reserve(temp, fileBytes);
         } catch (IOException e) {
             abandon(temp, 0, e); // In case the file was made before the ledger failed.
             return storeFailed(key, e);
@@ -321,7 +322,7 @@ public final class ChunkCache implements Closeable {
         try {
             // No fsync: a chunk torn by a power cut fails its CRC32C on first use and is fetched again, so forcing
             // every chunk to disk would cost throughput and buy nothing.
-            try (FileChannel out = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+            try (FileChannel out = opened) {
                 ByteBuffer[] parts = {data, tail};
                 while (parts[1].hasRemaining()) {
                     out.write(parts);
@@ -642,32 +643,47 @@ public final class ChunkCache implements Closeable {
     // ---- puts, under the ledger lock
 
     /**
-     * Reserves a chunk's bytes in the ledger, evicting if needed, and creates its empty temporary file, all under the
-     * lock: from then on a rescan by any process counts the chunk at its final size.
+     * Reserves a chunk's bytes in the ledger, evicting if needed, and creates its temporary file, all under the lock:
+     * from then on a rescan by any process counts the chunk at its final size. Returns the file, open for writing.
      */
-    private void reserve(Path temp, long fileBytes) throws IOException {
-        ledger.locked(state -> {
-            if (state.usedBytes == Ledger.UNKNOWN) {
-                state.usedBytes = rescan(Long.MAX_VALUE, Long.MAX_VALUE);
-            }
-            if (state.usedBytes + fileBytes > budget) {
-                // The ledger may count more than is there (a crashed writer); only a scan of the folder tells.
-                state.usedBytes = rescan(budget - fileBytes, lowWater - fileBytes);
-                if (state.usedBytes + fileBytes > budget) {
-                    throw new IOException("chunks being written at this moment (by this process or others sharing"
-                            + " the folder) fill the budget of " + budget + " bytes; give the cache a larger budget"
-                            + " (--cache-size)");
+    private FileChannel reserve(Path temp, long fileBytes) throws IOException {
+        FileChannel[] opened = new FileChannel[1];
+        try {
+            ledger.locked(state -> reserve(state, temp, fileBytes, opened));
+            return opened[0];
+        } catch (IOException | RuntimeException e) {
+            if (opened[0] != null) {
+                try {
+                    opened[0].close(); // The ledger failed after the file was made; the caller deletes it.
+                } catch (IOException suppressed) {
+                    e.addSuppressed(suppressed);
                 }
             }
-            try {
-                Files.createFile(temp);
-            } catch (NoSuchFileException e) {
-                Files.createDirectories(temp.getParent()); // the first chunk under this fan, or the cache was cleared
-                Files.createFile(temp);
+            throw e;
+        }
+    }
+
+    private Void reserve(Ledger.State state, Path temp, long fileBytes, FileChannel[] opened) throws IOException {
+        if (state.usedBytes == Ledger.UNKNOWN) {
+            state.usedBytes = rescan(Long.MAX_VALUE, Long.MAX_VALUE);
+        }
+        if (state.usedBytes + fileBytes > budget) {
+            // The ledger may count more than is there (a crashed writer); only a scan of the folder tells.
+            state.usedBytes = rescan(budget - fileBytes, lowWater - fileBytes);
+            if (state.usedBytes + fileBytes > budget) {
+                throw new IOException("chunks being written at this moment (by this process or others sharing"
+                        + " the folder) fill the budget of " + budget + " bytes; give the cache a larger budget"
+                        + " (--cache-size)");
             }
-            state.usedBytes += fileBytes;
-            return null;
-        });
+        }
+        try {
+            opened[0] = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        } catch (NoSuchFileException e) {
+            Files.createDirectories(temp.getParent()); // the first chunk under this fan, or the cache was cleared
+            opened[0] = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        }
+        state.usedBytes += fileBytes;
+        return null;
     }
 
     /**
