@@ -106,7 +106,10 @@ final class Tasks {
 
     void add(Task task) throws IOException {
         Path folder = folder(task.name());
-        Files.createDirectories(folder);
+        if (!Files.isDirectory(folder)) {
+            Files.createDirectories(folder);
+            DurableFiles.flushFolder(root); // the task's folder survives a power cut with the file in it
+        }
         Path temp = Files.createTempFile(folder, ".task", ".tmp");
         Files.write(temp, JSON.writeValueAsBytes(task));
         try {
