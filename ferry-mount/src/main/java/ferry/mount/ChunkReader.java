@@ -49,6 +49,7 @@ final class ChunkReader implements Closeable {
     private final int chunkSize;
     private final int maxWindow;
     private final Semaphore readAheadPermits;
+    private final HeldWindows windows;
     private final ExecutorService fetchers = Executors.newThreadPerTaskExecutor(
             Thread.ofVirtual().name("ferry-fetch-", 0).factory());
     private final ConcurrentHashMap<ChunkKey, IncomingChunk> inFlight = new ConcurrentHashMap<>();
@@ -66,6 +67,12 @@ final class ChunkReader implements Closeable {
      * @param maxReadAhead the most read-ahead fetches in flight for the whole mount
      */
     ChunkReader(ObjectStore store, ChunkCache cache, int chunkSize, int maxWindow, int maxReadAhead) {
+        this(store, cache, chunkSize, maxWindow, maxReadAhead, heldWindows(chunkSize, maxWindow));
+    }
+
+    /** @param maxHeldWindows the most open files that keep their read-ahead chunks in memory */
+    ChunkReader(ObjectStore store, ChunkCache cache, int chunkSize, int maxWindow, int maxReadAhead,
+            int maxHeldWindows) {
         if (chunkSize <= 0 || maxWindow < 0 || maxReadAhead < 0) {
             throw new IllegalArgumentException("chunk size, window and read-ahead must be positive");
         }
@@ -74,6 +81,17 @@ final class ChunkReader implements Closeable {
         this.chunkSize = chunkSize;
         this.maxWindow = maxWindow;
         this.readAheadPermits = new Semaphore(maxReadAhead);
+        this.windows = new HeldWindows(maxHeldWindows);
+    }
+
+    /**
+     * As many read-ahead windows as a quarter of the heap holds, between 2 and 1,024: a mount's default 6 GiB heap
+     * (a quarter of 24 GiB) holds 45 windows of 34 MiB. Without a bound, a few hundred files read by turns, or left
+     * open partway, would each keep a window, and run the mount out of memory.
+     */
+    private static int heldWindows(int chunkSize, int maxWindow) {
+        long window = (long) (maxWindow + 2) * chunkSize;
+        return (int) Math.clamp(Runtime.getRuntime().maxMemory() / 4 / window, 2, 1024);
     }
 
     int chunkSize() {
@@ -122,6 +140,7 @@ final class ChunkReader implements Closeable {
         }
         long ahead = file.readAhead(offset, length, chunkSize, maxWindow);
         if (ahead != OpenObject.NONE) {
+            windows.holding(file);
             fetchAhead(file, ahead >>> 32, ahead & 0xffffffffL);
         }
         return length;
@@ -157,6 +176,7 @@ final class ChunkReader implements Closeable {
             // A larger object is checked whole when its last chunk is in (see the class comment), so the bytes of a
             // chunk still on its way are served as they arrive: the first byte does not wait for the whole chunk.
             dst.put(recent.bytes(), within, dst.remaining());
+            file.servedEarly(recent);
             if (check) {
                 // Its fetch may be another reader's, which had no CRC32C to check it against.
                 IncomingChunk arriving = recent;
@@ -193,7 +213,7 @@ final class ChunkReader implements Closeable {
      * business.
      */
     private void awaitWholeCheck(OpenObject file, IncomingChunk last) throws IOException {
-        for (IncomingChunk chunk : file.recentChunks()) {
+        for (IncomingChunk chunk : file.servedEarly()) {
             if (chunk != last && !chunk.isDone()) {
                 try {
                     await(chunk, file);
@@ -223,6 +243,11 @@ final class ChunkReader implements Closeable {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while reading " + file.object.location());
         }
+    }
+
+    /** The file's handle was released: it no longer counts among the files holding chunks. */
+    void closed(OpenObject file) {
+        windows.closed(file);
     }
 
     /**

@@ -299,7 +299,10 @@ final class FerryFileSystem implements FuseOperations {
 
     @Override
     public int release(String path, FileInfo fi) {
-        open.remove(fi.getFh());
+        OpenObject file = open.remove(fi.getFh());
+        if (file != null) {
+            reader.closed(file);
+        }
         return 0;
     }
 

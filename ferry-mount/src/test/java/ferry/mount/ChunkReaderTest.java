@@ -150,6 +150,53 @@ class ChunkReaderTest {
     }
 
     @Test
+    void beyond_the_files_that_may_hold_a_window_the_one_read_least_recently_lets_go_of_its_chunks() throws Exception {
+        ChunkReader two = new ChunkReader(store, cache, CHUNK, 8, 16, 2);
+        try {
+            byte[][] bytes = new byte[4][];
+            OpenObject[] files = new OpenObject[4];
+            for (int i = 0; i < 4; i++) {
+                bytes[i] = random(16 * CHUNK, 10 + i);
+                files[i] = two.open(put("held-" + i + ".bin", bytes[i]), "/held-" + i + ".bin");
+            }
+            for (int i = 0; i < 3; i++) { // three files read partway and left open
+                assertThat(read(two, files[i], 0, CHUNK)).isEqualTo(Arrays.copyOf(bytes[i], CHUNK));
+                assertThat(read(two, files[i], CHUNK, CHUNK)).isEqualTo(Arrays.copyOfRange(bytes[i], CHUNK, 2 * CHUNK));
+                waitUntil(() -> two.freeReadAheadSlots() == 16, "read-ahead to finish");
+            }
+            assertThat(files[0].recentChunks()).as("read least recently: let go").isEmpty();
+            assertThat(files[1].recentChunks()).isNotEmpty();
+            assertThat(files[2].recentChunks()).isNotEmpty();
+
+            two.closed(files[1]); // released: the next file to read ahead takes its place, not another's
+            assertThat(read(two, files[3], 0, CHUNK)).isEqualTo(Arrays.copyOf(bytes[3], CHUNK));
+            assertThat(read(two, files[3], CHUNK, CHUNK)).isEqualTo(Arrays.copyOfRange(bytes[3], CHUNK, 2 * CHUNK));
+            waitUntil(() -> two.freeReadAheadSlots() == 16, "read-ahead to finish");
+            assertThat(files[2].recentChunks()).isNotEmpty();
+
+            // The file that let go reads on, what it had fetched ahead from the cache, and reads ahead again.
+            Set<Long> cached = new HashSet<>();
+            for (long i = 0; i < 16; i++) {
+                if (cache.contains(new ChunkKey(files[0].id, i))) {
+                    cached.add(i * CHUNK);
+                }
+            }
+            assertThat(cached).as("fetched ahead before it let go").contains(2L * CHUNK);
+            int before = store.readPositions.size();
+            java.io.ByteArrayOutputStream rest = new java.io.ByteArrayOutputStream();
+            for (long offset = 2 * CHUNK; offset < 16 * CHUNK; offset += CHUNK) {
+                rest.write(read(two, files[0], offset, CHUNK));
+            }
+            assertThat(rest.toByteArray()).isEqualTo(Arrays.copyOfRange(bytes[0], 2 * CHUNK, 16 * CHUNK));
+            List<Long> fetched = store.readPositions.subList(before, store.readPositions.size());
+            assertThat(fetched).as("the rest, in a few GETs").isNotEmpty().hasSizeLessThan(8)
+                    .doesNotContainAnyElementsOf(cached);
+        } finally {
+            two.close();
+        }
+    }
+
+    @Test
     void a_sequential_reader_gets_its_chunks_in_few_large_requests_also_when_it_starts_over() throws Exception {
         int chunks = 64;
         byte[] bytes = random(chunks * CHUNK, 3);
