@@ -38,10 +38,15 @@ final class CacheLayout {
 
     final Path dir;
     final Path chunks;
+    /** The 256 fan-out folders, made once: every chunk in memory names one, so they are shared, not one per chunk. */
+    private final Path[] fans = new Path[256];
 
     private CacheLayout(Path dir) {
         this.dir = dir;
         this.chunks = dir.resolve(CHUNKS);
+        for (int i = 0; i < fans.length; i++) {
+            fans[i] = chunks.resolve(String.format("%02x", i));
+        }
     }
 
     /** Creates the cache folder if needed, with messages that say what is wrong with a path that cannot be one. */
@@ -129,7 +134,7 @@ final class CacheLayout {
     Stem stemOf(String objectId) {
         MessageDigest digest = SHA_256.get();
         String hash = HexFormat.of().formatHex(digest.digest(objectId.getBytes(StandardCharsets.UTF_8)));
-        return new Stem(chunks.resolve(hash.substring(0, 2)), hash);
+        return new Stem(fans[Integer.parseInt(hash, 0, 2, 16)], hash);
     }
 
     /**
