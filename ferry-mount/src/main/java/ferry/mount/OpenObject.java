@@ -151,8 +151,8 @@ final class OpenObject {
      * the current one. They are in the cache, or still arriving (a later read finds them in flight, and the end of
      * the object waits for those this reader was served from early), or their fetch failed and is tried again; an
      * open file that kept them would hold a window of chunks in memory for as long as it stays open. Not on every
-     * sequential read:
-     * a scan of the window there measured about a tenth slower on a cold 1 GiB read, for two chunks of memory.
+     * sequential read: a scan of the window there measured about a tenth slower on a cold 1 GiB read, for two chunks
+     * of memory.
      */
     private void release(long current, boolean sequential) {
         for (int slot = 0; slot < recent.length; slot++) {
