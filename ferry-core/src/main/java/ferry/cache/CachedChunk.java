@@ -25,8 +25,8 @@ final class CachedChunk {
     }
 
     final ChunkKey key;
-    /** Shared by the chunks of one object, so a large index does not hold a path per chunk. */
-    final CacheLayout.Stem stem;
+    /** Names the chunk's file from its key when needed, so a large index holds no path per chunk. */
+    private final CacheLayout layout;
     /** Data bytes; known once checked against the trailer, or from the put that wrote it. */
     volatile int length;
     /** The CRC32C of the data, known when {@link #verified} is (set before it). */
@@ -45,9 +45,9 @@ final class CachedChunk {
     @SuppressWarnings("unused") // Through REMOVED.
     private volatile boolean removed;
 
-    private CachedChunk(ChunkKey key, CacheLayout.Stem stem, int length, int crc32c, boolean verified, long lastUsed) {
+    private CachedChunk(ChunkKey key, CacheLayout layout, int length, int crc32c, boolean verified, long lastUsed) {
         this.key = key;
-        this.stem = stem;
+        this.layout = layout;
         this.length = length;
         this.crc32c = crc32c;
         this.verified = verified;
@@ -55,20 +55,20 @@ final class CachedChunk {
     }
 
     /** A chunk this process just wrote: its bytes came from the caller, so there is nothing to check. */
-    static CachedChunk written(ChunkKey key, CacheLayout.Stem stem, int length, int crc32c, long stamp, long tick) {
-        CachedChunk chunk = new CachedChunk(key, stem, length, crc32c, true, stamp);
+    static CachedChunk written(ChunkKey key, CacheLayout layout, int length, int crc32c, long stamp, long tick) {
+        CachedChunk chunk = new CachedChunk(key, layout, length, crc32c, true, stamp);
         chunk.touched = true;
         chunk.touchedAt = tick;
         return chunk;
     }
 
     /** A chunk file found on disk, written by an earlier or another process: checked on first use. */
-    static CachedChunk found(ChunkKey key, CacheLayout.Stem stem, long modifiedNanos) {
-        return new CachedChunk(key, stem, -1, 0, false, modifiedNanos);
+    static CachedChunk found(ChunkKey key, CacheLayout layout, long modifiedNanos) {
+        return new CachedChunk(key, layout, -1, 0, false, modifiedNanos);
     }
 
     Path file() {
-        return stem.chunk(key.index());
+        return layout.stemOf(key.objectId()).chunk(key.index());
     }
 
     FileChannel channel() {

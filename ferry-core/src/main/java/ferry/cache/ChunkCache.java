@@ -334,7 +334,7 @@ public final class ChunkCache implements Closeable {
             return storeFailed(key, e);
         }
         long tick = ticker.nanoTime();
-        CachedChunk replaced = index.put(key, CachedChunk.written(key, stem, length, crc32c, wallNanos(tick), tick));
+        CachedChunk replaced = index.put(key, CachedChunk.written(key, layout, length, crc32c, wallNanos(tick), tick));
         if (replaced != null) {
             replaced.remove();
         }
@@ -497,8 +497,7 @@ public final class ChunkCache implements Closeable {
 
     /** A chunk file this process has not seen yet: written by another process, or before a restart. */
     private CachedChunk discover(ChunkKey key) {
-        Stem stem = layout.stemOf(key.objectId());
-        Path file = stem.chunk(key.index());
+        Path file = layout.stemOf(key.objectId()).chunk(key.index());
         if (!Files.isRegularFile(file)) {
             return null; // The usual case on a miss, answered without the cost of an exception.
         }
@@ -511,7 +510,7 @@ public final class ChunkCache implements Closeable {
         if (!attributes.isRegularFile()) {
             return null;
         }
-        CachedChunk found = CachedChunk.found(key, stem, attributes.lastModifiedTime().to(TimeUnit.NANOSECONDS));
+        CachedChunk found = CachedChunk.found(key, layout, attributes.lastModifiedTime().to(TimeUnit.NANOSECONDS));
         CachedChunk raced = index.putIfAbsent(key, found);
         return raced != null ? raced : found;
     }
