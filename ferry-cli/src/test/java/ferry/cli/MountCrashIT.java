@@ -4,21 +4,29 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ferry.testing.S3TestServer;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * ferry mount as a user runs it: SIGTERM unmounts; after kill -9 the next mount cleans up and reuses the cache; an
- * unmount from outside ends the process.
+ * unmount from outside ends the process; many open files do not run it out of memory.
  */
 class MountCrashIT {
     @TempDir
@@ -69,6 +77,84 @@ class MountCrashIT {
             assertThat(Files.readString(folder.resolve("second.log"))).contains("dropping corrupt cache chunk");
         } finally {
             unmountIfMounted(mnt);
+        }
+    }
+
+    @Test
+    void many_files_read_by_turns_keep_the_mount_within_a_small_heap() throws Exception {
+        // 40 files of 48 chunks read by turns: each would keep a read-ahead window of up to 34 chunks of 64 KiB,
+        // 87 MB in all, in a mount given 64 MiB of heap; only a few files may keep theirs.
+        int files = 40;
+        int size = 3 << 20;
+        Path src = folder.resolve("src");
+        Files.createDirectories(src);
+        byte[][] contents = new byte[files][];
+        for (int i = 0; i < files; i++) {
+            contents[i] = new byte[size];
+            new Random(i).nextBytes(contents[i]);
+            Files.write(src.resolve(String.format("shard-%02d.bin", i)), contents[i]);
+        }
+        Path mnt = folder.resolve("mnt");
+        try (S3TestServer server = S3TestServer.newServer()) {
+            Map<String, String> env = uploaded(server, src);
+            Path log = folder.resolve("mount.log");
+            Process mount = ChildFerry.start(List.of("-Xmx64m",
+                    "-XX:ErrorFile=" + folder.resolve("hs_err_%p.log")), env, log, "mount", "s3://fastfile/data/",
+                    mnt.toString(), "--chunk-size", "64KiB", "--cache-dir", folder.resolve("cache").toString());
+            try {
+                waitForMount(mount, log);
+                // A mount that runs out of memory may hang rather than die: the reads get a deadline, after which
+                // the mount is killed, which fails them.
+                ExecutorService reader = Executors.newSingleThreadExecutor();
+                Future<?> reads = reader.submit(() -> {
+                    readByTurns(mnt, contents, 256 << 10);
+                    return null;
+                });
+                try {
+                    reads.get(120, TimeUnit.SECONDS);
+                } catch (TimeoutException e) {
+                    mount.destroyForcibly();
+                    throw new AssertionError("reads by turns did not finish in 120 s; the mount's log:\n"
+                            + Files.readString(log), e);
+                } finally {
+                    reader.shutdownNow();
+                }
+                assertThat(mount.isAlive()).isTrue();
+                assertThat(Files.readString(log)).doesNotContain("OutOfMemoryError");
+
+                mount.destroy();
+                assertThat(mount.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            } finally {
+                mount.destroyForcibly();
+            }
+        } finally {
+            unmountIfMounted(mnt);
+        }
+    }
+
+    /** Opens every shard, then reads {@code step} bytes of each in turn to the end, checking every byte. */
+    private static void readByTurns(Path mnt, byte[][] contents, int step) throws IOException {
+        List<FileChannel> open = new ArrayList<>();
+        try {
+            for (int i = 0; i < contents.length; i++) {
+                open.add(FileChannel.open(mnt.resolve(String.format("shard-%02d.bin", i))));
+            }
+            ByteBuffer buffer = ByteBuffer.allocate(step);
+            for (int offset = 0; offset < contents[0].length; offset += step) {
+                for (int i = 0; i < contents.length; i++) {
+                    buffer.clear();
+                    while (buffer.hasRemaining() && open.get(i).read(buffer) > 0) {
+                        // a FUSE read returns at most 128 KiB
+                    }
+                    assertThat(buffer.position()).as("shard %d at %d", i, offset).isEqualTo(step);
+                    assertThat(Arrays.equals(buffer.array(), 0, step, contents[i], offset, offset + step))
+                            .as("shard %d at %d", i, offset).isTrue();
+                }
+            }
+        } finally {
+            for (FileChannel channel : open) {
+                channel.close();
+            }
         }
     }
 
