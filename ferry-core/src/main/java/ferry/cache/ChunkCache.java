@@ -47,14 +47,15 @@ import java.util.concurrent.atomic.LongAdder;
  * <pre>
  * dir/ledger                              bytes held against the budget, flushed hit/miss counters (locked record)
  * dir/budget                              the budget it was last opened with, for commands not given one
- * dir/chunks/ab/&lt;sha256&gt;.&lt;index&gt;          a chunk: its bytes, its object's description, a trailer ({@link ChunkFormat})
- * dir/chunks/ab/.&lt;sha256&gt;.&lt;index&gt;.&lt;pid&gt;.&lt;random&gt;.&lt;bytes&gt;.ferry-tmp   a chunk being written
+ * dir/chunks/ab/&lt;sha256&gt;.&lt;index&gt;       a chunk: its bytes, its object's description, a trailer
+ * dir/chunks/ab/.&lt;sha256&gt;.&lt;index&gt;.&lt;pid&gt;.&lt;random&gt;.&lt;bytes&gt;.ferry-tmp    being written
  * </pre>
  * {@code <sha256>} is the SHA-256 hex of the chunk key's object id, {@code ab} its first two digits, {@code <index>}
- * the chunk index in decimal. The description ({"objectId", "location", "size"} as JSON, from {@link #describe})
- * rides in every chunk, so a cached object of one chunk is one file: no folder or other file per object to create,
- * scan or delete. Chunks are written to a temporary file beside their name and renamed, so a chunk's name only ever
- * holds a whole chunk; temporary files of processes that are gone are deleted by the next scan.
+ * the chunk index in decimal; {@link ChunkFormat} describes a chunk file. The object's description ({"objectId",
+ * "location", "size"} as JSON, from {@link #describe}) rides in every chunk, so a cached object of one chunk is one
+ * file: no folder or other file per object to create, scan or delete. Chunks are written to a temporary file beside
+ * their name and renamed, so a chunk's name only ever holds a whole chunk; temporary files of processes that are gone
+ * are deleted by the next scan.
  *
  * <h2>Budget and eviction</h2>
  * Every put reserves its bytes in the ledger, under a lock shared with the other processes, before writing, and
