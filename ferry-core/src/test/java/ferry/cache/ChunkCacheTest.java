@@ -139,6 +139,29 @@ class ChunkCacheTest {
     }
 
     @Test
+    void a_damaged_or_overlong_description_leaves_its_chunk_readable_and_its_bytes_undescribed() throws Exception {
+        ChunkCache cache = open(1 << 20);
+        cache.describe(OBJECT, "s3://bucket/train/a.bin", 5000);
+        put(cache, key(0), content(key(0), DATA));
+        Path damaged = chunkFile(dir(), key(0));
+        byte[] stored = Files.readAllBytes(damaged);
+        stored[DATA + 5] ^= 0x20; // a byte of the description, not of the data
+        Files.write(damaged, stored);
+        ChunkKey longKey = new ChunkKey("long#v1", 0);
+        cache.describe("long#v1", "s3://bucket/" + "x".repeat(ChunkFormat.MAX_DESCRIPTION_BYTES), 1);
+        put(cache, longKey, content(longKey, DATA));
+        cache.close();
+
+        ChunkCache reopened = open(1 << 20);
+        assertThat(read(reopened, key(0), DATA)).isEqualTo(content(key(0), DATA));
+        assertThat(chunkFile(dir(), longKey)).as("stored without its description").hasSize(DATA + 24);
+        CacheStatus status = reopened.status();
+        assertThat(status.bytesByLocation()).isEmpty();
+        assertThat(status.undescribedBytes()).isEqualTo(stored.length + DATA + 24);
+        assertThat(status.thisProcess().corruptDropped()).isZero();
+    }
+
+    @Test
     void a_scan_drops_the_object_folders_of_the_layout_before_and_keeps_what_is_not_ours() throws Exception {
         ChunkCache first = open(1 << 20);
         putAll(first, 0, 2);

@@ -213,7 +213,7 @@ final class FerryFileSystem implements FuseOperations {
                     return 0; // the buffer is full: the kernel asks again from this entry's offset
                 }
                 if (plus) {
-                    describe(path.endsWith("/") ? path + child.name() : path + "/" + child.name(), child);
+                    describe(Namespace.child(path, child.name()), child);
                 }
             }
             return 0;

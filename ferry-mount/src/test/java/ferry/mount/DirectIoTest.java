@@ -11,8 +11,26 @@ import org.junit.jupiter.api.Test;
 
 /** The direct I/O bit of {@code struct fuse_file_info}, set through the segment jfuse keeps behind its FileInfo. */
 class DirectIoTest {
+    /** A FileInfo of a file opened for reading; the rest is up to each kind. */
+    interface ReadInfo extends FileInfo {
+        @Override
+        default int getFlags() {
+            return 0;
+        }
+
+        @Override
+        default Set<StandardOpenOption> getOpenFlags() {
+            return Set.of(StandardOpenOption.READ);
+        }
+
+        @Override
+        default long getLockOwner() {
+            return 0;
+        }
+    }
+
     /** A FileInfo over a {@code fuse_file_info} in memory, as jfuse's own is. */
-    record Info(MemorySegment segment) implements FileInfo {
+    record Info(MemorySegment segment) implements ReadInfo {
         @Override
         public long getFh() {
             return segment.get(ValueLayout.JAVA_LONG_UNALIGNED, 8);
@@ -27,15 +45,20 @@ class DirectIoTest {
         public int getFlags() {
             return segment.get(ValueLayout.JAVA_INT_UNALIGNED, 0);
         }
+    }
+
+    /** A FileInfo with no {@code fuse_file_info} behind it. */
+    static final class BareInfo implements ReadInfo {
+        private long fh;
 
         @Override
-        public Set<StandardOpenOption> getOpenFlags() {
-            return Set.of(StandardOpenOption.READ);
+        public long getFh() {
+            return fh;
         }
 
         @Override
-        public long getLockOwner() {
-            return 0;
+        public void setFh(long fh) {
+            this.fh = fh;
         }
     }
 
@@ -57,30 +80,7 @@ class DirectIoTest {
 
     @Test
     void a_file_info_without_a_segment_behind_it_is_refused() {
-        FileInfo bare = new FileInfo() {
-            @Override
-            public long getFh() {
-                return 0;
-            }
-
-            @Override
-            public void setFh(long fh) {}
-
-            @Override
-            public int getFlags() {
-                return 0;
-            }
-
-            @Override
-            public Set<StandardOpenOption> getOpenFlags() {
-                return Set.of(StandardOpenOption.READ);
-            }
-
-            @Override
-            public long getLockOwner() {
-                return 0;
-            }
-        };
+        FileInfo bare = new BareInfo();
 
         assertThat(DirectIo.set(bare)).isFalse();
     }

@@ -9,12 +9,9 @@ import ferry.time.Ticker;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
-import java.util.Set;
 import org.cryptomator.jfuse.api.Errno;
-import org.cryptomator.jfuse.api.FileInfo;
 import org.cryptomator.jfuse.api.Fuse;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -80,40 +77,10 @@ class FerryFileSystemTest {
             assertThat(fs.open("/a.bin", second)).isZero();
             assertThat(second.segment().get(ValueLayout.JAVA_INT_UNALIGNED, 4)).as("direct I/O").isEqualTo(0b10);
             // Where the bit cannot be set, the open fails rather than share pages with the other version.
-            assertThat(fs.open("/a.bin", new BareInfo())).isEqualTo(-errno.eio());
+            assertThat(fs.open("/a.bin", new DirectIoTest.BareInfo())).isEqualTo(-errno.eio());
             fs.release("/a.bin", first);
             fs.release("/a.bin", second);
-            assertThat(fs.open("/a.bin", new BareInfo())).as("no other version open any more").isZero();
-        }
-    }
-
-    /** A FileInfo with no {@code fuse_file_info} behind it. */
-    private static final class BareInfo implements FileInfo {
-        private long fh;
-
-        @Override
-        public long getFh() {
-            return fh;
-        }
-
-        @Override
-        public void setFh(long fh) {
-            this.fh = fh;
-        }
-
-        @Override
-        public int getFlags() {
-            return 0;
-        }
-
-        @Override
-        public Set<StandardOpenOption> getOpenFlags() {
-            return Set.of(StandardOpenOption.READ);
-        }
-
-        @Override
-        public long getLockOwner() {
-            return 0;
+            assertThat(fs.open("/a.bin", new DirectIoTest.BareInfo())).as("no other version open any more").isZero();
         }
     }
 }
