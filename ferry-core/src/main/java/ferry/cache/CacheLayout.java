@@ -36,14 +36,20 @@ final class CacheLayout {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final ThreadLocal<MessageDigest> SHA_256 = ThreadLocal.withInitial(Digests::sha256);
 
+    /** Where a file system does not say its block size: the common one. */
+    static final long DEFAULT_BLOCK_BYTES = 4096;
+
     final Path dir;
     final Path chunks;
+    /** The unit the file system allocates files in: a chunk file takes its size rounded up to it. */
+    final long blockBytes;
     /** The 256 fan-out folders, made once: every chunk in memory names one, so they are shared, not one per chunk. */
     private final Path[] fans = new Path[256];
 
-    private CacheLayout(Path dir) {
+    private CacheLayout(Path dir, long blockBytes) {
         this.dir = dir;
         this.chunks = dir.resolve(CHUNKS);
+        this.blockBytes = blockBytes;
         for (int i = 0; i < fans.length; i++) {
             fans[i] = chunks.resolve(String.format("%02x", i));
         }
@@ -51,11 +57,22 @@ final class CacheLayout {
 
     /** Creates the cache folder if needed, with messages that say what is wrong with a path that cannot be one. */
     static CacheLayout create(Path dir) throws IOException {
-        CacheLayout layout = new CacheLayout(dir);
+        return new CacheLayout(dir, blockBytes(createFolders(dir)));
+    }
+
+    /** As {@link #create(Path)}, counting disk space in blocks of the given size: 1 counts file sizes, for tests. */
+    static CacheLayout create(Path dir, long blockBytes) throws IOException {
+        createFolders(dir);
+        return new CacheLayout(dir, blockBytes);
+    }
+
+    /** Makes the cache's folders and returns its chunk folder. */
+    private static Path createFolders(Path dir) throws IOException {
+        Path chunks = dir.resolve(CHUNKS);
         try {
-            Files.createDirectories(layout.chunks);
+            Files.createDirectories(chunks);
         } catch (IOException e) {
-            Path file = fileInTheWay(layout.chunks);
+            Path file = fileInTheWay(chunks);
             if (file != null) {
                 throw new NotDirectoryException((file.equals(dir) ? "cache folder " + dir
                         : "cannot create cache folder " + dir + ": " + file) + " is a file, not a folder; remove it or "
@@ -68,11 +85,28 @@ final class CacheLayout {
             throw new IOException("cannot create cache folder " + dir + ": " + FileErrors.reason(e)
                     + "; choose another cache folder", e);
         }
-        if (!Files.isWritable(layout.chunks)) {
+        if (!Files.isWritable(chunks)) {
             throw new AccessDeniedException(dir.toString(), null, "cache folder " + dir
                     + " is not writable; fix its owner and mode or choose another cache folder");
         }
-        return layout;
+        return chunks;
+    }
+
+    private static long blockBytes(Path folder) {
+        try {
+            long block = Files.getFileStore(folder).getBlockSize();
+            return block > 0 ? block : DEFAULT_BLOCK_BYTES;
+        } catch (IOException | UnsupportedOperationException e) {
+            return DEFAULT_BLOCK_BYTES;
+        }
+    }
+
+    /**
+     * The disk space a file of this size takes, which is what the budget counts: an 8 KiB object's chunk file (its
+     * bytes, description and trailer) takes three blocks of 4 KiB, half as much again as its size.
+     */
+    long footprint(long fileBytes) {
+        return Math.ceilDiv(fileBytes, blockBytes) * blockBytes;
     }
 
     /** The first path on the way to {@code path} that exists but is not a folder, or null. */
@@ -215,20 +249,21 @@ final class CacheLayout {
         }
     }
 
-    record ChunkFile(Path path, long bytes, long modifiedNanos) {
+    /** A chunk file found on disk, with the space it takes ({@link #footprint}). */
+    record ChunkFile(Path path, long footprint, long modifiedNanos) {
         /** The SHA-256 hex of the object id, which the chunks of one object share. */
         String hash() {
             return path.getFileName().toString().substring(0, HASH_DIGITS);
         }
     }
 
-    /** Every chunk file, and the bytes of chunks that live processes are writing. */
-    record Scan(List<ChunkFile> chunks, long pendingBytes) {
+    /** Every chunk file, and the space of chunks that live processes are writing. */
+    record Scan(List<ChunkFile> chunks, long pendingFootprint) {
         /** What the folder holds against the budget: chunk files, and chunks being written at their final size. */
-        long bytes() {
-            long sum = pendingBytes;
+        long footprint() {
+            long sum = pendingFootprint;
             for (ChunkFile chunk : chunks) {
-                sum += chunk.bytes();
+                sum += chunk.footprint();
             }
             return sum;
         }
@@ -255,7 +290,7 @@ final class CacheLayout {
                 Temp temp = Temp.parse(name);
                 if (temp != null) {
                     if (temp.writerAlive(file)) {
-                        pending += temp.bytes();
+                        pending += footprint(temp.bytes());
                     } else if (deleteAbandoned) {
                         Files.deleteIfExists(file);
                     }
@@ -267,11 +302,11 @@ final class CacheLayout {
         return new Scan(found, pending);
     }
 
-    private static ChunkFile chunkFile(Path file) throws IOException {
+    private ChunkFile chunkFile(Path file) throws IOException {
         try {
             BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class,
                     LinkOption.NOFOLLOW_LINKS);
-            return attributes.isRegularFile() ? new ChunkFile(file, attributes.size(),
+            return attributes.isRegularFile() ? new ChunkFile(file, footprint(attributes.size()),
                     attributes.lastModifiedTime().to(TimeUnit.NANOSECONDS)) : null;
         } catch (NoSuchFileException e) {
             return null; // Evicted by another process since the listing.
@@ -279,7 +314,7 @@ final class CacheLayout {
     }
 
     /**
-     * Deletes an object's chunks, and its temporary files whose writer is gone; returns the chunk bytes freed. A chunk
+     * Deletes an object's chunks, and its temporary files whose writer is gone; returns the space freed. A chunk
      * a live process is still writing stays.
      */
     long deleteObject(Stem stem) throws IOException {
@@ -290,7 +325,7 @@ final class CacheLayout {
                 Temp temp;
                 if (isChunkName(name) && name.startsWith(stem.hash())) {
                     ChunkFile chunk = chunkFile(file);
-                    freed += chunk != null && Files.deleteIfExists(file) ? chunk.bytes() : 0;
+                    freed += chunk != null && Files.deleteIfExists(file) ? chunk.footprint() : 0;
                 } else if ((temp = Temp.parse(name)) != null && temp.finalName().startsWith(stem.hash() + ".")
                         && !temp.writerAlive(file)) {
                     Files.deleteIfExists(file);

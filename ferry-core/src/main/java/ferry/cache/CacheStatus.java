@@ -10,11 +10,11 @@ import java.util.TreeMap;
 /**
  * What a chunk cache folder holds and how it has served, for {@code ferry cache status}.
  *
- * @param usedBytes chunk files' bytes (data and trailers); descriptions and folders are not counted
+ * @param usedBytes the disk space of the chunk files (each rounded up to whole blocks); folders are not counted
  * @param thisProcess the counters of the cache instance that made this status
  * @param allTime the counters every process flushed into the folder, plus this instance's not yet flushed
- * @param bytesByLocation chunk bytes per object location, as given to {@link ChunkCache#describe}
- * @param undescribedBytes chunk bytes of objects never described (or whose description was lost)
+ * @param bytesByLocation disk space of chunks per object location, as given to {@link ChunkCache#describe}
+ * @param undescribedBytes disk space of chunks of objects never described (or whose description was lost)
  */
 public record CacheStatus(
         Path dir,

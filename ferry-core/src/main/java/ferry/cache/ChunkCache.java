@@ -58,13 +58,14 @@ import java.util.concurrent.atomic.LongAdder;
  * are deleted by the next scan.
  *
  * <h2>Budget and eviction</h2>
- * Every put reserves its bytes in the ledger, under a lock shared with the other processes, before writing, and
- * creates its temporary file while holding it (named with its final size, so a rescan counts it). When a put would go
- * over the budget the folder is rescanned, so other processes' chunks count, and least recently used chunks are
- * deleted down to 90% of the budget, so eviction is rare. Recency is this process's own stamp for chunks it used, and
- * the file's modification time otherwise: a chunk's time is set when a process first uses it and about once a minute
- * after, so processes see each other's use. Opening scans the folder only when the ledger cannot be trusted or is over
- * the budget: a ledger only ever counts too much (a writer killed between reserving and renaming), never too little.
+ * The budget counts disk space: each chunk file's size rounded up to the file system's block. Every put reserves its
+ * space in the ledger, under a lock shared with the other processes, before writing, and creates its temporary file
+ * while holding it (named with its final size, so a rescan counts it). When a put would go over the budget the folder
+ * is rescanned, so other processes' chunks count, and least recently used chunks are deleted down to 90% of the
+ * budget, so eviction is rare. Recency is this process's own stamp for chunks it used, and the file's modification
+ * time otherwise: a chunk's time is set when a process first uses it and about once a minute after, so processes see
+ * each other's use. Opening scans the folder only when the ledger cannot be trusted or is over the budget: a ledger
+ * only ever counts too much (a writer killed between reserving and renaming), never too little.
  *
  * <h2>Reads</h2>
  * Reads take no lock: an index lookup, then a positional read from a pooled open channel. The first read of a chunk
@@ -179,14 +180,29 @@ public final class ChunkCache implements Closeable {
 
     static ChunkCache open(Path dir, long budgetBytes, int openChannels, Ticker ticker, Clock clock)
             throws IOException {
+        checkBudget(dir, budgetBytes);
+        return open(CacheLayout.create(dir), budgetBytes, openChannels, ticker, clock);
+    }
+
+    /** As the above, counting disk space in blocks of {@code blockBytes}: tests count file sizes with 1. */
+    static ChunkCache open(Path dir, long budgetBytes, int openChannels, Ticker ticker, Clock clock, long blockBytes)
+            throws IOException {
+        checkBudget(dir, budgetBytes);
+        return open(CacheLayout.create(dir, blockBytes), budgetBytes, openChannels, ticker, clock);
+    }
+
+    private static void checkBudget(Path dir, long budgetBytes) {
         Objects.requireNonNull(dir, "dir is null");
-        Objects.requireNonNull(ticker, "ticker is null");
-        Objects.requireNonNull(clock, "clock is null");
         if (budgetBytes <= 0) {
             throw new IllegalArgumentException("the budget of cache folder " + dir + " must be positive, got "
                     + budgetBytes + " bytes; give it a size such as 10 GiB");
         }
-        CacheLayout layout = CacheLayout.create(dir);
+    }
+
+    private static ChunkCache open(CacheLayout layout, long budgetBytes, int openChannels, Ticker ticker, Clock clock)
+            throws IOException {
+        Objects.requireNonNull(ticker, "ticker is null");
+        Objects.requireNonNull(clock, "clock is null");
         layout.writeBudget(budgetBytes);
         Ledger ledger = Ledger.open(layout.ledgerFile());
         ChunkCache cache = new ChunkCache(layout, budgetBytes, ledger, openChannels, ticker, clock);
@@ -306,16 +322,17 @@ public final class ChunkCache implements Closeable {
         int length = data.remaining();
         ByteBuffer tail = ChunkFormat.tail(length, crc32c, descriptionOf(key.objectId()));
         long fileBytes = (long) length + tail.remaining();
-        if (fileBytes > budget) {
+        long footprint = layout.footprint(fileBytes);
+        if (footprint > budget) {
             return storeFailed("too large", "cannot cache chunk " + key.index() + " of " + key.objectId() + ": its "
-                    + fileBytes + " bytes exceed the whole budget of " + budget + " bytes of " + layout.dir
+                    + footprint + " bytes on disk exceed the whole budget of " + budget + " bytes of " + layout.dir
                     + "; raise the cache budget", null);
         }
         Stem stem = layout.stemOf(key.objectId());
         Path temp = stem.temp(key.index(), fileBytes);
         FileChannel opened;
         try {
-            opened = reserve(temp, fileBytes);
+            opened = reserve(temp, footprint);
         } catch (IOException e) {
             abandon(temp, 0, e); // In case the file was made before the ledger failed.
             return storeFailed(key, e);
@@ -331,7 +348,7 @@ public final class ChunkCache implements Closeable {
             }
             commit(temp, stem.chunk(key.index()));
         } catch (IOException e) {
-            abandon(temp, fileBytes, e);
+            abandon(temp, footprint, e);
             return storeFailed(key, e);
         }
         long tick = ticker.nanoTime();
@@ -407,7 +424,7 @@ public final class ChunkCache implements Closeable {
             long bytes = 0;
             Description description = null;
             for (ChunkFile chunk : chunks) {
-                bytes += chunk.bytes();
+                bytes += chunk.footprint();
                 if (description == null) {
                     description = CacheLayout.readDescription(chunk.path()); // one read per object, mostly
                 }
@@ -470,7 +487,7 @@ public final class ChunkCache implements Closeable {
                 Files.deleteIfExists(chunk.path());
             }
             index.values().forEach(this::forget);
-            state.usedBytes = layout.scan(false).bytes();
+            state.usedBytes = layout.scan(false).footprint();
             noSpaceAt = ROOM;
             return null;
         });
@@ -617,7 +634,7 @@ public final class ChunkCache implements Closeable {
                 + " of " + chunk.key.objectId() + "): it " + reason + "; it will be fetched again");
         try {
             ledger.locked(state -> {
-                long size = sizeIfExists(file);
+                long size = footprintIfExists(file);
                 if (Files.deleteIfExists(file)) {
                     state.addUsed(-size);
                 }
@@ -646,10 +663,10 @@ public final class ChunkCache implements Closeable {
      * Reserves a chunk's bytes in the ledger, evicting if needed, and creates its temporary file, all under the lock:
      * from then on a rescan by any process counts the chunk at its final size. Returns the file, open for writing.
      */
-    private FileChannel reserve(Path temp, long fileBytes) throws IOException {
+    private FileChannel reserve(Path temp, long footprint) throws IOException {
         FileChannel[] opened = new FileChannel[1];
         try {
-            ledger.locked(state -> reserve(state, temp, fileBytes, opened));
+            ledger.locked(state -> reserve(state, temp, footprint, opened));
             return opened[0];
         } catch (IOException | RuntimeException e) {
             if (opened[0] != null) {
@@ -663,14 +680,14 @@ public final class ChunkCache implements Closeable {
         }
     }
 
-    private Void reserve(Ledger.State state, Path temp, long fileBytes, FileChannel[] opened) throws IOException {
+    private Void reserve(Ledger.State state, Path temp, long footprint, FileChannel[] opened) throws IOException {
         if (state.usedBytes == Ledger.UNKNOWN) {
             state.usedBytes = rescan(Long.MAX_VALUE, Long.MAX_VALUE);
         }
-        if (state.usedBytes + fileBytes > budget) {
+        if (state.usedBytes + footprint > budget) {
             // The ledger may count more than is there (a crashed writer); only a scan of the folder tells.
-            state.usedBytes = rescan(budget - fileBytes, lowWater - fileBytes);
-            if (state.usedBytes + fileBytes > budget) {
+            state.usedBytes = rescan(budget - footprint, lowWater - footprint);
+            if (state.usedBytes + footprint > budget) {
                 throw new IOException("chunks being written at this moment (by this process or others sharing"
                         + " the folder) fill the budget of " + budget + " bytes; give the cache a larger budget"
                         + " (--cache-size)");
@@ -682,7 +699,7 @@ public final class ChunkCache implements Closeable {
             Files.createDirectories(temp.getParent()); // the first chunk under this fan, or the cache was cleared
             opened[0] = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         }
-        state.usedBytes += fileBytes;
+        state.usedBytes += footprint;
         return null;
     }
 
@@ -696,18 +713,18 @@ public final class ChunkCache implements Closeable {
             return;
         }
         ledger.locked(state -> {
-            long replaced = sizeIfExists(target);
+            long replaced = footprintIfExists(target);
             Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             state.addUsed(-replaced);
             return null;
         });
     }
 
-    private void abandon(Path temp, long fileBytes, IOException cause) {
+    private void abandon(Path temp, long footprint, IOException cause) {
         try {
             ledger.locked(state -> {
                 if (Files.deleteIfExists(temp)) {
-                    state.addUsed(-fileBytes);
+                    state.addUsed(-footprint);
                 }
                 return null;
             });
@@ -729,7 +746,7 @@ public final class ChunkCache implements Closeable {
      */
     private long rescan(long limit, long target) throws IOException {
         Scan scan = layout.scan(true);
-        long held = scan.bytes();
+        long held = scan.footprint();
         Map<Path, CachedChunk> known = new HashMap<>();
         for (CachedChunk chunk : index.values()) {
             known.put(chunk.file(), chunk);
@@ -765,7 +782,7 @@ public final class ChunkCache implements Closeable {
                 logOnce("evict " + kindOf(e), "cannot evict cache chunk " + path + ": " + reasonOf(e), e);
                 continue;
             }
-            held -= candidate.file().bytes();
+            held -= candidate.file().footprint();
             noSpaceAt = ROOM;
             counters[Counter.EVICTIONS.ordinal()].increment();
             if (candidate.chunk() != null) {
@@ -781,12 +798,13 @@ public final class ChunkCache implements Closeable {
         return anchorWallNanos + (tick - anchorTick);
     }
 
-    private static long sizeIfExists(Path file) throws IOException {
+    /** The space a file takes on disk, or 0 if it is not there. */
+    private long footprintIfExists(Path file) throws IOException {
         if (!Files.exists(file)) {
             return 0; // The usual case, answered without the cost of an exception.
         }
         try {
-            return Files.size(file);
+            return layout.footprint(Files.size(file));
         } catch (NoSuchFileException e) {
             return 0;
         }

@@ -24,8 +24,10 @@ import java.util.zip.CRC32C;
  */
 final class Ledger implements Closeable {
     private static final System.Logger LOG = System.getLogger(Ledger.class.getName());
-    /** "FERRYLG1". */
-    private static final long MAGIC = 0x46455252_594C4731L;
+    /** "FERRYLG2": the bytes in use count disk blocks. */
+    private static final long MAGIC = 0x46455252_594C4732L;
+    /** "FERRYLG1": the bytes in use counted file sizes, too little to keep to the budget, so they are counted again. */
+    private static final long MAGIC_FILE_SIZES = 0x46455252_594C4731L;
     static final long UNKNOWN = -1;
     private static final int RECORD_BYTES = 8 + 8 + Counter.COUNT * 8 + 8;
 
@@ -168,13 +170,15 @@ final class Ledger implements Closeable {
         }
         CRC32C crc = new CRC32C();
         crc.update(buffer.slice(0, RECORD_BYTES - 8));
-        if (buffer.getLong(0) != MAGIC || buffer.getLong(RECORD_BYTES - 8) != crc.getValue()) {
+        long magic = buffer.getLong(0);
+        if ((magic != MAGIC && magic != MAGIC_FILE_SIZES) || buffer.getLong(RECORD_BYTES - 8) != crc.getValue()) {
             LOG.log(System.Logger.Level.WARNING, "cache ledger " + file + " is damaged (a crash while writing it?); "
                     + "counting the cache's bytes again and starting its hit and miss counters from zero");
             return state;
         }
         buffer.position(8);
-        state.usedBytes = buffer.getLong();
+        long used = buffer.getLong();
+        state.usedBytes = magic == MAGIC ? used : UNKNOWN;
         for (int i = 0; i < Counter.COUNT; i++) {
             state.counters[i] = buffer.getLong();
         }

@@ -86,7 +86,30 @@ final class CacheFixtures {
         }
     }
 
-    /** Bytes of chunk files (named by a number) on disk: what the budget limits. */
+    /**
+     * Disk space the chunk files take, as the file system reports it ({@code st_blocks}, through {@code find}):
+     * what the budget limits, measured without the cache's own arithmetic.
+     */
+    static long allocatedChunkBytes(Path dir) throws IOException {
+        Process find = new ProcessBuilder("find", dir.resolve(CacheLayout.CHUNKS).toString(), "-type", "f",
+                "-regextype", "posix-extended", "-regex", ".*/[0-9a-f]{64}\\.[0-9]+", "-printf", "%b\\n")
+                .redirectErrorStream(true).start();
+        String output = new String(find.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        int exit;
+        try {
+            exit = find.waitFor();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while waiting for find");
+        }
+        if (exit != 0 && !output.contains("No such file")) { // a file evicted while listed
+            throw new IOException("find failed: " + output);
+        }
+        long sectors = output.lines().filter(line -> line.matches("[0-9]+")).mapToLong(Long::parseLong).sum();
+        return sectors * 512; // find's %b counts 512-byte units
+    }
+
+    /** Bytes of chunk files (named by a number), counted by their sizes. */
     static long chunkBytes(Path dir) throws IOException {
         long sum = 0;
         for (Path file : files(dir)) {

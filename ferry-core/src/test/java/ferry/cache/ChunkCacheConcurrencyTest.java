@@ -1,6 +1,6 @@
 package ferry.cache;
 
-import static ferry.cache.CacheFixtures.chunkBytes;
+import static ferry.cache.CacheFixtures.allocatedChunkBytes;
 import static ferry.cache.CacheFixtures.content;
 import static ferry.cache.CacheFixtures.crc;
 import static ferry.cache.CacheFixtures.files;
@@ -63,7 +63,7 @@ class ChunkCacheConcurrencyTest {
         }
         assertThat(files(dir)).as("no temporary files left")
                 .allSatisfy(file -> assertThat(file.getFileName().toString()).matches("[0-9a-f]{64}\\.[0-9]+"));
-        assertThat(chunkBytes(dir)).isLessThanOrEqualTo(BUDGET);
+        assertThat(allocatedChunkBytes(dir)).isLessThanOrEqualTo(BUDGET);
 
         try (ChunkCache fresh = ChunkCache.open(dir, BUDGET)) {
             // Every chunk left passes its whole-chunk check in a fresh instance and holds its key's bytes.

@@ -1,5 +1,6 @@
 package ferry.cache;
 
+import static ferry.cache.CacheFixtures.allocatedChunkBytes;
 import static ferry.cache.CacheFixtures.chunkBytes;
 import static ferry.cache.CacheFixtures.chunkFile;
 import static ferry.cache.CacheFixtures.content;
@@ -54,7 +55,7 @@ class ChunkCacheTest {
     }
 
     private ChunkCache open(long budget, ManualTicker clock) throws IOException {
-        ChunkCache cache = ChunkCache.open(dir(), budget, 8, clock, Clock.systemUTC());
+        ChunkCache cache = ChunkCache.open(dir(), budget, 8, clock, Clock.systemUTC(), 1);
         opened.add(cache);
         return cache;
     }
@@ -659,6 +660,48 @@ class ChunkCacheTest {
 
         assertThat(chunkBytes(dir())).isEqualTo(9_000);
         assertThat(cache.status().allTime().hits()).isZero();
+    }
+
+    @Test
+    void the_budget_holds_the_disk_space_chunks_take_not_the_sum_of_their_sizes() throws Exception {
+        // Files of 4,097 bytes take two blocks of 4 KiB: counting sizes would let the folder take twice its budget.
+        int data = 4097 - ChunkFormat.TRAILER_BYTES;
+        long budget = 20 * 4096;
+        try (ChunkCache cache = ChunkCache.open(dir(), budget)) {
+            for (int i = 0; i < 40; i++) {
+                assertThat(put(cache, key(i), content(key(i), data))).as("put chunk %d", i).isTrue();
+                assertThat(allocatedChunkBytes(dir())).as("after chunk %d", i).isLessThanOrEqualTo(budget);
+            }
+            CacheStatus status = cache.status();
+            assertThat(status.usedBytes()).isEqualTo(allocatedChunkBytes(dir()));
+            assertThat(status.chunkCount()).isBetween(9L, 10L);
+            assertThat(status.thisProcess().evictions()).isPositive();
+        }
+    }
+
+    @Test
+    void a_ledger_that_counted_file_sizes_is_counted_again_in_disk_space_and_keeps_its_counters() throws Exception {
+        long budget = 1 << 20;
+        try (ChunkCache first = ChunkCache.open(dir(), budget)) {
+            for (int i = 0; i < 3; i++) {
+                assertThat(put(first, key(i), content(key(i), DATA))).isTrue();
+            }
+        }
+        // The ledger as the version before wrote it: "FERRYLG1", bytes used as file sizes, five counters, CRC32C.
+        ByteBuffer record = ByteBuffer.allocate(8 + 8 + 5 * 8 + 8);
+        record.putLong(0x46455252_594C4731L).putLong(3_000).putLong(7).putLong(0).putLong(0).putLong(0).putLong(0);
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(record.array(), 0, record.position());
+        record.putLong(crc.getValue());
+        Files.write(dir().resolve(CacheLayout.LEDGER), record.array());
+
+        try (ChunkCache cache = ChunkCache.open(dir(), budget);
+                Ledger ledger = Ledger.open(dir().resolve(CacheLayout.LEDGER))) {
+            long counted = ledger.locked(state -> state.usedBytes);
+            assertThat(counted).isEqualTo(allocatedChunkBytes(dir()))
+                    .isEqualTo(3 * 4096);
+            assertThat(cache.status().allTime().hits()).isEqualTo(7);
+        }
     }
 
     @Test
