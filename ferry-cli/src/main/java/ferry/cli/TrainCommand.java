@@ -27,7 +27,7 @@ import picocli.CommandLine.ParentCommand;
                         + " $FERRY_HOME/cache (as ferry mount), FileSystem channels are read in place; model/ becomes"
                         + " <S3OutputPath>/<job>/output/model.tar.gz.",
                 "Relative paths in the request start in its folder, where the process also starts; locations may use"
-                        + " ${VAR} (${FERRY_HOME} is always known).",
+                        + " $${VAR} ($${FERRY_HOME} is always known).",
                 "Exit codes: 0 Completed, 1 Failed or Stopped (or a location that does not answer), 2 a malformed"
                         + " request.",
                 "Example:  ferry train examples/pytorch-cifar10/job.json"})
