@@ -76,6 +76,10 @@ final class AwsEnvironment {
     private static URI endpoint(String value, String source) {
         try {
             URI uri = new URI(value);
+            if (uri.getPort() > 65_535) {
+                throw new IllegalArgumentException(source + " names port " + uri.getPort() + ", which does not exist"
+                        + " (ports go up to 65535): '" + value + "'");
+            }
             if (("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) && uri.getHost() != null) {
                 return uri;
             }

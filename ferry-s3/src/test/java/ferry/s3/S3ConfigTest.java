@@ -191,6 +191,9 @@ class S3ConfigTest {
         assertThatThrownBy(() -> S3Config.fromEnvironment(environment("AWS_ENDPOINT_URL", "localhost:9000")))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("AWS_ENDPOINT_URL");
+        assertThatThrownBy(() -> S3Config.fromEnvironment(environment("AWS_ENDPOINT_URL", "http://127.0.0.1:99999")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("AWS_ENDPOINT_URL")
+                .hasMessageContaining("port 99999");
         assertThatThrownBy(() -> S3Config.fromEnvironment(environment("FERRY_S3_PATH_STYLE", "yes")))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("FERRY_S3_PATH_STYLE");
