@@ -188,6 +188,12 @@ final class S3Errors {
                     + target + ": " + rootMessage(t) + ")", t);
         }
         String message = t.getMessage() == null ? t.toString() : t.getMessage();
+        if (rootMessage(t).contains("Unsupported or unrecognized SSL message")) {
+            // The JDK's words for a TLS greeting answered in plain text.
+            return new StoreException(location, "S3 endpoint " + endpoint + " does not speak TLS (while trying to "
+                    + action + " " + target + "): if it serves plain HTTP, set AWS_ENDPOINT_URL to "
+                    + endpoint.replaceFirst("^https://", "http://"), t);
+        }
         if (causedBy(t, SSLHandshakeException.class) || message.contains("TLS (SSL) negotiation failed")) {
             return new StoreException(location, "cannot make a TLS connection to S3 endpoint " + endpoint
                     + " while trying to " + action + " " + target + " (" + rootMessage(t) + "): "

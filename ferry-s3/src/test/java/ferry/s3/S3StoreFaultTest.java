@@ -21,6 +21,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.security.MessageDigest;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.HashSet;
@@ -283,6 +284,33 @@ class S3StoreFaultTest {
                 for (Socket socket : held) {
                     socket.close();
                 }
+            }
+        }
+    }
+
+    @Test
+    void an_https_endpoint_that_speaks_plain_http_is_an_error_that_suggests_http() throws IOException {
+        // A plain HTTP server answers the TLS greeting as a malformed request, as Jetty does.
+        try (ServerSocket plain = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            Thread.ofVirtual().start(() -> {
+                while (!plain.isClosed()) {
+                    try (Socket socket = plain.accept()) {
+                        socket.getInputStream().read(new byte[512]);
+                        socket.getOutputStream().write("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"
+                                .getBytes(StandardCharsets.US_ASCII));
+                    } catch (IOException e) {
+                        // the next connection, or the test is over
+                    }
+                }
+            });
+            S3Config config = config("https://127.0.0.1:" + plain.getLocalPort())
+                    .withRetries(Duration.ofSeconds(5), 1);
+            try (S3Store store = new S3Store(config)) {
+                assertThatThrownBy(() -> store.stat(OBJECT))
+                        .isInstanceOf(StoreException.class)
+                        .hasMessageContaining("does not speak TLS")
+                        .hasMessageContaining("http://127.0.0.1:" + plain.getLocalPort())
+                        .hasMessageContaining(OBJECT.toString());
             }
         }
     }
