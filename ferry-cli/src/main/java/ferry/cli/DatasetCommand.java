@@ -2,6 +2,7 @@ package ferry.cli;
 
 import ferry.dataset.DatasetCatalog;
 import ferry.dataset.DatasetRef;
+import ferry.dataset.InvalidManifestException;
 import ferry.dataset.Manifest;
 import ferry.dataset.VerifyReport;
 import ferry.store.Location;
@@ -87,16 +88,28 @@ final class DatasetCommand {
             Ferry ferry = dataset.ferry;
             DatasetCatalog catalog = dataset.catalog();
             List<Map<String, Object>> rows = new ArrayList<>();
+            List<String> damaged = new ArrayList<>();
             for (String name : catalog.names()) {
                 List<Integer> versions = catalog.versions(name);
-                Manifest latest = catalog.load(new DatasetRef(name, versions.getLast()));
-                Map<String, Object> row = summary(latest, catalog);
+                Map<String, Object> row;
+                try {
+                    row = summary(catalog.load(new DatasetRef(name, versions.getLast())), catalog);
+                } catch (InvalidManifestException e) {
+                    // One damaged manifest must not hide the other datasets: list it as such and go on.
+                    damaged.add(e.getMessage());
+                    row = new LinkedHashMap<>();
+                    row.put("name", name);
+                    row.put("version", versions.getLast());
+                    row.put("error", e.getMessage());
+                }
                 row.put("versions", versions);
                 rows.add(row);
             }
+            damaged.forEach(ferry.err::println);
+            int exitCode = damaged.isEmpty() ? Ferry.OK : Ferry.FAILED;
             if (json) {
                 Json.print(ferry.out, rows);
-                return Ferry.OK;
+                return exitCode;
             }
             if (rows.isEmpty()) {
                 ferry.err.println("no datasets in " + ferry.storeLocation()
@@ -106,11 +119,16 @@ final class DatasetCommand {
             ferry.out.printf("%-24s %8s %12s %12s  %-20s  %s%n", "NAME", "LATEST", "OBJECTS", "SIZE", "CREATED",
                     "BASE");
             for (Map<String, Object> row : rows) {
+                if (row.containsKey("error")) {
+                    ferry.out.printf("%-24s %8s  (its manifest is damaged: see above)%n", row.get("name"),
+                            "v" + row.get("version"));
+                    continue;
+                }
                 ferry.out.printf("%-24s %8s %12s %12s  %-20s  %s%n", row.get("name"), "v" + row.get("version"),
                         Units.count((Long) row.get("objects")), Units.bytes((Long) row.get("bytes")),
                         row.get("createdAt").toString().substring(0, 19), row.get("base"));
             }
-            return Ferry.OK;
+            return exitCode;
         }
     }
 

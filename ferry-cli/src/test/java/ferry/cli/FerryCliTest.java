@@ -172,4 +172,24 @@ class FerryCliTest {
         assertThat(show.exitCode).isEqualTo(1);
         assertThat(show.err).contains("toy/v1.json is not a valid Ferry manifest");
     }
+
+    @Test
+    void dataset_ls_lists_every_dataset_and_flags_one_whose_manifest_is_damaged() throws Exception {
+        assertThat(ferry("dataset", "create", "other", "--from", data.toString()).exitCode).isZero();
+        assertThat(ferry("dataset", "create", "toy", "--from", data.toString()).exitCode).isZero();
+        Files.writeString(folder.resolve("home/store/.ferry/datasets/toy/v1.json"), "not json");
+
+        CliRun ls = ferry("dataset", "ls");
+        assertThat(ls.exitCode).as(ls.toString()).isEqualTo(1);
+        assertThat(ls.out).contains("other").containsPattern("toy +v1 +\\(its manifest is damaged");
+        assertThat(ls.err).contains("toy/v1.json is not a valid Ferry manifest");
+
+        CliRun json = ferry("dataset", "ls", "--json");
+        assertThat(json.exitCode).isEqualTo(1);
+        JsonNode rows = JSON.readTree(json.out);
+        assertThat(rows).hasSize(2);
+        assertThat(rows.get(0).get("name").asText()).isEqualTo("other");
+        assertThat(rows.get(0).get("objects").asLong()).isEqualTo(20);
+        assertThat(rows.get(1).get("error").asText()).contains("not a valid Ferry manifest");
+    }
 }

@@ -62,8 +62,7 @@ public final class ManifestCodec {
         return manifest;
     }
 
-    static StoreException invalid(Location source, String why) {
-        return new StoreException(source, "manifest " + source + " is not a valid Ferry manifest: " + why
-                + ". Restore it from a backup or create a new dataset version.");
+    static InvalidManifestException invalid(Location source, String why) {
+        return new InvalidManifestException(source, why);
     }
 }
