@@ -22,6 +22,7 @@ public final class DurableFiles {
         try {
             try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW,
                     StandardOpenOption.WRITE)) {
+                OpenTemps.opened(temp);
                 ByteBuffer buffer = ByteBuffer.wrap(bytes);
                 while (buffer.hasRemaining()) {
                     channel.write(buffer);
@@ -31,6 +32,7 @@ public final class DurableFiles {
             replace(temp, file);
         } finally {
             Files.deleteIfExists(temp);
+            OpenTemps.closed(temp);
         }
     }
 

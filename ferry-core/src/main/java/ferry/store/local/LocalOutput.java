@@ -82,6 +82,12 @@ final class LocalOutput extends ObjectOutput {
         } catch (IOException e) {
             throw LocalStore.failure(location, "write", e);
         }
+        try {
+            OpenTemps.opened(temp);
+        } catch (IOException e) {
+            channel.close();
+            throw LocalStore.failure(location, "write", e);
+        }
         // Only for a file that may end in a shared flush: one known to be large flushes itself.
         if (LIBC != null && options.sizeHint() < FLUSH_EVERY) {
             try {
@@ -177,6 +183,7 @@ final class LocalOutput extends ObjectOutput {
             } catch (IOException e) {
                 throw LocalStore.failure(location, "write", e);
             }
+            OpenTemps.closed(temp);
             done = true;
             try {
                 // The new name on disk too: else a power cut can bring back the old file, or none, once reported.
@@ -211,6 +218,7 @@ final class LocalOutput extends ObjectOutput {
         channel.close();
         closeWatch();
         Files.deleteIfExists(temp);
+        OpenTemps.closed(temp);
     }
 
     private void closeWatch() {
