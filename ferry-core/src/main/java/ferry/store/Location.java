@@ -2,6 +2,7 @@ package ferry.store;
 
 import java.nio.file.Path;
 import java.util.Objects;
+import java.util.regex.Pattern;
 
 /**
  * Where an object or a prefix of objects lives: {@code s3://bucket/key} or {@code file:///absolute/path}.
@@ -16,6 +17,9 @@ public final class Location implements Comparable<Location> {
     public static final String S3 = "s3";
 
     private final String scheme;
+    /** The characters of S3's bucket names, with the capitals and underscores that some older buckets keep. */
+    private static final Pattern VALID_BUCKET = Pattern.compile("[A-Za-z0-9._-]{1,255}");
+
     private final String bucket;
     private final String path;
 
@@ -51,6 +55,11 @@ public final class Location implements Comparable<Location> {
                 String key = slash < 0 ? "" : rest.substring(slash + 1);
                 if (bucket.isEmpty()) {
                     throw new IllegalArgumentException("no bucket in '" + text + "': write s3://bucket/prefix");
+                }
+                if (!VALID_BUCKET.matcher(bucket).matches()) {
+                    throw new IllegalArgumentException("'" + bucket + "' in '" + text + "' is not a bucket name: a"
+                            + " bucket's name holds only letters, digits, dots and hyphens (and, in older buckets,"
+                            + " underscores)");
                 }
                 return new Location(S3, bucket, key);
             }

@@ -58,6 +58,10 @@ class LocationTest {
         assertThatThrownBy(() -> Location.of("s3:///key"))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("no bucket");
+        assertThatThrownBy(() -> Location.of("s3://BAD_bucket!/x"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("'BAD_bucket!' in 's3://BAD_bucket!/x' is not a bucket name");
+        assertThat(Location.of("s3://Legacy_Bucket.2/x").bucket()).isEqualTo("Legacy_Bucket.2");
         assertThatThrownBy(() -> Location.of("file://relative/x"))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("absolute");
