@@ -62,7 +62,8 @@ final class LsCommand implements Callable<Integer> {
             }
             ferry.out.println(Json.compact(line));
         } else {
-            ferry.out.printf("%12d  %s  %s%n", info.size(), info.lastModified().toString().substring(0, 19), key);
+            ferry.out.printf("%12d  %s  %s%n", info.size(), info.lastModified().toString().substring(0, 19),
+                    Escapes.name(key));
         }
     }
 }

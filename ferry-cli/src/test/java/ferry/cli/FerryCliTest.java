@@ -62,6 +62,21 @@ class FerryCliTest {
     }
 
     @Test
+    void ls_writes_control_characters_in_a_name_as_escapes_and_json_keeps_the_name() throws Exception {
+        Path odd = folder.resolve("odd");
+        Files.createDirectories(odd);
+        Files.writeString(odd.resolve("two\nlines\u001b[31mred\u0085.txt"), "x");
+
+        CliRun ls = ferry("ls", odd.toString());
+        assertThat(ls.exitCode).as(ls.toString()).isZero();
+        assertThat(ls.out.lines()).singleElement().asString()
+                .endsWith("two\\nlines\\x1b[31mred\\x85.txt").doesNotContain("\u001b");
+
+        CliRun json = ferry("ls", odd.toString(), "--json");
+        assertThat(JSON.readTree(json.out).get("key").asText()).isEqualTo("two\nlines\u001b[31mred\u0085.txt");
+    }
+
+    @Test
     void cp_then_ls_json_lists_every_object_with_its_size() throws Exception {
         Path copy = folder.resolve("copy");
         CliRun cp = ferry("cp", data.toString(), copy.toString(), "--json");
