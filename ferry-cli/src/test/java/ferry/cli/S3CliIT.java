@@ -119,7 +119,8 @@ class S3CliIT {
         // Copying the corrupted object down is refused too: its bytes no longer match its recorded CRC32C.
         CliRun get = ferry("cp", prefix + "train/c1/5.bin", folder.resolve("one.bin").toString());
         assertThat(get.exitCode).isEqualTo(1);
-        assertThat(get.err).contains("CRC32C mismatch").contains("5.bin");
+        assertThat(get.err).contains("the bytes read from " + prefix + "train/c1/5.bin do not match the CRC32C it"
+                + " recorded").contains("nothing was written to file://" + folder.resolve("one.bin"));
         assertThat(folder.resolve("one.bin")).doesNotExist();
     }
 

@@ -42,6 +42,9 @@ public final class ObjectCopy {
             try (ObjectOutput out = to.createOrOverwrite(target, new WriteOptions(expected, source.size()))) {
                 transfer(limiter.pace(in), out, source.size());
                 written = out.commit();
+            } catch (ChecksumMismatchException e) {
+                // The destination refused bytes that do not match the source's own checksum: the source is at fault.
+                throw target.equals(e.location()) ? e.copying(source.location()) : e;
             }
         }
         if (written.size() != source.size()) {
