@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -59,7 +60,26 @@ public final class Ferry {
         boolean terminal = System.console() != null && System.console().isTerminal();
         PrintWriter out = new PrintWriter(System.out, true);
         PrintWriter err = new PrintWriter(System.err, true);
-        System.exit(run(args, System.getenv(), out, err, terminal));
+        AtomicBoolean ended = new AtomicBoolean();
+        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(() -> {
+            if (!ended.get() && !runsUntilStopped(args)) {
+                err.println("ferry: stopped before it finished; nothing is left half-written under its name, and"
+                        + " running the same command again takes up what is missing");
+            }
+        }));
+        int exitCode = run(args, System.getenv(), out, err, terminal);
+        ended.set(true);
+        System.exit(exitCode);
+    }
+
+    /** Commands whose usual end is Ctrl-C or SIGTERM, and which say themselves what they did about it. */
+    private static boolean runsUntilStopped(String[] args) {
+        for (String arg : args) {
+            if (!arg.startsWith("-")) {
+                return arg.equals("mount") || arg.equals("agent") || arg.equals("train");
+            }
+        }
+        return false;
     }
 
     /** Runs one command line and returns its exit code; tests call this with their own environment. */

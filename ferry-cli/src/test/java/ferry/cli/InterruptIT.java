@@ -49,6 +49,7 @@ class InterruptIT {
         }
 
         assertThat(copy.exitValue()).isNotZero();
+        assertThat(Files.readString(log)).contains("ferry: stopped before it finished");
         assertThat(temporaryFiles(dst)).as("left behind; log: %s", Files.readString(log)).isEmpty();
         try (Stream<Path> files = Files.list(dst)) {
             assertThat(files.toList()).as("what was committed is whole").allSatisfy(file ->
