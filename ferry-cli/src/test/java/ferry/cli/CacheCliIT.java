@@ -6,6 +6,7 @@ import ferry.testing.S3TestServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
@@ -126,6 +127,47 @@ class CacheCliIT {
 
         CliRun after = CliRun.run(env, "cache", "status", "--dataset", "cached");
         assertThat(after.out).as(after.toString()).contains("(100.0%)");
+    }
+
+    @Test
+    void every_command_refuses_a_cache_dir_that_holds_other_files_and_writes_nothing_into_it() throws Exception {
+        Path data = folder.resolve("src"); // the user's data, given as --cache-dir by mistake
+        List<Path> before = tree(data);
+        Path request = folder.resolve("job.json");
+        Files.writeString(request, """
+                {"TrainingJobName": "wrong-cache",
+                 "AlgorithmSpecification": {"TrainingInputMode": "File", "Command": ["/bin/true"]},
+                 "InputDataConfig": [{"ChannelName": "train", "InputMode": "FastFile",
+                   "DataSource": {"S3DataSource": {"S3Uri": "s3://cached/data/train/", "S3DataType": "S3Prefix"}}}],
+                 "OutputDataConfig": {"S3OutputPath": "s3://cached/output/"}}
+                """);
+        String dir = data.toString();
+        List<String[]> commands = List.of(
+                new String[] {"cache", "status", "--cache-dir", dir},
+                new String[] {"cache", "clear", "--cache-dir", dir},
+                new String[] {"cache", "preload", "--cache-dir", dir, "s3://cached/data/"},
+                new String[] {"mount", "--cache-dir", dir, "s3://cached/data/", folder.resolve("mnt").toString()},
+                new String[] {"train", "--cache-dir", dir, request.toString()});
+        for (String[] command : commands) {
+            CliRun run = CliRun.run(env, command);
+            assertThat(run.exitCode).as(run.toString()).isEqualTo(2);
+            assertThat(run.err).as(run.toString()).contains(dir + " is not a Ferry cache")
+                    .contains("choose an empty or new folder for --cache-dir").doesNotContain("Exception");
+            assertThat(tree(data)).as("after %s", command[0] + " " + command[1]).isEqualTo(before);
+        }
+        assertThat(folder.resolve("home/jobs/wrong-cache")).doesNotExist();
+
+        Path empty = folder.resolve("empty");
+        Files.createDirectories(empty);
+        CliRun status = CliRun.run(env, "cache", "status", "--cache-dir", empty.toString());
+        assertThat(status.exitCode).as(status.toString()).isZero();
+    }
+
+    /** Every path under a folder, sorted, to tell that nothing was added. */
+    private static List<Path> tree(Path root) throws Exception {
+        try (var walk = Files.walk(root)) {
+            return walk.sorted().toList();
+        }
     }
 
     @Test

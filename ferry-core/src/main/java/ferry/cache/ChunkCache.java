@@ -135,11 +135,23 @@ public final class ChunkCache implements Closeable {
      * than the budget, and then chunks over the budget are evicted at once, so opening a sound cache costs the same
      * whatever it holds. Temporary files of dead writers, still counted against the budget, go at the next scan.
      *
-     * @throws IllegalArgumentException if the budget is not positive
+     * @throws IllegalArgumentException if the budget is not positive, or if the folder holds other files but is not a
+     *     cache (nothing is written into it then)
      * @throws IOException if the folder cannot be created or used, naming it and what to do
      */
     public static ChunkCache open(Path dir, long budgetBytes) throws IOException {
         return open(dir, budgetBytes, defaultOpenChannels(), Ticker.SYSTEM, Clock.systemUTC());
+    }
+
+    /**
+     * Refuses, as {@link #open} would, a folder that holds other files but is not a cache, and writes nothing: for a
+     * command that opens the cache only later (a training job, at its first FastFile channel) and should refuse a
+     * wrong folder before it starts. A missing or empty folder passes.
+     *
+     * @throws IllegalArgumentException naming the folder and what to do
+     */
+    public static void checkFolder(Path dir) throws IOException {
+        CacheLayout.requireCacheOrEmpty(Objects.requireNonNull(dir, "dir is null"));
     }
 
     /**

@@ -541,6 +541,46 @@ class ChunkCacheTest {
     }
 
     @Test
+    void a_folder_that_holds_other_files_is_refused_naming_it_and_nothing_is_written_into_it() throws Exception {
+        Path data = folder.resolve("data");
+        Files.createDirectories(data.resolve("images"));
+        Files.writeString(data.resolve("labels.csv"), "a.jpg,cat\n");
+
+        assertThatThrownBy(() -> ChunkCache.open(data, 1 << 20)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(data + " is not a Ferry cache")
+                .hasMessageContaining("choose an empty or new folder for --cache-dir");
+        assertThatThrownBy(() -> ChunkCache.checkFolder(data)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(data + " is not a Ferry cache");
+        ChunkCache.checkFolder(folder.resolve("new")); // a folder to be made is fine
+
+        try (var entries = Files.list(data)) {
+            assertThat(entries.map(entry -> entry.getFileName().toString())).containsExactlyInAnyOrder("images",
+                    "labels.csv");
+        }
+        assertThat(data.resolve("images")).isEmptyDirectory();
+    }
+
+    @Test
+    void an_empty_folder_a_new_disk_holding_only_lost_and_found_and_an_existing_cache_all_open() throws Exception {
+        Path empty = folder.resolve("empty");
+        Files.createDirectories(empty);
+        ChunkCache.open(empty, 1 << 20).close();
+        assertThat(empty.resolve("chunks")).isDirectory();
+
+        Path disk = folder.resolve("disk");
+        Files.createDirectories(disk.resolve("lost+found"));
+        ChunkCache.open(disk, 1 << 20).close();
+        assertThat(disk.resolve("ledger")).isRegularFile();
+
+        try (ChunkCache cache = open(1 << 20)) {
+            putAll(cache, 0, 2);
+        }
+        try (ChunkCache reopened = open(1 << 20)) {
+            assertThat(read(reopened, key(1), DATA)).isEqualTo(content(key(1), DATA));
+        }
+    }
+
+    @Test
     void opening_a_sound_cache_scans_nothing_and_the_next_scan_deletes_the_temporary_files_of_dead_writers_only()
             throws Exception {
         ChunkCache first = open(1 << 20);
