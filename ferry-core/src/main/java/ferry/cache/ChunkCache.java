@@ -380,10 +380,35 @@ public final class ChunkCache implements Closeable {
         Objects.requireNonNull(objectId, "objectId is null");
         Objects.requireNonNull(location, "location is null");
         if (!closed) {
-            byte[] json = new Description(objectId, location, objectSize).json();
-            described.merge(objectId, json.length <= ChunkFormat.MAX_DESCRIPTION_BYTES ? json : NO_DESCRIPTION,
-                    (old, now) -> now);
+            described.merge(objectId, description(objectId, location, objectSize), (old, now) -> now);
         }
+    }
+
+    /** What each chunk of a described object carries: its description, unless that is too long to store. */
+    private static byte[] description(String objectId, String location, long objectSize) {
+        byte[] json = new Description(objectId, location, objectSize).json();
+        return json.length <= ChunkFormat.MAX_DESCRIPTION_BYTES ? json : NO_DESCRIPTION;
+    }
+
+    /**
+     * The disk space a described object's chunks take once all are stored, as the budget counts it: each chunk of
+     * {@code chunkSize} bytes (the last one shorter) with the description and a trailer, rounded up to the file
+     * system's block. Lets a caller that means to cache whole objects (a preload) tell whether they fit the budget
+     * before fetching any.
+     */
+    public long space(String objectId, String location, long objectSize, int chunkSize) {
+        if (chunkSize <= 0) {
+            throw new IllegalArgumentException("the chunk size must be positive, got " + chunkSize);
+        }
+        long overhead = description(objectId, location, objectSize).length + ChunkFormat.TRAILER_BYTES;
+        long whole = objectSize / chunkSize;
+        long rest = objectSize % chunkSize;
+        return whole * layout.footprint(chunkSize + overhead) + (rest > 0 ? layout.footprint(rest + overhead) : 0);
+    }
+
+    /** The byte budget this cache was opened with, which {@link #space} is measured against. */
+    public long budgetBytes() {
+        return budget;
     }
 
     private byte[] descriptionOf(String objectId) {

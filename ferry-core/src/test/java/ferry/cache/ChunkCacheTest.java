@@ -720,6 +720,27 @@ class ChunkCacheTest {
     }
 
     @Test
+    void the_space_an_object_is_said_to_need_is_the_space_its_chunks_take_once_stored() throws Exception {
+        // Three chunks of 4 KiB, the last short, each with the description and trailer: what a preload checks first.
+        int chunkSize = 4096;
+        long size = 2L * chunkSize + 100;
+        String location = "s3://bucket/train/b.bin";
+        String id = location + "#v1#" + chunkSize;
+        try (ChunkCache cache = ChunkCache.open(dir(), 1 << 20)) {
+            long said = cache.space(id, location, size, chunkSize);
+            cache.describe(id, location, size);
+            for (int i = 0; i < 3; i++) {
+                ChunkKey key = new ChunkKey(id, i);
+                assertThat(put(cache, key, content(key, (int) Math.min(chunkSize, size - i * chunkSize)))).isTrue();
+            }
+            assertThat(said).isEqualTo(allocatedChunkBytes(dir())).isEqualTo(cache.status().usedBytes())
+                    .isGreaterThan(size);
+            assertThat(cache.space(id, location, 0, chunkSize)).as("an empty object has no chunks").isZero();
+            assertThat(cache.budgetBytes()).isEqualTo(1 << 20);
+        }
+    }
+
+    @Test
     void a_ledger_that_counted_file_sizes_is_counted_again_in_disk_space_and_keeps_its_counters() throws Exception {
         long budget = 1 << 20;
         try (ChunkCache first = ChunkCache.open(dir(), budget)) {
