@@ -10,6 +10,7 @@ import ferry.mount.Preload;
 import ferry.store.Location;
 import ferry.store.ObjectInfo;
 import ferry.store.ObjectListing;
+import ferry.store.ObjectNotFoundException;
 import ferry.store.ObjectStore;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -56,7 +57,8 @@ final class CacheCommand {
     }
 
     @Command(name = "preload", mixinStandardHelpOptions = true,
-            description = "Fetch every object of a prefix or a dataset version into the cache, ahead of a job.")
+            description = "Fetch every object of a prefix or a dataset version into the cache, ahead of a job; fails,"
+                    + " fetching nothing, if they do not fit the cache's budget.")
     static final class PreloadCommand implements Callable<Integer> {
         @ParentCommand
         CacheCommand cache;
@@ -78,6 +80,11 @@ final class CacheCommand {
         @Option(names = "--json", description = "Print the report as JSON.")
         boolean json;
 
+        /** Lists the objects to preload: once to measure them, once to fetch them, so that no listing is held. */
+        private interface Source {
+            ObjectListing list() throws IOException;
+        }
+
         @Override
         public Integer call() throws IOException, InterruptedException {
             Ferry ferry = cache.ferry;
@@ -85,7 +92,8 @@ final class CacheCommand {
                 throw new IllegalArgumentException("give either a LOCATION or --dataset NAME[@vN] to preload");
             }
             ObjectStore store;
-            ObjectListing objects;
+            Source objects;
+            Location where;
             String what;
             if (dataset != null) {
                 DatasetCatalog catalog = new DatasetCatalog(ferry.stores(), ferry.storeLocation(), ferry.clock, 16);
@@ -96,19 +104,36 @@ final class CacheCommand {
                         .map(e -> new ObjectInfo(base.resolve(e.key()), e.size(), e.lastModified(), e.etag(),
                                 e.crc32c()))
                         .toList();
-                objects = Preload.of(entries);
+                objects = () -> Preload.of(entries);
+                where = base;
                 what = manifest.ref().toString();
             } else {
                 Location prefix = Location.of(location);
                 store = ferry.stores().forLocation(prefix);
-                objects = store.list(prefix);
+                objects = () -> store.list(prefix);
+                where = prefix;
                 what = prefix.toString();
             }
+            ObjectListing measured = objects.list();
+            if (!measured.hasNext()) { // as cp, ls and sync: a typo'd prefix is an error, not an empty success
+                throw new ObjectNotFoundException(where, "nothing to preload: " + (dataset != null
+                        ? "dataset " + what + " has no objects" : "no object at or under " + what));
+            }
+            MountOptions options = MountOptions.DEFAULTS.withChunkSize((int) Math.min(chunkSize, Integer.MAX_VALUE));
             long start = System.nanoTime();
             Preload.Report report;
             try (ChunkCache chunks = cache.open()) {
-                report = Preload.run(store, objects, chunks,
-                        MountOptions.DEFAULTS.withChunkSize((int) Math.min(chunkSize, Integer.MAX_VALUE)), concurrency);
+                // Objects that do not fit would evict one another while they load, and the job would fetch them all
+                // again: refuse before fetching anything.
+                Preload.Need need = Preload.measure(measured, chunks, options);
+                if (need.space() > chunks.budgetBytes()) {
+                    throw new IOException("cannot preload " + what + ": its " + Units.count(need.objects())
+                            + " objects (" + Units.bytes(need.bytes()) + ") take " + Units.bytes(need.space())
+                            + " of disk space in the cache, but the cache's budget is "
+                            + Units.bytes(chunks.budgetBytes()) + "; nothing was fetched: give --cache-size "
+                            + Sizes.atLeast(need.space()) + " or more, or preload less");
+                }
+                report = Preload.run(store, objects.list(), chunks, options, concurrency);
                 chunks.flushStats();
             }
             double seconds = (System.nanoTime() - start) / 1e9;

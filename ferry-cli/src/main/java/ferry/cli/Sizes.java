@@ -50,6 +50,23 @@ final class Sizes {
         return (long) (number * Math.pow(base, power));
     }
 
+    /**
+     * A size as an option takes it, of one decimal in the largest binary unit that fits ({@code 7.0MiB}), rounded
+     * up: what to suggest when a size was too small, so that giving it is enough.
+     */
+    static String atLeast(long bytes) {
+        String[] units = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+        int unit = 0;
+        while (unit < units.length - 1 && bytes >= 1L << (10 * (unit + 1))) {
+            unit++;
+        }
+        if (unit == 0) {
+            return bytes + "B";
+        }
+        double tenths = Math.ceil(bytes * 10.0 / (1L << (10 * unit)));
+        return String.format(Locale.ROOT, "%.1f%s", tenths / 10, units[unit]);
+    }
+
     /** A size, for options such as --min-size. */
     static final class Bytes implements CommandLine.ITypeConverter<Long> {
         @Override

@@ -1,11 +1,13 @@
 package ferry.cli;
 
+import ferry.cache.ChunkCache;
 import ferry.train.Isolation;
 import ferry.train.JobDescription;
 import ferry.train.JobRunner;
 import ferry.train.JobStore;
 import ferry.train.RequestParser;
 import ferry.train.TrainingRequest;
+import ferry.train.channel.ChannelSpec;
 import ferry.train.channel.FastFileMounts;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -79,6 +81,10 @@ final class TrainCommand implements Callable<Integer> {
                     + " algo-1,algo-2 --current-host " + currentHost);
         }
         TrainingRequest parsed = parser(ferry).parse(request);
+        if (parsed.channels().stream().anyMatch(ChannelSpec::isMounted)) {
+            // The job opens the cache at its first FastFile channel: refuse a wrong folder before the job starts.
+            ChunkCache.checkFolder(cache);
+        }
         JobRunner.Options options = options(ferry).withGracePeriod(Duration.ofSeconds(gracePeriod))
                 .withHosts(hosts, currentHost)
                 .withCache(cache, budget);

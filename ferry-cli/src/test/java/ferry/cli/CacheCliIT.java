@@ -6,8 +6,11 @@ import ferry.testing.S3TestServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -100,8 +103,8 @@ class CacheCliIT {
         assertThat(again.exitCode).as(again.toString()).isZero();
         assertThat(again.out).contains("(0 B fetched");
         assertThat(server.requests("GET") - getsAfterFirst)
-                .as("only the listing: one request per folder, data/ and data/train/")
-                .isEqualTo(2);
+                .as("only the listing, made twice (to measure, then to fetch): one request per folder and pass")
+                .isEqualTo(4);
 
         CliRun status = CliRun.run(env, "cache", "status", "--json");
         assertThat(status.exitCode).as(status.toString()).isZero();
@@ -111,6 +114,40 @@ class CacheCliIT {
         CliRun clear = CliRun.run(env, "cache", "clear");
         assertThat(clear.exitCode).as(clear.toString()).isZero();
         assertThat(CliRun.run(env, "cache", "status", "--json").out).contains("\"chunks\" : 0");
+    }
+
+    @Test
+    void a_preload_that_does_not_fit_the_budget_fails_before_fetching_and_says_what_size_would_do() {
+        long getsBefore = server.requests("GET");
+        CliRun small = CliRun.run(env, "cache", "preload", "--cache-size", "1MiB", "s3://cached/data/");
+        assertThat(small.exitCode).as(small.toString()).isEqualTo(1);
+        assertThat(small.err).as(small.toString()).contains("cannot preload s3://cached/data/: its 21 objects")
+                .contains("the cache's budget is 1.0 MiB").contains("nothing was fetched");
+        assertThat(server.requests("GET") - getsBefore).as("only the listing: one request per folder").isEqualTo(2);
+        assertThat(CliRun.run(env, "cache", "status", "--json").out).contains("\"chunks\" : 0");
+
+        Matcher suggested = Pattern.compile("give --cache-size (\\S+) or more").matcher(small.err);
+        assertThat(suggested.find()).as(small.err).isTrue();
+        CliRun enough = CliRun.run(env, "cache", "preload", "--cache-size", suggested.group(1), "s3://cached/data/");
+        assertThat(enough.exitCode).as(enough.toString()).isZero();
+        CliRun status = CliRun.run(env, "cache", "status", "--json");
+        assertThat(status.out).as("the size it suggested holds everything").contains("\"chunks\" : 24")
+                .contains("\"evictions\" : 0");
+
+        assertThat(CliRun.run(env, "dataset", "create", "cached", "--from", "s3://cached/data/").exitCode).isZero();
+        CliRun dataset = CliRun.run(env, "cache", "preload", "--cache-size", "1MiB", "--dataset", "cached@v1");
+        assertThat(dataset.exitCode).as(dataset.toString()).isEqualTo(1);
+        assertThat(dataset.err).contains("cannot preload cached@v1: its 21 objects");
+    }
+
+    @Test
+    void preloading_a_prefix_with_no_objects_fails_as_cp_does_and_makes_no_cache() {
+        CliRun preload = CliRun.run(env, "cache", "preload", "s3://cached/none/");
+        CliRun cp = CliRun.run(env, "cp", "s3://cached/none/", folder.resolve("out").toString());
+        assertThat(preload.exitCode).as(preload.toString()).isEqualTo(cp.exitCode).isEqualTo(1);
+        assertThat(preload.err).contains("nothing to preload: no object at or under s3://cached/none/");
+        assertThat(cp.err).contains("nothing to copy: no object at or under s3://cached/none/");
+        assertThat(folder.resolve("home/cache")).doesNotExist();
     }
 
     @Test
@@ -126,6 +163,47 @@ class CacheCliIT {
 
         CliRun after = CliRun.run(env, "cache", "status", "--dataset", "cached");
         assertThat(after.out).as(after.toString()).contains("(100.0%)");
+    }
+
+    @Test
+    void every_command_refuses_a_cache_dir_that_holds_other_files_and_writes_nothing_into_it() throws Exception {
+        Path data = folder.resolve("src"); // the user's data, given as --cache-dir by mistake
+        List<Path> before = tree(data);
+        Path request = folder.resolve("job.json");
+        Files.writeString(request, """
+                {"TrainingJobName": "wrong-cache",
+                 "AlgorithmSpecification": {"TrainingInputMode": "File", "Command": ["/bin/true"]},
+                 "InputDataConfig": [{"ChannelName": "train", "InputMode": "FastFile",
+                   "DataSource": {"S3DataSource": {"S3Uri": "s3://cached/data/train/", "S3DataType": "S3Prefix"}}}],
+                 "OutputDataConfig": {"S3OutputPath": "s3://cached/output/"}}
+                """);
+        String dir = data.toString();
+        List<String[]> commands = List.of(
+                new String[] {"cache", "status", "--cache-dir", dir},
+                new String[] {"cache", "clear", "--cache-dir", dir},
+                new String[] {"cache", "preload", "--cache-dir", dir, "s3://cached/data/"},
+                new String[] {"mount", "--cache-dir", dir, "s3://cached/data/", folder.resolve("mnt").toString()},
+                new String[] {"train", "--cache-dir", dir, request.toString()});
+        for (String[] command : commands) {
+            CliRun run = CliRun.run(env, command);
+            assertThat(run.exitCode).as(run.toString()).isEqualTo(2);
+            assertThat(run.err).as(run.toString()).contains(dir + " is not a Ferry cache")
+                    .contains("choose an empty or new folder for --cache-dir").doesNotContain("Exception");
+            assertThat(tree(data)).as("after %s", command[0] + " " + command[1]).isEqualTo(before);
+        }
+        assertThat(folder.resolve("home/jobs/wrong-cache")).doesNotExist();
+
+        Path empty = folder.resolve("empty");
+        Files.createDirectories(empty);
+        CliRun status = CliRun.run(env, "cache", "status", "--cache-dir", empty.toString());
+        assertThat(status.exitCode).as(status.toString()).isZero();
+    }
+
+    /** Every path under a folder, sorted, to tell that nothing was added. */
+    private static List<Path> tree(Path root) throws Exception {
+        try (var walk = Files.walk(root)) {
+            return walk.sorted().toList();
+        }
     }
 
     @Test

@@ -22,6 +22,21 @@ class SizesTest {
     }
 
     @Test
+    void a_suggested_size_reads_back_as_at_least_the_bytes_it_was_made_for_and_not_much_more() {
+        assertThat(Sizes.atLeast(7_263_000)).isEqualTo("7.0MiB");
+        assertThat(Sizes.atLeast(1L << 30)).isEqualTo("1.0GiB");
+        assertThat(Sizes.atLeast((1L << 30) + 1)).isEqualTo("1.1GiB");
+        assertThat(Sizes.atLeast(700)).isEqualTo("700B");
+        java.util.Random random = new java.util.Random(3);
+        for (int i = 0; i < 100_000; i++) {
+            long bytes = random.nextLong(1, 1L << (1 + random.nextInt(50)));
+            long read = Sizes.parseBytes(Sizes.atLeast(bytes));
+            assertThat(read).as(Sizes.atLeast(bytes)).isGreaterThanOrEqualTo(bytes)
+                    .isLessThanOrEqualTo(Math.max(bytes + 1024, (long) (bytes * 1.1)));
+        }
+    }
+
+    @Test
     void nonsense_is_refused_saying_what_a_size_looks_like() {
         for (String bad : new String[] {"lots", "10i", "5iB", "MB", "-1"}) {
             assertThatThrownBy(() -> Sizes.parseBytes(bad)).as(bad)

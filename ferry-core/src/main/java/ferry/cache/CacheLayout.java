@@ -68,6 +68,7 @@ final class CacheLayout {
 
     /** Makes the cache's folders and returns its chunk folder. */
     private static Path createFolders(Path dir) throws IOException {
+        requireCacheOrEmpty(dir);
         Path chunks = dir.resolve(CHUNKS);
         try {
             Files.createDirectories(chunks);
@@ -90,6 +91,29 @@ final class CacheLayout {
                     + " is not writable; fix its owner and mode or choose another cache folder");
         }
         return chunks;
+    }
+
+    /**
+     * Refuses a folder that holds files but is not a cache, before anything is written into it: a mistyped
+     * {@code --cache-dir} must not fill a data folder with a ledger and chunks, nor have {@code ferry cache clear}
+     * take it for an empty cache. A cache has its ledger or its chunk folder; {@code lost+found} alone is a new disk.
+     */
+    static void requireCacheOrEmpty(Path dir) throws IOException {
+        if (!Files.isDirectory(dir) || Files.isRegularFile(dir.resolve(LEDGER))
+                || Files.isDirectory(dir.resolve(CHUNKS))) {
+            return;
+        }
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+            for (Path entry : entries) {
+                if (!entry.getFileName().toString().equals("lost+found")) {
+                    throw new IllegalArgumentException("cache folder " + dir + " is not a Ferry cache: it holds other"
+                            + " files (such as " + entry.getFileName() + ") but no " + LEDGER + " file and no " + CHUNKS
+                            + " folder; nothing was written into it: choose an empty or new folder for --cache-dir");
+                }
+            }
+        } catch (AccessDeniedException e) {
+            // Not readable: creating the chunk folder fails next, with a message that says so.
+        }
     }
 
     private static long blockBytes(Path folder) {

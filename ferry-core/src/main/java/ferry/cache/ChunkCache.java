@@ -135,11 +135,23 @@ public final class ChunkCache implements Closeable {
      * than the budget, and then chunks over the budget are evicted at once, so opening a sound cache costs the same
      * whatever it holds. Temporary files of dead writers, still counted against the budget, go at the next scan.
      *
-     * @throws IllegalArgumentException if the budget is not positive
+     * @throws IllegalArgumentException if the budget is not positive, or if the folder holds other files but is not a
+     *     cache (nothing is written into it then)
      * @throws IOException if the folder cannot be created or used, naming it and what to do
      */
     public static ChunkCache open(Path dir, long budgetBytes) throws IOException {
         return open(dir, budgetBytes, defaultOpenChannels(), Ticker.SYSTEM, Clock.systemUTC());
+    }
+
+    /**
+     * Refuses, as {@link #open} would, a folder that holds other files but is not a cache, and writes nothing: for a
+     * command that opens the cache only later (a training job, at its first FastFile channel) and should refuse a
+     * wrong folder before it starts. A missing or empty folder passes.
+     *
+     * @throws IllegalArgumentException naming the folder and what to do
+     */
+    public static void checkFolder(Path dir) throws IOException {
+        CacheLayout.requireCacheOrEmpty(Objects.requireNonNull(dir, "dir is null"));
     }
 
     /**
@@ -368,10 +380,35 @@ public final class ChunkCache implements Closeable {
         Objects.requireNonNull(objectId, "objectId is null");
         Objects.requireNonNull(location, "location is null");
         if (!closed) {
-            byte[] json = new Description(objectId, location, objectSize).json();
-            described.merge(objectId, json.length <= ChunkFormat.MAX_DESCRIPTION_BYTES ? json : NO_DESCRIPTION,
-                    (old, now) -> now);
+            described.merge(objectId, description(objectId, location, objectSize), (old, now) -> now);
         }
+    }
+
+    /** What each chunk of a described object carries: its description, unless that is too long to store. */
+    private static byte[] description(String objectId, String location, long objectSize) {
+        byte[] json = new Description(objectId, location, objectSize).json();
+        return json.length <= ChunkFormat.MAX_DESCRIPTION_BYTES ? json : NO_DESCRIPTION;
+    }
+
+    /**
+     * The disk space a described object's chunks take once all are stored, as the budget counts it: each chunk of
+     * {@code chunkSize} bytes (the last one shorter) with the description and a trailer, rounded up to the file
+     * system's block. Lets a caller that means to cache whole objects (a preload) tell whether they fit the budget
+     * before fetching any.
+     */
+    public long space(String objectId, String location, long objectSize, int chunkSize) {
+        if (chunkSize <= 0) {
+            throw new IllegalArgumentException("the chunk size must be positive, got " + chunkSize);
+        }
+        long overhead = description(objectId, location, objectSize).length + ChunkFormat.TRAILER_BYTES;
+        long whole = objectSize / chunkSize;
+        long rest = objectSize % chunkSize;
+        return whole * layout.footprint(chunkSize + overhead) + (rest > 0 ? layout.footprint(rest + overhead) : 0);
+    }
+
+    /** The byte budget this cache was opened with, which {@link #space} is measured against. */
+    public long budgetBytes() {
+        return budget;
     }
 
     private byte[] descriptionOf(String objectId) {

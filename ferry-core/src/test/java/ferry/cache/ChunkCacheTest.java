@@ -541,6 +541,46 @@ class ChunkCacheTest {
     }
 
     @Test
+    void a_folder_that_holds_other_files_is_refused_naming_it_and_nothing_is_written_into_it() throws Exception {
+        Path data = folder.resolve("data");
+        Files.createDirectories(data.resolve("images"));
+        Files.writeString(data.resolve("labels.csv"), "a.jpg,cat\n");
+
+        assertThatThrownBy(() -> ChunkCache.open(data, 1 << 20)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(data + " is not a Ferry cache")
+                .hasMessageContaining("choose an empty or new folder for --cache-dir");
+        assertThatThrownBy(() -> ChunkCache.checkFolder(data)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(data + " is not a Ferry cache");
+        ChunkCache.checkFolder(folder.resolve("new")); // a folder to be made is fine
+
+        try (var entries = Files.list(data)) {
+            assertThat(entries.map(entry -> entry.getFileName().toString())).containsExactlyInAnyOrder("images",
+                    "labels.csv");
+        }
+        assertThat(data.resolve("images")).isEmptyDirectory();
+    }
+
+    @Test
+    void an_empty_folder_a_new_disk_holding_only_lost_and_found_and_an_existing_cache_all_open() throws Exception {
+        Path empty = folder.resolve("empty");
+        Files.createDirectories(empty);
+        ChunkCache.open(empty, 1 << 20).close();
+        assertThat(empty.resolve("chunks")).isDirectory();
+
+        Path disk = folder.resolve("disk");
+        Files.createDirectories(disk.resolve("lost+found"));
+        ChunkCache.open(disk, 1 << 20).close();
+        assertThat(disk.resolve("ledger")).isRegularFile();
+
+        try (ChunkCache cache = open(1 << 20)) {
+            putAll(cache, 0, 2);
+        }
+        try (ChunkCache reopened = open(1 << 20)) {
+            assertThat(read(reopened, key(1), DATA)).isEqualTo(content(key(1), DATA));
+        }
+    }
+
+    @Test
     void opening_a_sound_cache_scans_nothing_and_the_next_scan_deletes_the_temporary_files_of_dead_writers_only()
             throws Exception {
         ChunkCache first = open(1 << 20);
@@ -676,6 +716,27 @@ class ChunkCacheTest {
             assertThat(status.usedBytes()).isEqualTo(allocatedChunkBytes(dir()));
             assertThat(status.chunkCount()).isBetween(9L, 10L);
             assertThat(status.thisProcess().evictions()).isPositive();
+        }
+    }
+
+    @Test
+    void the_space_an_object_is_said_to_need_is_the_space_its_chunks_take_once_stored() throws Exception {
+        // Three chunks of 4 KiB, the last short, each with the description and trailer: what a preload checks first.
+        int chunkSize = 4096;
+        long size = 2L * chunkSize + 100;
+        String location = "s3://bucket/train/b.bin";
+        String id = location + "#v1#" + chunkSize;
+        try (ChunkCache cache = ChunkCache.open(dir(), 1 << 20)) {
+            long said = cache.space(id, location, size, chunkSize);
+            cache.describe(id, location, size);
+            for (int i = 0; i < 3; i++) {
+                ChunkKey key = new ChunkKey(id, i);
+                assertThat(put(cache, key, content(key, (int) Math.min(chunkSize, size - i * chunkSize)))).isTrue();
+            }
+            assertThat(said).isEqualTo(allocatedChunkBytes(dir())).isEqualTo(cache.status().usedBytes())
+                    .isGreaterThan(size);
+            assertThat(cache.space(id, location, 0, chunkSize)).as("an empty object has no chunks").isZero();
+            assertThat(cache.budgetBytes()).isEqualTo(1 << 20);
         }
     }
 

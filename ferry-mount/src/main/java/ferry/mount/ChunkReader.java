@@ -104,10 +104,15 @@ final class ChunkReader implements Closeable {
     }
 
     OpenObject open(ObjectInfo object, String path) {
-        String id = object.location() + " etag=" + object.etag() + " chunk=" + chunkSize;
+        String id = objectId(object, chunkSize);
         WholeObjectCheck check = object.size() > chunkSize ? checks.computeIfAbsent(id, key -> new WholeObjectCheck(
                 (int) ((object.size() + chunkSize - 1) / chunkSize))) : null;
         return new OpenObject(object, id, path, chunkSize, maxWindow, check);
+    }
+
+    /** What the cache keys an object's chunks by: its location and version, and the chunk size that cut it. */
+    static String objectId(ObjectInfo object, int chunkSize) {
+        return object.location() + " etag=" + object.etag() + " chunk=" + chunkSize;
     }
 
     /**

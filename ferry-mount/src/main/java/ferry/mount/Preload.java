@@ -24,9 +24,36 @@ public final class Preload {
      */
     public record Report(long objects, long bytes, long fetched, List<String> failures) {}
 
+    /**
+     * What a preload asks of the cache.
+     *
+     * @param objects how many objects there are
+     * @param bytes their total size
+     * @param space the disk space their chunks take in the cache, which the budget must hold
+     */
+    public record Need(long objects, long bytes, long space) {}
+
     private static final int CHUNKS_PER_OBJECT = 8;
 
     private Preload() {}
+
+    /**
+     * Counts what preloading the objects of a listing or a manifest needs, fetching nothing, so that a preload that
+     * cannot fit the budget fails before it starts instead of evicting what it has just fetched.
+     */
+    public static Need measure(ObjectListing objects, ChunkCache cache, MountOptions options) throws IOException {
+        long count = 0;
+        long bytes = 0;
+        long space = 0;
+        while (objects.hasNext()) {
+            ObjectInfo object = objects.next();
+            count++;
+            bytes += object.size();
+            space += cache.space(ChunkReader.objectId(object, options.chunkSize()), object.location().toString(),
+                    object.size(), options.chunkSize());
+        }
+        return new Need(count, bytes, space);
+    }
 
     /** Preloads the objects of a listing or a manifest with {@code concurrency} objects in flight. */
     public static Report run(ObjectStore store, ObjectListing objects, ChunkCache cache, MountOptions options,

@@ -87,7 +87,7 @@ public final class FastFileMounts implements Closeable {
         if (cache == null) {
             try {
                 cache = ChunkCache.open(cacheDir, cacheBudget);
-            } catch (IOException e) {
+            } catch (IOException | IllegalArgumentException e) { // a folder that is not a cache, among others
                 throw new ChannelException(plan.channel(), "cannot open the FastFile cache: " + e.getMessage(), e);
             }
         }
