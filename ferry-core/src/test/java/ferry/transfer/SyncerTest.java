@@ -8,6 +8,7 @@ import ferry.store.Location;
 import ferry.store.MemoryStore;
 import ferry.store.ObjectNotFoundException;
 import ferry.store.Stores;
+import ferry.store.local.LocalStore;
 import ferry.time.Ticker;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,7 +29,8 @@ class SyncerTest {
     @TempDir
     Path folder;
 
-    private final Stores stores = Stores.fromEnvironment(Map.of());
+    private final ReadCountingStore reads = new ReadCountingStore(new LocalStore());
+    private final Stores stores = Stores.fromEnvironment(Map.of()).with("file", reads);
     private Syncer syncer;
     private Path src;
     private Path dst;
@@ -62,10 +64,7 @@ class SyncerTest {
         return new Syncer.Options(8, Syncer.Compare.CHECKSUM, delete, dryRun, filter, 0, false);
     }
 
-    /**
-     * Gives a file new bytes of the same size and puts its old time back: what {@code cp -p} or {@code touch -r} leave,
-     * and, on a destination, a change behind Ferry's back that only a run trusting its recorded state leaves alone.
-     */
+    /** Gives a file new bytes of the same size and puts its old time back: what {@code cp -p} or {@code touch -r} leave. */
     private static void rewriteKeepingTime(Path root, String key, String content) throws Exception {
         Path file = root.resolve(key);
         FileTime time = Files.getLastModifiedTime(file);
@@ -122,17 +121,15 @@ class SyncerTest {
         // Replaced by as many bytes, keeping its time (as on an NFS server that keeps whole seconds).
         write(src, "d2/f6.bin", "CONTENT 6");
         Files.setLastModifiedTime(file, tick);
-        // The old file's copy is changed behind Ferry's back, keeping its size and time: only a run that trusts the
-        // recorded state, and reads neither side, leaves it alone.
-        Path copy = dst.resolve("d3/f7.bin");
-        rewriteKeepingTime(dst, "d3/f7.bin", "CONTENT 7");
+        reads.takeOpened();
         SyncReport report = sync(Syncer.Options.DEFAULT);
 
         // The file synced moments after its change is compared by checksum, so the change is found.
         assertThat(report.copied().objects()).isEqualTo(1);
         assertThat(Files.readString(dst.resolve("d2/f6.bin"))).isEqualTo("CONTENT 6");
         // A file unchanged for long is trusted to the recorded state: that is what keeps a re-sync from reading.
-        assertThat(Files.readString(copy)).isEqualTo("CONTENT 7");
+        assertThat(reads.takeOpened()).extracting(Location::toPath).contains(file)
+                .doesNotContain(old, dst.resolve("d3/f7.bin"));
     }
 
     @Test
@@ -349,16 +346,14 @@ class SyncerTest {
         // state and turning its entries into a journal.
         Path state = syncer.stateFolder(Location.of(src), Location.of(dst));
         Files.move(state.resolve("state.tsv"), state.resolve("journal.tsv"));
-        // Change a destination file's bytes behind Ferry's back but keep its size and mtime (its version tag): only a
-        // run that trusts the journal, and reads nothing, leaves it alone.
-        Path marked = dst.resolve("d3/f7.bin");
-        rewriteKeepingTime(dst, "d3/f7.bin", "CONTENT 7");
+        reads.takeOpened();
 
         SyncReport report = sync(Syncer.Options.DEFAULT);
 
         assertThat(report.copied().objects()).isZero();
-        assertThat(Files.readString(marked)).isEqualTo("CONTENT 7");
         assertThat(report.skipped().objects()).isEqualTo(30);
+        // Only a run that trusts the journal reads nothing: without it, each file would be read at both ends.
+        assertThat(reads.takeOpened()).isEmpty();
         assertThat(state.resolve("journal.tsv")).doesNotExist();
         assertThat(state.resolve("state.tsv")).exists();
     }
@@ -480,15 +475,15 @@ class SyncerTest {
         ageSources();
         sync(Syncer.Options.DEFAULT);
         Path alias = Files.createSymbolicLink(folder.resolve("alias"), src);
-        // The copy is changed behind Ferry's back, keeping its size and time: only a run that trusts the recorded
-        // state leaves it alone; a run without state would compare checksums and send the file again.
-        rewriteKeepingTime(dst, "d3/f7.bin", "CONTENT 7");
+        reads.takeOpened();
 
         SyncReport report = syncer.sync(Location.of(alias), Location.of(dst), Syncer.Options.DEFAULT,
                 TransferListener.NONE);
 
         assertThat(report.copied().objects()).isZero();
         assertThat(report.skipped().objects()).isEqualTo(30);
+        // Only a run that trusts the recorded state reads nothing: without state it compares checksums.
+        assertThat(reads.takeOpened()).isEmpty();
         assertThat(syncer.stateFolder(Location.of(alias), Location.of(dst)))
                 .isEqualTo(syncer.stateFolder(Location.of(src), Location.of(dst)));
     }
