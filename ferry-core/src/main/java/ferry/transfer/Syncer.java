@@ -44,7 +44,8 @@ import java.util.stream.Stream;
  *
  * <p>The two listings are streamed and merged in key order, never held whole, while transfers run many at once.
  * An object is the same at both ends when sizes match and, by default, CRC32Cs match; a re-sync recognizes
- * unchanged objects from the state the last run recorded (both sides' version tags) without reading them. Each
+ * unchanged objects from the state the last run recorded (both sides' version tags; a local file's includes its
+ * change time, see {@link #withVersion}) without reading them. Each
  * finished transfer is journaled, so a run killed half way resumes where it stopped. Deletions ({@code delete})
  * happen only after every transfer of the run succeeded: a failed run deletes nothing.
  */
@@ -132,15 +133,16 @@ public final class Syncer {
 
     /**
      * The CRC32Cs the last completed run recorded for the destination's objects, usable while an object still has
-     * the recorded size and version tag: (key, destination object) to CRC32C, or {@code null}.
+     * the recorded size and version tag (for a local file, its change time too): (key, destination object as
+     * listed) to CRC32C, or {@code null}.
      */
     public BiFunction<String, ObjectInfo, String> recordedChecksums(Location source, Location destination)
             throws IOException {
         Map<String, SyncState.Entry> entries = SyncState.readAll(stateFolder(source, destination));
         return (key, object) -> {
             SyncState.Entry entry = entries.get(key);
-            return entry != null && entry.size() == object.size() && entry.destinationTag().equals(object.etag())
-                    ? entry.crc32c() : null;
+            return entry != null && entry.size() == object.size()
+                    && entry.destinationTag().equals(withVersion(object).etag()) ? entry.crc32c() : null;
         };
     }
 
@@ -320,18 +322,19 @@ public final class Syncer {
         }
 
         /** Decides what one key needs: at once when listings and the recorded state suffice, else in a task. */
-        private void decide(Parallel parallel, String key, ObjectInfo listed, ObjectInfo destination,
+        private void decide(Parallel parallel, String key, ObjectInfo listed, ObjectInfo listedDestination,
                 SyncState.Entry recorded) throws InterruptedException {
             long position = nextPosition++;
             ObjectInfo source = withVersion(listed);
-            if (destination == null) {
+            if (listedDestination == null) {
                 transferLater(parallel, position, key, source, "copy", "new", recorded);
                 return;
             }
-            if (source.size() != destination.size()) {
+            if (source.size() != listedDestination.size()) {
                 transferLater(parallel, position, key, source, "update", "size differs", recorded);
                 return;
             }
+            ObjectInfo destination = withVersion(listedDestination);
             boolean recordedSame = recorded != null && recorded.size() == source.size()
                     && recorded.sourceTag().equals(source.etag()) && recorded.destinationTag().equals(destination.etag());
             switch (options.compare()) {
@@ -424,8 +427,9 @@ public final class Syncer {
             if (safeKeys != null) {
                 safeKeys.resolve(key);
             }
-            ObjectInfo written = ObjectCopy.copy(from, source, to, destinationPrefix.resolve(key), limiter,
-                    options.readBack());
+            // The change time is read after the copy: the rename that puts a local file in place sets it.
+            ObjectInfo written = withVersion(ObjectCopy.copy(from, source, to, destinationPrefix.resolve(key), limiter,
+                    options.readBack()));
             SyncState.Entry entry =
                     new SyncState.Entry(key, source.size(), sourceTag(source), written.etag(), written.crc32c());
             state.journal(entry);
@@ -563,26 +567,6 @@ public final class Syncer {
                     Files.delete(path);
                 }
             }
-        }
-
-        /**
-         * A local source with its change time (ctime) added to its tag (size and time): no tool can set it, so a file
-         * rewritten, or replaced by a rename, with its old size and time put back ({@code cp -p}, {@code touch -r}, an
-         * archive unpacked again) is not taken for unchanged. Read before the file's bytes are, so a change made during
-         * the copy shows in the next run.
-         */
-        private static ObjectInfo withVersion(ObjectInfo source) {
-            if (!source.location().isLocal()) {
-                return source;
-            }
-            FileTime changed;
-            try {
-                changed = (FileTime) Files.getAttribute(source.location().toPath(), "unix:ctime");
-            } catch (IOException | UnsupportedOperationException e) {
-                return source; // gone (its copy will say so), or a file system without it: size and time only
-            }
-            String tag = source.etag() + "-" + Long.toHexString(changed.to(TimeUnit.NANOSECONDS));
-            return new ObjectInfo(source.location(), source.size(), source.lastModified(), tag, source.crc32c());
         }
 
         /** The source's tag to record, unless a change in the same tick of its file system's clock could hide. */
@@ -725,6 +709,27 @@ public final class Syncer {
 
     private static Location canonical(Location location) {
         return location.isLocal() ? Location.of(RealPaths.of(location.toPath())).asDirectory() : location.asDirectory();
+    }
+
+    /**
+     * A local file with its change time (ctime) added to its tag (size and time), at either end: no tool can set it,
+     * so a file rewritten, or replaced by a rename, with its old size and time put back ({@code cp -p},
+     * {@code touch -r}, an archive unpacked again, a destination copy edited behind Ferry's back) is not taken for
+     * the one recorded. A source's is read before its bytes are, so a change made during the copy shows in the next
+     * run. One stat per file that the listing does not give.
+     */
+    static ObjectInfo withVersion(ObjectInfo object) {
+        if (!object.location().isLocal()) {
+            return object;
+        }
+        FileTime changed;
+        try {
+            changed = (FileTime) Files.getAttribute(object.location().toPath(), "unix:ctime");
+        } catch (IOException | UnsupportedOperationException e) {
+            return object; // gone (its copy will say so), or a file system without it: size and time only
+        }
+        String tag = object.etag() + "-" + Long.toHexString(changed.to(TimeUnit.NANOSECONDS));
+        return new ObjectInfo(object.location(), object.size(), object.lastModified(), tag, object.crc32c());
     }
 
     private static ObjectInfo withCrc(ObjectInfo info, String crc32c) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.tuple;
 
+import ferry.checksum.Crc32c;
 import ferry.store.Location;
 import ferry.store.MemoryStore;
 import ferry.store.ObjectNotFoundException;
@@ -144,6 +145,68 @@ class SyncerTest {
         assertThat(report.copied().objects()).isEqualTo(1);
         assertThat(Files.readString(dst.resolve("d2/f6.bin"))).isEqualTo("CONTENT 6");
         assertThat(sync(Syncer.Options.DEFAULT).copied().objects()).isZero();
+    }
+
+    @Test
+    void a_second_sync_of_files_unchanged_for_long_reads_no_data() throws Exception {
+        ageSources();
+        sync(Syncer.Options.DEFAULT);
+        reads.takeOpened();
+
+        SyncReport report = sync(Syncer.Options.DEFAULT);
+
+        assertThat(report.skipped().objects()).isEqualTo(30);
+        assertThat(reads.takeOpened()).isEmpty();
+    }
+
+    @Test
+    void a_destination_file_changed_with_its_size_and_time_put_back_is_repaired() throws Exception {
+        ageSources();
+        sync(Syncer.Options.DEFAULT);
+
+        // Changed behind Ferry's back, keeping the size and time it recorded: its change time still tells.
+        rewriteKeepingTime(dst, "d3/f7.bin", "BADBAD 7!");
+        SyncReport report = sync(Syncer.Options.DEFAULT);
+
+        assertThat(report.copied().objects()).isEqualTo(1);
+        assertThat(Files.readString(dst.resolve("d3/f7.bin"))).isEqualTo("content 7");
+        reads.takeOpened();
+        assertThat(sync(Syncer.Options.DEFAULT).skipped().objects()).isEqualTo(30);
+        assertThat(reads.takeOpened()).as("the repaired copy's state is recorded again").isEmpty();
+    }
+
+    @Test
+    void a_destination_file_changed_with_its_size_and_time_put_back_is_repaired_from_an_object_store()
+            throws Exception {
+        MemoryStore memory = new MemoryStore();
+        for (int i = 0; i < 5; i++) {
+            memory.put(Location.of("s3://bucket/src/k" + i), ("object " + i).getBytes());
+        }
+        stores.with("s3", memory);
+        Location bucket = Location.of("s3://bucket/src/");
+        syncer.sync(bucket, Location.of(dst), Syncer.Options.DEFAULT, TransferListener.NONE);
+
+        rewriteKeepingTime(dst, "k3", "OBJECT 3");
+        SyncReport report = syncer.sync(bucket, Location.of(dst), Syncer.Options.DEFAULT, TransferListener.NONE);
+
+        assertThat(report.copied().objects()).isEqualTo(1);
+        assertThat(Files.readString(dst.resolve("k3"))).isEqualTo("object 3");
+        reads.takeOpened();
+        assertThat(syncer.sync(bucket, Location.of(dst), Syncer.Options.DEFAULT, TransferListener.NONE)
+                .skipped().objects()).isEqualTo(5);
+        assertThat(reads.takeOpened()).isEmpty();
+    }
+
+    @Test
+    void recorded_checksums_vouch_only_for_a_destination_file_as_the_sync_left_it() throws Exception {
+        ageSources();
+        sync(Syncer.Options.DEFAULT);
+        var known = syncer.recordedChecksums(Location.of(src), Location.of(dst));
+        Location copy = Location.of(dst.resolve("d3/f7.bin"));
+
+        assertThat(known.apply("d3/f7.bin", reads.stat(copy))).isEqualTo(Crc32c.of("content 7".getBytes()));
+        rewriteKeepingTime(dst, "d3/f7.bin", "BADBAD 7!");
+        assertThat(known.apply("d3/f7.bin", reads.stat(copy))).isNull();
     }
 
     @Test
