@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -74,6 +75,32 @@ class SyncCliTest {
         assertThat(dry.exitCode).isZero();
         assertThat(dry.out).contains("copy").contains("part0/0.bin").contains("dry run of");
         assertThat(dst).doesNotExist();
+    }
+
+    @Test
+    void a_symbolic_link_out_of_the_destination_fails_its_keys_and_the_dry_run_and_delete_say_the_same()
+            throws Exception {
+        Path outside = Files.createDirectories(folder.resolve("outside"));
+        Files.createDirectories(dst);
+        Files.createSymbolicLink(dst.resolve("part1"), outside);
+
+        CliRun plain = ferry("sync", src.toString(), dst.toString());
+        CliRun planned = ferry("sync", src.toString(), dst.toString(), "--delete", "-n");
+        CliRun deleting = ferry("sync", src.toString(), dst.toString(), "--delete");
+
+        for (CliRun run : List.of(plain, planned, deleting)) {
+            assertThat(run.exitCode).as(run.toString()).isEqualTo(1);
+            assertThat(run.out).as(run.toString()).contains("6 failed");
+            assertThat(run.err).as(run.toString())
+                    .contains("FAILED part1/1.bin: refusing object key 'part1/1.bin': a symbolic link on its way leads"
+                            + " outside")
+                    .contains("remove the link").doesNotContain("--delete");
+        }
+        assertThat(planned.out).doesNotContain("part1/");
+        assertThat(dst.resolve("part1")).isSymbolicLink();
+        try (var left = Files.list(outside)) {
+            assertThat(left).isEmpty();
+        }
     }
 
     @Test

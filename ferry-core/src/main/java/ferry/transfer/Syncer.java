@@ -226,6 +226,8 @@ public final class Syncer {
                             + " is not writable: check its owner and mode");
                 }
                 safeKeys = new SafeKeys(folder);
+            } else if (destinationPrefix.isLocal() && Files.isDirectory(destinationPrefix.toPath())) {
+                safeKeys = new SafeKeys(destinationPrefix.toPath()); // so that a dry run refuses the keys a run would
             }
             Path folder = stateFolder(sourcePrefix, destinationPrefix);
             String holder = "pid " + ProcessHandle.current().pid() + ", sync " + sourcePrefix + " to "
@@ -380,11 +382,20 @@ public final class Syncer {
         private void transfer(long position, String key, ObjectInfo source, String action, String reason,
                 SyncState.Entry recorded) {
             if (options.dryRun()) {
-                // A dry run writes nothing, so it looks for what would stand in the way of the write.
+                // A dry run writes nothing, so it checks the key as the copy would, and looks for what would stand in
+                // the way of the write.
+                try {
+                    checkKey(key);
+                } catch (IOException e) {
+                    fail(position, key, e, recorded);
+                    return;
+                }
                 Path inTheWay = inTheWay(key);
                 if (inTheWay != null) {
-                    obstructed(position, key, inTheWay, new IOException((Files.isDirectory(inTheWay)
-                            ? "a folder is in the way: " : "a file is in the way: ") + inTheWay), recorded);
+                    String what = Files.isDirectory(inTheWay, LinkOption.NOFOLLOW_LINKS) ? "a folder"
+                            : Files.isSymbolicLink(inTheWay) ? "a symbolic link" : "a file";
+                    obstructed(position, key, inTheWay, new IOException(what + " is in the way: " + inTheWay),
+                            recorded);
                     return;
                 }
                 planCopy(key, action, source.size(), reason);
@@ -394,7 +405,9 @@ public final class Syncer {
             try {
                 record(position, Optional.of(copy(key, source)));
             } catch (IOException | RuntimeException e) {
-                Path inTheWay = inTheWay(key);
+                // A key refused (a symbolic link on its way leads out) is not a swap of file and folder: no delete
+                // makes it safe to write.
+                Path inTheWay = e instanceof SafeKeys.UnsafeKeyException ? null : inTheWay(key);
                 if (inTheWay == null) {
                     fail(position, key, e, recorded);
                 } else {
@@ -410,23 +423,35 @@ public final class Syncer {
             copiedBytes.addAndGet(size);
         }
 
-        /** A copy that a local destination's old file or folder stands in the way of: set aside, or a failure. */
+        /**
+         * A copy that a local destination's old file or folder stands in the way of: set aside for after the deletes,
+         * or a failure whose advice names {@code --delete} only where the deletes would clear the way.
+         */
         private void obstructed(long position, String key, Path inTheWay, Exception e, SyncState.Entry recorded) {
-            if (clearedByDeletes(inTheWay)) {
+            boolean clearable = clearedByDeletes(inTheWay);
+            if (options.delete() && clearable) {
                 setAside(key, e);
                 record(position, Optional.ofNullable(recorded));
-            } else {
-                fail(position, key, new IOException(Failure.of(key, e).reason() + swapAdvice(
-                        options.delete() ? "--delete does not remove it (it is excluded, or the source has it"
-                                + " too): remove it" : "run with --delete to replace it, or remove it")), recorded);
+                return;
+            }
+            String advice = options.delete() || !clearable ? "--delete does not remove it (it is excluded, the source"
+                    + " has it too, or it is not a file Ferry lists, such as a symbolic link): remove it"
+                    : "run with --delete to replace it, or remove it";
+            fail(position, key, new IOException(Failure.of(key, e).reason() + swapAdvice(advice)), recorded);
+        }
+
+        /** Refuses a key that would not stay inside a local destination, as {@link #copy} does. */
+        private void checkKey(String key) throws IOException {
+            if (safeKeys != null) {
+                safeKeys.resolve(key);
+            } else if (destinationPrefix.isLocal()) {
+                SafeKeys.checkSyntax(key); // a dry run into a folder not made yet: no link can be on the way
             }
         }
 
         /** Copies one object, journals and counts it; returns what the state records for it. */
         private SyncState.Entry copy(String key, ObjectInfo source) throws IOException {
-            if (safeKeys != null) {
-                safeKeys.resolve(key);
-            }
+            checkKey(key);
             // The change time is read after the copy: the rename that puts a local file in place sets it.
             ObjectInfo written = withVersion(ObjectCopy.copy(from, source, to, destinationPrefix.resolve(key), limiter,
                     options.readBack()));
@@ -463,21 +488,18 @@ public final class Syncer {
         }
 
         /**
-         * Whether this run's deletes will clear what is in the way: the file, or every file in the folder. Only then
-         * does the copy wait for them; otherwise it fails, and the run deletes nothing.
+         * Whether {@code --delete} clears what is in the way: the file, or every file in the folder. Only then does
+         * the copy wait for the deletes; otherwise it fails, and the run deletes nothing. The deletes remove what the
+         * listing gives, files (a symbolic link to a file among them), never a link to a folder or a dangling one.
          */
         private boolean clearedByDeletes(Path inTheWay) {
-            if (!options.delete()) {
-                return false;
-            }
             Path root = destinationPrefix.toPath();
             if (!Files.isDirectory(inTheWay, LinkOption.NOFOLLOW_LINKS)) {
-                return deleted(root.relativize(inTheWay).toString());
+                return Files.isRegularFile(inTheWay) && deleted(root.relativize(inTheWay).toString());
             }
             try (Stream<Path> inside = Files.walk(inTheWay)) {
                 return inside.allMatch(path -> Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS)
-                        || Files.isRegularFile(path, LinkOption.NOFOLLOW_LINKS)
-                        && deleted(root.relativize(path).toString()));
+                        || Files.isRegularFile(path) && deleted(root.relativize(path).toString()));
             } catch (IOException | UncheckedIOException e) {
                 return false;
             }
@@ -718,7 +740,7 @@ public final class Syncer {
      * the one recorded. A source's is read before its bytes are, so a change made during the copy shows in the next
      * run. One stat per file that the listing does not give.
      */
-    static ObjectInfo withVersion(ObjectInfo object) {
+    private static ObjectInfo withVersion(ObjectInfo object) {
         if (!object.location().isLocal()) {
             return object;
         }

@@ -534,6 +534,62 @@ class SyncerTest {
     }
 
     @Test
+    void a_symbolic_link_out_of_a_local_destination_fails_its_keys_alike_in_a_dry_run_and_with_delete()
+            throws Exception {
+        MemoryStore memory = new MemoryStore();
+        memory.put(Location.of("s3://bucket/src/top.bin"), "top".getBytes());
+        memory.put(Location.of("s3://bucket/src/sub/a.bin"), "a".getBytes());
+        memory.put(Location.of("s3://bucket/src/sub/b.bin"), "b".getBytes());
+        stores.with("s3", memory);
+        Location bucket = Location.of("s3://bucket/src/");
+        Path outside = folder.resolve("outside");
+        write(outside, "a.bin", "outside's own");
+        Files.createDirectories(dst);
+        Path link = Files.createSymbolicLink(dst.resolve("sub"), outside);
+
+        for (boolean delete : new boolean[] {false, true}) {
+            SyncReport planned = syncer.sync(bucket, Location.of(dst), options(delete, true, Filter.ALL),
+                    TransferListener.NONE);
+            SyncReport ran = syncer.sync(bucket, Location.of(dst), options(delete, false, Filter.ALL),
+                    TransferListener.NONE);
+
+            assertThat(ran.failures()).as("delete: %s", delete).extracting(Failure::key)
+                    .containsExactly("sub/a.bin", "sub/b.bin");
+            assertThat(ran.failures()).allSatisfy(f -> assertThat(f.reason())
+                    .contains("symbolic link", outside.toString(), "remove the link").doesNotContain("--delete"));
+            assertThat(planned.failures()).as("the dry run foresees the run's failures").isEqualTo(ran.failures());
+            assertThat(planned.plan()).extracting(SyncReport.Action::key).doesNotContain("sub/a.bin", "sub/b.bin");
+        }
+        assertThat(Files.readString(dst.resolve("top.bin"))).isEqualTo("top");
+        assertThat(link).isSymbolicLink();
+        assertThat(files(outside)).containsExactly("a.bin");
+        assertThat(Files.readString(outside.resolve("a.bin"))).isEqualTo("outside's own");
+    }
+
+    @Test
+    void a_dangling_symbolic_link_in_the_way_fails_alike_in_a_dry_run_and_with_delete() throws Exception {
+        write(src, "gone/c.bin", "c");
+        Files.createDirectories(dst);
+        Path nowhere = folder.resolve("nowhere");
+        Path link = Files.createSymbolicLink(dst.resolve("gone"), nowhere);
+
+        for (boolean delete : new boolean[] {false, true}) {
+            SyncReport planned = sync(options(delete, true, Filter.ALL));
+            SyncReport ran = sync(options(delete, false, Filter.ALL));
+
+            // The deletes remove only what the listing gives, and it gives no dangling link: --delete cannot help.
+            for (SyncReport report : List.of(planned, ran)) {
+                assertThat(report.failures()).as("delete: %s", delete).extracting(Failure::key)
+                        .containsExactly("gone/c.bin");
+                assertThat(report.failures().getFirst().reason()).contains("--delete does not remove it")
+                        .doesNotContain("run with --delete");
+            }
+        }
+        assertThat(link).isSymbolicLink();
+        assertThat(nowhere).doesNotExist();
+    }
+
+    @Test
     void a_folder_reached_by_another_name_shares_its_recorded_state() throws Exception {
         ageSources();
         sync(Syncer.Options.DEFAULT);
