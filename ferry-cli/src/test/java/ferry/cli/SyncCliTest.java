@@ -104,6 +104,30 @@ class SyncCliTest {
     }
 
     @Test
+    void filters_that_take_nothing_copy_nothing_and_with_delete_are_refused_by_name() throws Exception {
+        assertThat(ferry("sync", src.toString(), dst.toString()).exitCode).isZero();
+        Files.writeString(dst.resolve("extra.bin"), "the destination's own");
+
+        for (String[] filter : new String[][] {{"--include", "*.nomatch"}, {"--min-size", "1G"},
+                {"--newer-than", "2099-01-01"}}) {
+            CliRun run = ferry("sync", src.toString(), dst.toString(), filter[0], filter[1]);
+            assertThat(run.exitCode).as(run.toString()).isZero();
+            assertThat(run.out).as(run.toString()).contains("copied 0 objects").contains("left out 12 by the filters");
+
+            CliRun delete = ferry("sync", src.toString(), dst.toString(), filter[0], filter[1], "--delete");
+            assertThat(delete.exitCode).as(delete.toString()).isEqualTo(1);
+            assertThat(delete.err).as(delete.toString()).contains("the filters " + filter[0])
+                    .contains("take none of the objects").contains("refusing to sync with --delete");
+        }
+        assertThat(dst.resolve("extra.bin")).exists();
+
+        Path empty = Files.createDirectories(folder.resolve("empty"));
+        CliRun nothing = ferry("sync", empty.toString(), dst.toString());
+        assertThat(nothing.exitCode).as(nothing.toString()).isEqualTo(1);
+        assertThat(nothing.err).contains("has no objects");
+    }
+
+    @Test
     void bad_sync_options_are_usage_errors() {
         CliRun size = ferry("sync", src.toString(), dst.toString(), "--min-size", "lots");
         assertThat(size.exitCode).isEqualTo(2);

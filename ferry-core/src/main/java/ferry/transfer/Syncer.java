@@ -206,8 +206,15 @@ public final class Syncer {
                 if (sourcePrefix.isLocal() && !Files.isDirectory(sourcePrefix.toPath())) {
                     throw new ObjectNotFoundException(sourcePrefix, "source " + sourcePrefix + " does not exist");
                 }
-                throw new ObjectNotFoundException(sourcePrefix, "source " + sourcePrefix + " has no objects (after"
-                        + " filters): refusing to sync, so that --delete cannot empty the destination");
+                // An empty source is more often a wrong name than a wish for an empty destination (cp refuses it too).
+                if (sources.leftOut() == 0) {
+                    throw new ObjectNotFoundException(sourcePrefix, "source " + sourcePrefix + " has no objects:"
+                            + " refusing to sync, so that --delete cannot empty the destination");
+                }
+                if (options.delete()) {
+                    Filter filter = options.filter();
+                    throw nothingTaken(new Filter(filter.includes(), filter.excludes(), 0, Long.MAX_VALUE, null));
+                }
             }
             if (destinationPrefix.isLocal() && !options.dryRun()) {
                 Path folder = destinationPrefix.toPath();
@@ -247,6 +254,8 @@ public final class Syncer {
             Path deletesFile = folder.resolve("deletes.tmp");
             Path obstructedFile = folder.resolve("obstructed.tmp");
             long deletes = 0;
+            long taken = 0;
+            long outOfBounds = 0;
             try (SyncState.Output next = options.dryRun() ? null : state.newState();
                     BufferedWriter deleteSpool = Files.newBufferedWriter(deletesFile, StandardCharsets.UTF_8)) {
                 obstructedSpool = Files.newBufferedWriter(obstructedFile, StandardCharsets.UTF_8);
@@ -277,8 +286,10 @@ public final class Syncer {
                         }
                         awaitRoom(next);
                         if (filter.test(key, s.size(), s.lastModified())) {
+                            taken++;
                             decide(parallel, key, s, order == 0 ? d : null, state.lookup(key));
                         } else {
+                            outOfBounds++;
                             leaveAlone(state.lookup(key)); // in the source, so never deleted; but not copied
                         }
                         drain(next, false);
@@ -288,6 +299,11 @@ public final class Syncer {
                             + " objects were copied before that; run the same command again to resume", e);
                 }
                 drain(next, true);
+                if (options.delete() && taken == 0) {
+                    Filter bounds = options.filter();
+                    throw nothingTaken(new Filter(List.of(), List.of(), bounds.minSize(), bounds.maxSize(),
+                            bounds.newerThan()));
+                }
                 deleteSpool.close();
                 obstructedSpool.close();
                 long deleted = 0;
@@ -311,9 +327,9 @@ public final class Syncer {
                 planned.sort(Comparator.comparing(SyncReport.Action::key));
                 return new SyncReport(sourcePrefix.toString(), destinationPrefix.toString(), options.dryRun(),
                         new SyncReport.Count(copiedObjects.get(), copiedBytes.get()),
-                        new SyncReport.Count(skippedObjects.get(), skippedBytes.get()),
-                        new SyncReport.Count(deleted, 0), List.copyOf(sorted), withheld,
-                        List.copyOf(planned), Duration.between(start, clock.instant()));
+                        new SyncReport.Count(skippedObjects.get(), skippedBytes.get()), sources.leftOut() + outOfBounds,
+                        new SyncReport.Count(deleted, 0), List.copyOf(sorted), withheld, List.copyOf(planned),
+                        Duration.between(start, clock.instant()));
             } finally {
                 if (obstructedSpool != null) {
                     obstructedSpool.close();
@@ -321,6 +337,16 @@ public final class Syncer {
                 Files.deleteIfExists(deletesFile);
                 Files.deleteIfExists(obstructedFile);
             }
+        }
+
+        /**
+         * Refuses a {@code --delete} run whose filters ({@code named}: those that left everything out) take none of
+         * the source's objects: a mistyped glob or bound would leave the run nothing to do but delete.
+         */
+        private StoreException nothingTaken(Filter named) {
+            return new StoreException(sourcePrefix, "the filters " + named.describe() + " take none of the objects"
+                    + " under " + sourcePrefix + ": refusing to sync with --delete, which would only delete; check the"
+                    + " filters, or run without --delete");
         }
 
         /** Decides what one key needs: at once when listings and the recorded state suffice, else in a task. */
@@ -786,6 +812,7 @@ public final class Syncer {
         private final Filter.Predicate filter;
         private ObjectInfo next;
         private String key;
+        private long leftOut;
 
         FilteredListing(ObjectListing listing, Location prefix, Filter.Predicate filter) throws IOException {
             this.listing = listing;
@@ -802,17 +829,26 @@ public final class Syncer {
             return key;
         }
 
+        /** The objects passed over so far as outside the filter's globs. */
+        long leftOut() {
+            return leftOut;
+        }
+
         void advance() throws IOException {
             next = null;
             key = null;
             while (listing.hasNext()) {
                 ObjectInfo candidate = listing.next();
                 String candidateKey = prefix.relativize(candidate.location());
-                if (filter.inScope(candidateKey) && !Keys.isFerryRecord(candidateKey)) {
+                if (Keys.isFerryRecord(candidateKey)) {
+                    continue;
+                }
+                if (filter.inScope(candidateKey)) {
                     next = candidate;
                     key = candidateKey;
                     return;
                 }
+                leftOut++;
             }
         }
     }

@@ -358,6 +358,65 @@ class SyncerTest {
         assertThat(files(dst)).isEqualTo(files(src));
     }
 
+    /** Filters that each take none of the source's 30 objects, with how a refusal names them. */
+    private static final Map<Filter, String> TAKING_NOTHING = Map.of(
+            new Filter(List.of("*.nomatch"), List.of(), 0, Long.MAX_VALUE, null), "--include '*.nomatch'",
+            new Filter(List.of(), List.of("d*/**"), 0, Long.MAX_VALUE, null), "--exclude 'd*/**'",
+            new Filter(List.of(), List.of(), 1L << 30, Long.MAX_VALUE, null), "--min-size 1073741824",
+            new Filter(List.of("*.bin"), List.of(), 0, Long.MAX_VALUE, Instant.parse("2099-01-01T00:00:00Z")),
+            "--newer-than 2099-01-01T00:00:00Z");
+
+    @Test
+    void filters_that_take_nothing_copy_nothing_and_the_run_succeeds() throws Exception {
+        sync(Syncer.Options.DEFAULT);
+        write(src, "d0/f0.bin", "changed, and left out");
+        write(dst, "extra.bin", "the destination's own");
+        List<String> before = files(dst);
+
+        for (Filter filter : TAKING_NOTHING.keySet()) {
+            SyncReport report = sync(options(false, false, filter));
+
+            assertThat(report.succeeded()).as(TAKING_NOTHING.get(filter)).isTrue();
+            assertThat(report.copied().objects()).isZero();
+            assertThat(report.leftOut()).as(TAKING_NOTHING.get(filter)).isEqualTo(30);
+        }
+        assertThat(files(dst)).isEqualTo(before);
+        assertThat(Files.readString(dst.resolve("d0/f0.bin"))).isEqualTo("content 0");
+    }
+
+    @Test
+    void delete_is_refused_naming_the_filters_when_they_take_nothing() throws Exception {
+        sync(Syncer.Options.DEFAULT);
+        write(dst, "extra.bin", "the destination's own");
+        write(dst, "extra.nomatch", "matches the include, and the source lacks it");
+        List<String> before = files(dst);
+
+        for (Filter filter : TAKING_NOTHING.keySet()) {
+            for (boolean dryRun : new boolean[] {true, false}) {
+                assertThatThrownBy(() -> sync(options(true, dryRun, filter)))
+                        .as("%s, dry run: %s", TAKING_NOTHING.get(filter), dryRun)
+                        .hasMessageContaining(TAKING_NOTHING.get(filter))
+                        .hasMessageContaining("take none of")
+                        .hasMessageContaining("--delete");
+            }
+        }
+        assertThat(files(dst)).isEqualTo(before);
+    }
+
+    @Test
+    void an_empty_source_folder_is_refused_as_having_no_objects() throws Exception {
+        Path empty = Files.createDirectories(folder.resolve("empty"));
+        Files.createDirectories(dst);
+
+        for (Syncer.Options options : List.of(Syncer.Options.DEFAULT, options(true, false, Filter.ALL))) {
+            assertThatThrownBy(() -> syncer.sync(Location.of(empty), Location.of(dst), options,
+                            TransferListener.NONE))
+                    .isInstanceOf(ObjectNotFoundException.class)
+                    .hasMessageContaining(empty.toString())
+                    .hasMessageContaining("has no objects");
+        }
+    }
+
     @Test
     void delete_removes_keys_with_backslashes_and_line_breaks_exactly() throws Exception {
         sync(Syncer.Options.DEFAULT);
