@@ -44,10 +44,9 @@ import java.util.stream.Stream;
  *
  * <p>The two listings are streamed and merged in key order, never held whole, while transfers run many at once.
  * An object is the same at both ends when sizes match and, by default, CRC32Cs match; a re-sync recognizes
- * unchanged objects from the state the last run recorded (both sides' version tags; a local file's includes its
- * change time, see {@link #withVersion}) without reading them. Each
- * finished transfer is journaled, so a run killed half way resumes where it stopped. Deletions ({@code delete})
- * happen only after every transfer of the run succeeded: a failed run deletes nothing.
+ * unchanged objects from the state the last run recorded (both sides' version tags, a local file's with its change
+ * time) without reading them. Each finished transfer is journaled, so a run killed half way resumes where it stopped.
+ * Deletions ({@code delete}) happen only after every transfer of the run succeeded: a failed run deletes nothing.
  */
 public final class Syncer {
     /**
