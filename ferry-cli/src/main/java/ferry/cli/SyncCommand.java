@@ -117,12 +117,14 @@ final class SyncCommand implements Callable<Integer> {
                         action.reason());
             }
         }
-        ferry.out.printf("%s %s -> %s: %s %s objects (%s), skipped %s unchanged (%s), %s %s, %d failed, in %s"
+        ferry.out.printf("%s %s -> %s: %s %s objects (%s), skipped %s unchanged (%s)%s, %s %s, %d failed, in %s"
                         + " (%s/s)%n",
                 report.dryRun() ? "dry run of" : "synced", report.source(), report.destination(),
                 report.dryRun() ? "would copy" : "copied", Units.count(report.copied().objects()),
                 Units.bytes(report.copied().bytes()), Units.count(report.skipped().objects()),
-                Units.bytes(report.skipped().bytes()), report.dryRun() ? "would delete" : "deleted",
+                Units.bytes(report.skipped().bytes()),
+                report.leftOut() == 0 ? "" : ", left out " + Units.count(report.leftOut()) + " by the filters",
+                report.dryRun() ? "would delete" : "deleted",
                 Units.count(report.deleted().objects()), report.failures().size(), Units.seconds(report.elapsed()),
                 Units.bytes(report.bytesPerSecond()));
         CpCommand.printFailures(ferry, report.failures());
@@ -140,6 +142,7 @@ final class SyncCommand implements Callable<Integer> {
         json.put("ok", report.succeeded());
         json.put("copied", report.copied());
         json.put("skipped", report.skipped());
+        json.put("leftOut", report.leftOut());
         json.put("deleted", report.deleted().objects());
         json.put("failed", report.failures().size());
         json.put("failures", report.failures());

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -74,6 +75,56 @@ class SyncCliTest {
         assertThat(dry.exitCode).isZero();
         assertThat(dry.out).contains("copy").contains("part0/0.bin").contains("dry run of");
         assertThat(dst).doesNotExist();
+    }
+
+    @Test
+    void a_symbolic_link_out_of_the_destination_fails_its_keys_and_the_dry_run_and_delete_say_the_same()
+            throws Exception {
+        Path outside = Files.createDirectories(folder.resolve("outside"));
+        Files.createDirectories(dst);
+        Files.createSymbolicLink(dst.resolve("part1"), outside);
+
+        CliRun plain = ferry("sync", src.toString(), dst.toString());
+        CliRun planned = ferry("sync", src.toString(), dst.toString(), "--delete", "-n");
+        CliRun deleting = ferry("sync", src.toString(), dst.toString(), "--delete");
+
+        for (CliRun run : List.of(plain, planned, deleting)) {
+            assertThat(run.exitCode).as(run.toString()).isEqualTo(1);
+            assertThat(run.out).as(run.toString()).contains("6 failed");
+            assertThat(run.err).as(run.toString())
+                    .contains("FAILED part1/1.bin: refusing object key 'part1/1.bin': a symbolic link on its way leads"
+                            + " outside")
+                    .contains("remove the link").doesNotContain("--delete");
+        }
+        assertThat(planned.out).doesNotContain("part1/");
+        assertThat(dst.resolve("part1")).isSymbolicLink();
+        try (var left = Files.list(outside)) {
+            assertThat(left).isEmpty();
+        }
+    }
+
+    @Test
+    void filters_that_take_nothing_copy_nothing_and_with_delete_are_refused_by_name() throws Exception {
+        assertThat(ferry("sync", src.toString(), dst.toString()).exitCode).isZero();
+        Files.writeString(dst.resolve("extra.bin"), "the destination's own");
+
+        for (String[] filter : new String[][] {{"--include", "*.nomatch"}, {"--min-size", "1G"},
+                {"--newer-than", "2099-01-01"}}) {
+            CliRun run = ferry("sync", src.toString(), dst.toString(), filter[0], filter[1]);
+            assertThat(run.exitCode).as(run.toString()).isZero();
+            assertThat(run.out).as(run.toString()).contains("copied 0 objects").contains("left out 12 by the filters");
+
+            CliRun delete = ferry("sync", src.toString(), dst.toString(), filter[0], filter[1], "--delete");
+            assertThat(delete.exitCode).as(delete.toString()).isEqualTo(1);
+            assertThat(delete.err).as(delete.toString()).contains("the filters " + filter[0])
+                    .contains("take none of the objects").contains("refusing to sync with --delete");
+        }
+        assertThat(dst.resolve("extra.bin")).exists();
+
+        Path empty = Files.createDirectories(folder.resolve("empty"));
+        CliRun nothing = ferry("sync", empty.toString(), dst.toString());
+        assertThat(nothing.exitCode).as(nothing.toString()).isEqualTo(1);
+        assertThat(nothing.err).contains("has no objects");
     }
 
     @Test

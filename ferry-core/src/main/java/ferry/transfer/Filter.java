@@ -65,6 +65,26 @@ public record Filter(List<String> includes, List<String> excludes, long minSize,
         }
     }
 
+    /**
+     * The filters as the command line gives them ({@code --include '*.jpg' --min-size 1024}), to name them in a
+     * message; empty for none.
+     */
+    public String describe() {
+        List<String> flags = new ArrayList<>();
+        includes.forEach(glob -> flags.add("--include '" + glob + "'"));
+        excludes.forEach(glob -> flags.add("--exclude '" + glob + "'"));
+        if (minSize > 0) {
+            flags.add("--min-size " + minSize);
+        }
+        if (maxSize != Long.MAX_VALUE) {
+            flags.add("--max-size " + maxSize);
+        }
+        if (newerThan != null) {
+            flags.add("--newer-than " + newerThan);
+        }
+        return String.join(" ", flags);
+    }
+
     /** A compiled filter, ready to test many keys. */
     public Predicate compile() {
         List<Glob> in = compile(includes);

@@ -44,8 +44,10 @@ public final class SafeKeys {
             while (!Files.exists(existing)) {
                 existing = existing.getParent();
             }
-            if (!existing.toRealPath().startsWith(realRoot)) {
-                throw new UnsafeKeyException(key, "a symbolic link on its way leads outside " + root);
+            Path real = existing.toRealPath();
+            if (!real.startsWith(realRoot)) {
+                throw new UnsafeKeyException(key, "a symbolic link on its way leads outside " + root + " (" + existing
+                        + " is " + real + "): remove the link, or give another destination");
             }
             if (existing.equals(folder)) {
                 checkedFolders.add(folder);

@@ -44,9 +44,9 @@ import java.util.stream.Stream;
  *
  * <p>The two listings are streamed and merged in key order, never held whole, while transfers run many at once.
  * An object is the same at both ends when sizes match and, by default, CRC32Cs match; a re-sync recognizes
- * unchanged objects from the state the last run recorded (both sides' version tags) without reading them. Each
- * finished transfer is journaled, so a run killed half way resumes where it stopped. Deletions ({@code delete})
- * happen only after every transfer of the run succeeded: a failed run deletes nothing.
+ * unchanged objects from the state the last run recorded (both sides' version tags, a local file's with its change
+ * time) without reading them. Each finished transfer is journaled, so a run killed half way resumes where it stopped.
+ * Deletions ({@code delete}) happen only after every transfer of the run succeeded: a failed run deletes nothing.
  */
 public final class Syncer {
     /**
@@ -132,15 +132,16 @@ public final class Syncer {
 
     /**
      * The CRC32Cs the last completed run recorded for the destination's objects, usable while an object still has
-     * the recorded size and version tag: (key, destination object) to CRC32C, or {@code null}.
+     * the recorded size and version tag (for a local file, its change time too): (key, destination object as
+     * listed) to CRC32C, or {@code null}.
      */
     public BiFunction<String, ObjectInfo, String> recordedChecksums(Location source, Location destination)
             throws IOException {
         Map<String, SyncState.Entry> entries = SyncState.readAll(stateFolder(source, destination));
         return (key, object) -> {
             SyncState.Entry entry = entries.get(key);
-            return entry != null && entry.size() == object.size() && entry.destinationTag().equals(object.etag())
-                    ? entry.crc32c() : null;
+            return entry != null && entry.size() == object.size()
+                    && entry.destinationTag().equals(withVersion(object).etag()) ? entry.crc32c() : null;
         };
     }
 
@@ -204,8 +205,15 @@ public final class Syncer {
                 if (sourcePrefix.isLocal() && !Files.isDirectory(sourcePrefix.toPath())) {
                     throw new ObjectNotFoundException(sourcePrefix, "source " + sourcePrefix + " does not exist");
                 }
-                throw new ObjectNotFoundException(sourcePrefix, "source " + sourcePrefix + " has no objects (after"
-                        + " filters): refusing to sync, so that --delete cannot empty the destination");
+                // An empty source is more often a wrong name than a wish for an empty destination (cp refuses it too).
+                if (sources.leftOut() == 0) {
+                    throw new ObjectNotFoundException(sourcePrefix, "source " + sourcePrefix + " has no objects:"
+                            + " refusing to sync, so that --delete cannot empty the destination");
+                }
+                if (options.delete()) {
+                    Filter filter = options.filter();
+                    throw nothingTaken(new Filter(filter.includes(), filter.excludes(), 0, Long.MAX_VALUE, null));
+                }
             }
             if (destinationPrefix.isLocal() && !options.dryRun()) {
                 Path folder = destinationPrefix.toPath();
@@ -224,6 +232,8 @@ public final class Syncer {
                             + " is not writable: check its owner and mode");
                 }
                 safeKeys = new SafeKeys(folder);
+            } else if (destinationPrefix.isLocal() && Files.isDirectory(destinationPrefix.toPath())) {
+                safeKeys = new SafeKeys(destinationPrefix.toPath()); // so that a dry run refuses the keys a run would
             }
             Path folder = stateFolder(sourcePrefix, destinationPrefix);
             String holder = "pid " + ProcessHandle.current().pid() + ", sync " + sourcePrefix + " to "
@@ -243,6 +253,8 @@ public final class Syncer {
             Path deletesFile = folder.resolve("deletes.tmp");
             Path obstructedFile = folder.resolve("obstructed.tmp");
             long deletes = 0;
+            long taken = 0;
+            long outOfBounds = 0;
             try (SyncState.Output next = options.dryRun() ? null : state.newState();
                     BufferedWriter deleteSpool = Files.newBufferedWriter(deletesFile, StandardCharsets.UTF_8)) {
                 obstructedSpool = Files.newBufferedWriter(obstructedFile, StandardCharsets.UTF_8);
@@ -273,8 +285,10 @@ public final class Syncer {
                         }
                         awaitRoom(next);
                         if (filter.test(key, s.size(), s.lastModified())) {
+                            taken++;
                             decide(parallel, key, s, order == 0 ? d : null, state.lookup(key));
                         } else {
+                            outOfBounds++;
                             leaveAlone(state.lookup(key)); // in the source, so never deleted; but not copied
                         }
                         drain(next, false);
@@ -284,6 +298,11 @@ public final class Syncer {
                             + " objects were copied before that; run the same command again to resume", e);
                 }
                 drain(next, true);
+                if (options.delete() && taken == 0) {
+                    Filter bounds = options.filter();
+                    throw nothingTaken(new Filter(List.of(), List.of(), bounds.minSize(), bounds.maxSize(),
+                            bounds.newerThan()));
+                }
                 deleteSpool.close();
                 obstructedSpool.close();
                 long deleted = 0;
@@ -307,9 +326,9 @@ public final class Syncer {
                 planned.sort(Comparator.comparing(SyncReport.Action::key));
                 return new SyncReport(sourcePrefix.toString(), destinationPrefix.toString(), options.dryRun(),
                         new SyncReport.Count(copiedObjects.get(), copiedBytes.get()),
-                        new SyncReport.Count(skippedObjects.get(), skippedBytes.get()),
-                        new SyncReport.Count(deleted, 0), List.copyOf(sorted), withheld,
-                        List.copyOf(planned), Duration.between(start, clock.instant()));
+                        new SyncReport.Count(skippedObjects.get(), skippedBytes.get()), sources.leftOut() + outOfBounds,
+                        new SyncReport.Count(deleted, 0), List.copyOf(sorted), withheld, List.copyOf(planned),
+                        Duration.between(start, clock.instant()));
             } finally {
                 if (obstructedSpool != null) {
                     obstructedSpool.close();
@@ -319,19 +338,30 @@ public final class Syncer {
             }
         }
 
+        /**
+         * Refuses a {@code --delete} run whose filters ({@code named}: those that left everything out) take none of
+         * the source's objects: a mistyped glob or bound would leave the run nothing to do but delete.
+         */
+        private StoreException nothingTaken(Filter named) {
+            return new StoreException(sourcePrefix, "the filters " + named.describe() + " take none of the objects"
+                    + " under " + sourcePrefix + ": refusing to sync with --delete, which would only delete; check the"
+                    + " filters, or run without --delete");
+        }
+
         /** Decides what one key needs: at once when listings and the recorded state suffice, else in a task. */
-        private void decide(Parallel parallel, String key, ObjectInfo listed, ObjectInfo destination,
+        private void decide(Parallel parallel, String key, ObjectInfo listed, ObjectInfo listedDestination,
                 SyncState.Entry recorded) throws InterruptedException {
             long position = nextPosition++;
             ObjectInfo source = withVersion(listed);
-            if (destination == null) {
+            if (listedDestination == null) {
                 transferLater(parallel, position, key, source, "copy", "new", recorded);
                 return;
             }
-            if (source.size() != destination.size()) {
+            if (source.size() != listedDestination.size()) {
                 transferLater(parallel, position, key, source, "update", "size differs", recorded);
                 return;
             }
+            ObjectInfo destination = withVersion(listedDestination);
             boolean recordedSame = recorded != null && recorded.size() == source.size()
                     && recorded.sourceTag().equals(source.etag()) && recorded.destinationTag().equals(destination.etag());
             switch (options.compare()) {
@@ -377,11 +407,20 @@ public final class Syncer {
         private void transfer(long position, String key, ObjectInfo source, String action, String reason,
                 SyncState.Entry recorded) {
             if (options.dryRun()) {
-                // A dry run writes nothing, so it looks for what would stand in the way of the write.
+                // A dry run writes nothing, so it checks the key as the copy would, and looks for what would stand in
+                // the way of the write.
+                try {
+                    checkKey(key);
+                } catch (IOException e) {
+                    fail(position, key, e, recorded);
+                    return;
+                }
                 Path inTheWay = inTheWay(key);
                 if (inTheWay != null) {
-                    obstructed(position, key, inTheWay, new IOException((Files.isDirectory(inTheWay)
-                            ? "a folder is in the way: " : "a file is in the way: ") + inTheWay), recorded);
+                    String what = Files.isDirectory(inTheWay, LinkOption.NOFOLLOW_LINKS) ? "a folder"
+                            : Files.isSymbolicLink(inTheWay) ? "a symbolic link" : "a file";
+                    obstructed(position, key, inTheWay, new IOException(what + " is in the way: " + inTheWay),
+                            recorded);
                     return;
                 }
                 planCopy(key, action, source.size(), reason);
@@ -391,7 +430,9 @@ public final class Syncer {
             try {
                 record(position, Optional.of(copy(key, source)));
             } catch (IOException | RuntimeException e) {
-                Path inTheWay = inTheWay(key);
+                // A key refused (a symbolic link on its way leads out) is not a swap of file and folder: no delete
+                // makes it safe to write.
+                Path inTheWay = e instanceof SafeKeys.UnsafeKeyException ? null : inTheWay(key);
                 if (inTheWay == null) {
                     fail(position, key, e, recorded);
                 } else {
@@ -407,25 +448,38 @@ public final class Syncer {
             copiedBytes.addAndGet(size);
         }
 
-        /** A copy that a local destination's old file or folder stands in the way of: set aside, or a failure. */
+        /**
+         * A copy that a local destination's old file or folder stands in the way of: set aside for after the deletes,
+         * or a failure whose advice names {@code --delete} only where the deletes would clear the way.
+         */
         private void obstructed(long position, String key, Path inTheWay, Exception e, SyncState.Entry recorded) {
-            if (clearedByDeletes(inTheWay)) {
+            boolean clearable = clearedByDeletes(inTheWay);
+            if (options.delete() && clearable) {
                 setAside(key, e);
                 record(position, Optional.ofNullable(recorded));
-            } else {
-                fail(position, key, new IOException(Failure.of(key, e).reason() + swapAdvice(
-                        options.delete() ? "--delete does not remove it (it is excluded, or the source has it"
-                                + " too): remove it" : "run with --delete to replace it, or remove it")), recorded);
+                return;
+            }
+            String advice = options.delete() || !clearable ? "--delete does not remove it (it is excluded, the source"
+                    + " has it too, or it is not a file Ferry lists, such as a symbolic link): remove it"
+                    : "run with --delete to replace it, or remove it";
+            fail(position, key, new IOException(Failure.of(key, e).reason() + swapAdvice(advice)), recorded);
+        }
+
+        /** Refuses a key that would not stay inside a local destination, as {@link #copy} does. */
+        private void checkKey(String key) throws IOException {
+            if (safeKeys != null) {
+                safeKeys.resolve(key);
+            } else if (destinationPrefix.isLocal()) {
+                SafeKeys.checkSyntax(key); // a dry run into a folder not made yet: no link can be on the way
             }
         }
 
         /** Copies one object, journals and counts it; returns what the state records for it. */
         private SyncState.Entry copy(String key, ObjectInfo source) throws IOException {
-            if (safeKeys != null) {
-                safeKeys.resolve(key);
-            }
-            ObjectInfo written = ObjectCopy.copy(from, source, to, destinationPrefix.resolve(key), limiter,
-                    options.readBack());
+            checkKey(key);
+            // The change time is read after the copy: the rename that puts a local file in place sets it.
+            ObjectInfo written = withVersion(ObjectCopy.copy(from, source, to, destinationPrefix.resolve(key), limiter,
+                    options.readBack()));
             SyncState.Entry entry =
                     new SyncState.Entry(key, source.size(), sourceTag(source), written.etag(), written.crc32c());
             state.journal(entry);
@@ -459,21 +513,18 @@ public final class Syncer {
         }
 
         /**
-         * Whether this run's deletes will clear what is in the way: the file, or every file in the folder. Only then
-         * does the copy wait for them; otherwise it fails, and the run deletes nothing.
+         * Whether {@code --delete} clears what is in the way: the file, or every file in the folder. Only then does
+         * the copy wait for the deletes; otherwise it fails, and the run deletes nothing. The deletes remove what the
+         * listing gives, files (a symbolic link to a file among them), never a link to a folder or a dangling one.
          */
         private boolean clearedByDeletes(Path inTheWay) {
-            if (!options.delete()) {
-                return false;
-            }
             Path root = destinationPrefix.toPath();
             if (!Files.isDirectory(inTheWay, LinkOption.NOFOLLOW_LINKS)) {
-                return deleted(root.relativize(inTheWay).toString());
+                return Files.isRegularFile(inTheWay) && deleted(root.relativize(inTheWay).toString());
             }
             try (Stream<Path> inside = Files.walk(inTheWay)) {
                 return inside.allMatch(path -> Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS)
-                        || Files.isRegularFile(path, LinkOption.NOFOLLOW_LINKS)
-                        && deleted(root.relativize(path).toString()));
+                        || Files.isRegularFile(path) && deleted(root.relativize(path).toString()));
             } catch (IOException | UncheckedIOException e) {
                 return false;
             }
@@ -563,26 +614,6 @@ public final class Syncer {
                     Files.delete(path);
                 }
             }
-        }
-
-        /**
-         * A local source with its change time (ctime) added to its tag (size and time): no tool can set it, so a file
-         * rewritten, or replaced by a rename, with its old size and time put back ({@code cp -p}, {@code touch -r}, an
-         * archive unpacked again) is not taken for unchanged. Read before the file's bytes are, so a change made during
-         * the copy shows in the next run.
-         */
-        private static ObjectInfo withVersion(ObjectInfo source) {
-            if (!source.location().isLocal()) {
-                return source;
-            }
-            FileTime changed;
-            try {
-                changed = (FileTime) Files.getAttribute(source.location().toPath(), "unix:ctime");
-            } catch (IOException | UnsupportedOperationException e) {
-                return source; // gone (its copy will say so), or a file system without it: size and time only
-            }
-            String tag = source.etag() + "-" + Long.toHexString(changed.to(TimeUnit.NANOSECONDS));
-            return new ObjectInfo(source.location(), source.size(), source.lastModified(), tag, source.crc32c());
         }
 
         /** The source's tag to record, unless a change in the same tick of its file system's clock could hide. */
@@ -727,6 +758,27 @@ public final class Syncer {
         return location.isLocal() ? Location.of(RealPaths.of(location.toPath())).asDirectory() : location.asDirectory();
     }
 
+    /**
+     * A local file with its change time (ctime) added to its tag (size and time), at either end: no tool can set it,
+     * so a file rewritten, or replaced by a rename, with its old size and time put back ({@code cp -p},
+     * {@code touch -r}, an archive unpacked again, a destination copy edited behind Ferry's back) is not taken for
+     * the one recorded. A source's is read before its bytes are, so a change made during the copy shows in the next
+     * run. One stat per file that the listing does not give.
+     */
+    private static ObjectInfo withVersion(ObjectInfo object) {
+        if (!object.location().isLocal()) {
+            return object;
+        }
+        FileTime changed;
+        try {
+            changed = (FileTime) Files.getAttribute(object.location().toPath(), "unix:ctime");
+        } catch (IOException | UnsupportedOperationException e) {
+            return object; // gone (its copy will say so), or a file system without it: size and time only
+        }
+        String tag = object.etag() + "-" + Long.toHexString(changed.to(TimeUnit.NANOSECONDS));
+        return new ObjectInfo(object.location(), object.size(), object.lastModified(), tag, object.crc32c());
+    }
+
     private static ObjectInfo withCrc(ObjectInfo info, String crc32c) {
         return new ObjectInfo(info.location(), info.size(), info.lastModified(), info.etag(), crc32c);
     }
@@ -759,6 +811,7 @@ public final class Syncer {
         private final Filter.Predicate filter;
         private ObjectInfo next;
         private String key;
+        private long leftOut;
 
         FilteredListing(ObjectListing listing, Location prefix, Filter.Predicate filter) throws IOException {
             this.listing = listing;
@@ -775,17 +828,26 @@ public final class Syncer {
             return key;
         }
 
+        /** The objects passed over so far as outside the filter's globs. */
+        long leftOut() {
+            return leftOut;
+        }
+
         void advance() throws IOException {
             next = null;
             key = null;
             while (listing.hasNext()) {
                 ObjectInfo candidate = listing.next();
                 String candidateKey = prefix.relativize(candidate.location());
-                if (filter.inScope(candidateKey) && !Keys.isFerryRecord(candidateKey)) {
+                if (Keys.isFerryRecord(candidateKey)) {
+                    continue;
+                }
+                if (filter.inScope(candidateKey)) {
                     next = candidate;
                     key = candidateKey;
                     return;
                 }
+                leftOut++;
             }
         }
     }

@@ -11,6 +11,14 @@ class FilterTest {
     private static final Instant T = Instant.parse("2026-01-01T00:00:00Z");
 
     @Test
+    void describe_names_the_filters_as_the_command_line_gives_them() {
+        assertThat(Filter.ALL.describe()).isEmpty();
+        assertThat(new Filter(List.of("*.jpg"), List.of("/logs/**"), 1024, 4096, T).describe())
+                .isEqualTo("--include '*.jpg' --exclude '/logs/**' --min-size 1024 --max-size 4096"
+                        + " --newer-than 2026-01-01T00:00:00Z");
+    }
+
+    @Test
     void a_glob_without_slash_matches_the_file_name_at_any_depth() {
         Filter.Predicate filter = new Filter(List.of(), List.of("*.tmp"), 0, Long.MAX_VALUE, null).compile();
         assertThat(filter.test("a.tmp", 1, T)).isFalse();

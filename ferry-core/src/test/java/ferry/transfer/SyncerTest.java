@@ -4,10 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.tuple;
 
+import ferry.checksum.Crc32c;
 import ferry.store.Location;
 import ferry.store.MemoryStore;
 import ferry.store.ObjectNotFoundException;
 import ferry.store.Stores;
+import ferry.store.local.LocalStore;
 import ferry.time.Ticker;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,7 +30,8 @@ class SyncerTest {
     @TempDir
     Path folder;
 
-    private final Stores stores = Stores.fromEnvironment(Map.of());
+    private final ReadCountingStore reads = new ReadCountingStore(new LocalStore());
+    private final Stores stores = Stores.fromEnvironment(Map.of()).with("file", reads);
     private Syncer syncer;
     private Path src;
     private Path dst;
@@ -62,10 +65,7 @@ class SyncerTest {
         return new Syncer.Options(8, Syncer.Compare.CHECKSUM, delete, dryRun, filter, 0, false);
     }
 
-    /**
-     * Gives a file new bytes of the same size and puts its old time back: what {@code cp -p} or {@code touch -r} leave,
-     * and, on a destination, a change behind Ferry's back that only a run trusting its recorded state leaves alone.
-     */
+    /** Gives a file new bytes of the same size and puts its old time back: what {@code cp -p} or {@code touch -r} leave. */
     private static void rewriteKeepingTime(Path root, String key, String content) throws Exception {
         Path file = root.resolve(key);
         FileTime time = Files.getLastModifiedTime(file);
@@ -122,17 +122,15 @@ class SyncerTest {
         // Replaced by as many bytes, keeping its time (as on an NFS server that keeps whole seconds).
         write(src, "d2/f6.bin", "CONTENT 6");
         Files.setLastModifiedTime(file, tick);
-        // The old file's copy is changed behind Ferry's back, keeping its size and time: only a run that trusts the
-        // recorded state, and reads neither side, leaves it alone.
-        Path copy = dst.resolve("d3/f7.bin");
-        rewriteKeepingTime(dst, "d3/f7.bin", "CONTENT 7");
+        reads.takeOpened();
         SyncReport report = sync(Syncer.Options.DEFAULT);
 
         // The file synced moments after its change is compared by checksum, so the change is found.
         assertThat(report.copied().objects()).isEqualTo(1);
         assertThat(Files.readString(dst.resolve("d2/f6.bin"))).isEqualTo("CONTENT 6");
         // A file unchanged for long is trusted to the recorded state: that is what keeps a re-sync from reading.
-        assertThat(Files.readString(copy)).isEqualTo("CONTENT 7");
+        assertThat(reads.takeOpened()).extracting(Location::toPath).contains(file)
+                .doesNotContain(old, dst.resolve("d3/f7.bin"));
     }
 
     @Test
@@ -147,6 +145,68 @@ class SyncerTest {
         assertThat(report.copied().objects()).isEqualTo(1);
         assertThat(Files.readString(dst.resolve("d2/f6.bin"))).isEqualTo("CONTENT 6");
         assertThat(sync(Syncer.Options.DEFAULT).copied().objects()).isZero();
+    }
+
+    @Test
+    void a_second_sync_of_files_unchanged_for_long_reads_no_data() throws Exception {
+        ageSources();
+        sync(Syncer.Options.DEFAULT);
+        reads.takeOpened();
+
+        SyncReport report = sync(Syncer.Options.DEFAULT);
+
+        assertThat(report.skipped().objects()).isEqualTo(30);
+        assertThat(reads.takeOpened()).isEmpty();
+    }
+
+    @Test
+    void a_destination_file_changed_with_its_size_and_time_put_back_is_repaired() throws Exception {
+        ageSources();
+        sync(Syncer.Options.DEFAULT);
+
+        // Changed behind Ferry's back, keeping the size and time it recorded: its change time still tells.
+        rewriteKeepingTime(dst, "d3/f7.bin", "BADBAD 7!");
+        SyncReport report = sync(Syncer.Options.DEFAULT);
+
+        assertThat(report.copied().objects()).isEqualTo(1);
+        assertThat(Files.readString(dst.resolve("d3/f7.bin"))).isEqualTo("content 7");
+        reads.takeOpened();
+        assertThat(sync(Syncer.Options.DEFAULT).skipped().objects()).isEqualTo(30);
+        assertThat(reads.takeOpened()).as("the repaired copy's state is recorded again").isEmpty();
+    }
+
+    @Test
+    void a_destination_file_changed_with_its_size_and_time_put_back_is_repaired_from_an_object_store()
+            throws Exception {
+        MemoryStore memory = new MemoryStore();
+        for (int i = 0; i < 5; i++) {
+            memory.put(Location.of("s3://bucket/src/k" + i), ("object " + i).getBytes());
+        }
+        stores.with("s3", memory);
+        Location bucket = Location.of("s3://bucket/src/");
+        syncer.sync(bucket, Location.of(dst), Syncer.Options.DEFAULT, TransferListener.NONE);
+
+        rewriteKeepingTime(dst, "k3", "OBJECT 3");
+        SyncReport report = syncer.sync(bucket, Location.of(dst), Syncer.Options.DEFAULT, TransferListener.NONE);
+
+        assertThat(report.copied().objects()).isEqualTo(1);
+        assertThat(Files.readString(dst.resolve("k3"))).isEqualTo("object 3");
+        reads.takeOpened();
+        assertThat(syncer.sync(bucket, Location.of(dst), Syncer.Options.DEFAULT, TransferListener.NONE)
+                .skipped().objects()).isEqualTo(5);
+        assertThat(reads.takeOpened()).isEmpty();
+    }
+
+    @Test
+    void recorded_checksums_vouch_only_for_a_destination_file_as_the_sync_left_it() throws Exception {
+        ageSources();
+        sync(Syncer.Options.DEFAULT);
+        var known = syncer.recordedChecksums(Location.of(src), Location.of(dst));
+        Location copy = Location.of(dst.resolve("d3/f7.bin"));
+
+        assertThat(known.apply("d3/f7.bin", reads.stat(copy))).isEqualTo(Crc32c.of("content 7".getBytes()));
+        rewriteKeepingTime(dst, "d3/f7.bin", "BADBAD 7!");
+        assertThat(known.apply("d3/f7.bin", reads.stat(copy))).isNull();
     }
 
     @Test
@@ -298,6 +358,65 @@ class SyncerTest {
         assertThat(files(dst)).isEqualTo(files(src));
     }
 
+    /** Filters that each take none of the source's 30 objects, with how a refusal names them. */
+    private static final Map<Filter, String> TAKING_NOTHING = Map.of(
+            new Filter(List.of("*.nomatch"), List.of(), 0, Long.MAX_VALUE, null), "--include '*.nomatch'",
+            new Filter(List.of(), List.of("d*/**"), 0, Long.MAX_VALUE, null), "--exclude 'd*/**'",
+            new Filter(List.of(), List.of(), 1L << 30, Long.MAX_VALUE, null), "--min-size 1073741824",
+            new Filter(List.of("*.bin"), List.of(), 0, Long.MAX_VALUE, Instant.parse("2099-01-01T00:00:00Z")),
+            "--newer-than 2099-01-01T00:00:00Z");
+
+    @Test
+    void filters_that_take_nothing_copy_nothing_and_the_run_succeeds() throws Exception {
+        sync(Syncer.Options.DEFAULT);
+        write(src, "d0/f0.bin", "changed, and left out");
+        write(dst, "extra.bin", "the destination's own");
+        List<String> before = files(dst);
+
+        for (Filter filter : TAKING_NOTHING.keySet()) {
+            SyncReport report = sync(options(false, false, filter));
+
+            assertThat(report.succeeded()).as(TAKING_NOTHING.get(filter)).isTrue();
+            assertThat(report.copied().objects()).isZero();
+            assertThat(report.leftOut()).as(TAKING_NOTHING.get(filter)).isEqualTo(30);
+        }
+        assertThat(files(dst)).isEqualTo(before);
+        assertThat(Files.readString(dst.resolve("d0/f0.bin"))).isEqualTo("content 0");
+    }
+
+    @Test
+    void delete_is_refused_naming_the_filters_when_they_take_nothing() throws Exception {
+        sync(Syncer.Options.DEFAULT);
+        write(dst, "extra.bin", "the destination's own");
+        write(dst, "extra.nomatch", "matches the include, and the source lacks it");
+        List<String> before = files(dst);
+
+        for (Filter filter : TAKING_NOTHING.keySet()) {
+            for (boolean dryRun : new boolean[] {true, false}) {
+                assertThatThrownBy(() -> sync(options(true, dryRun, filter)))
+                        .as("%s, dry run: %s", TAKING_NOTHING.get(filter), dryRun)
+                        .hasMessageContaining(TAKING_NOTHING.get(filter))
+                        .hasMessageContaining("take none of")
+                        .hasMessageContaining("--delete");
+            }
+        }
+        assertThat(files(dst)).isEqualTo(before);
+    }
+
+    @Test
+    void an_empty_source_folder_is_refused_as_having_no_objects() throws Exception {
+        Path empty = Files.createDirectories(folder.resolve("empty"));
+        Files.createDirectories(dst);
+
+        for (Syncer.Options options : List.of(Syncer.Options.DEFAULT, options(true, false, Filter.ALL))) {
+            assertThatThrownBy(() -> syncer.sync(Location.of(empty), Location.of(dst), options,
+                            TransferListener.NONE))
+                    .isInstanceOf(ObjectNotFoundException.class)
+                    .hasMessageContaining(empty.toString())
+                    .hasMessageContaining("has no objects");
+        }
+    }
+
     @Test
     void delete_removes_keys_with_backslashes_and_line_breaks_exactly() throws Exception {
         sync(Syncer.Options.DEFAULT);
@@ -349,16 +468,14 @@ class SyncerTest {
         // state and turning its entries into a journal.
         Path state = syncer.stateFolder(Location.of(src), Location.of(dst));
         Files.move(state.resolve("state.tsv"), state.resolve("journal.tsv"));
-        // Change a destination file's bytes behind Ferry's back but keep its size and mtime (its version tag): only a
-        // run that trusts the journal, and reads nothing, leaves it alone.
-        Path marked = dst.resolve("d3/f7.bin");
-        rewriteKeepingTime(dst, "d3/f7.bin", "CONTENT 7");
+        reads.takeOpened();
 
         SyncReport report = sync(Syncer.Options.DEFAULT);
 
         assertThat(report.copied().objects()).isZero();
-        assertThat(Files.readString(marked)).isEqualTo("CONTENT 7");
         assertThat(report.skipped().objects()).isEqualTo(30);
+        // Only a run that trusts the journal reads nothing: without it, each file would be read at both ends.
+        assertThat(reads.takeOpened()).isEmpty();
         assertThat(state.resolve("journal.tsv")).doesNotExist();
         assertThat(state.resolve("state.tsv")).exists();
     }
@@ -476,19 +593,75 @@ class SyncerTest {
     }
 
     @Test
+    void a_symbolic_link_out_of_a_local_destination_fails_its_keys_alike_in_a_dry_run_and_with_delete()
+            throws Exception {
+        MemoryStore memory = new MemoryStore();
+        memory.put(Location.of("s3://bucket/src/top.bin"), "top".getBytes());
+        memory.put(Location.of("s3://bucket/src/sub/a.bin"), "a".getBytes());
+        memory.put(Location.of("s3://bucket/src/sub/b.bin"), "b".getBytes());
+        stores.with("s3", memory);
+        Location bucket = Location.of("s3://bucket/src/");
+        Path outside = folder.resolve("outside");
+        write(outside, "a.bin", "outside's own");
+        Files.createDirectories(dst);
+        Path link = Files.createSymbolicLink(dst.resolve("sub"), outside);
+
+        for (boolean delete : new boolean[] {false, true}) {
+            SyncReport planned = syncer.sync(bucket, Location.of(dst), options(delete, true, Filter.ALL),
+                    TransferListener.NONE);
+            SyncReport ran = syncer.sync(bucket, Location.of(dst), options(delete, false, Filter.ALL),
+                    TransferListener.NONE);
+
+            assertThat(ran.failures()).as("delete: %s", delete).extracting(Failure::key)
+                    .containsExactly("sub/a.bin", "sub/b.bin");
+            assertThat(ran.failures()).allSatisfy(f -> assertThat(f.reason())
+                    .contains("symbolic link", outside.toString(), "remove the link").doesNotContain("--delete"));
+            assertThat(planned.failures()).as("the dry run foresees the run's failures").isEqualTo(ran.failures());
+            assertThat(planned.plan()).extracting(SyncReport.Action::key).doesNotContain("sub/a.bin", "sub/b.bin");
+        }
+        assertThat(Files.readString(dst.resolve("top.bin"))).isEqualTo("top");
+        assertThat(link).isSymbolicLink();
+        assertThat(files(outside)).containsExactly("a.bin");
+        assertThat(Files.readString(outside.resolve("a.bin"))).isEqualTo("outside's own");
+    }
+
+    @Test
+    void a_dangling_symbolic_link_in_the_way_fails_alike_in_a_dry_run_and_with_delete() throws Exception {
+        write(src, "gone/c.bin", "c");
+        Files.createDirectories(dst);
+        Path nowhere = folder.resolve("nowhere");
+        Path link = Files.createSymbolicLink(dst.resolve("gone"), nowhere);
+
+        for (boolean delete : new boolean[] {false, true}) {
+            SyncReport planned = sync(options(delete, true, Filter.ALL));
+            SyncReport ran = sync(options(delete, false, Filter.ALL));
+
+            // The deletes remove only what the listing gives, and it gives no dangling link: --delete cannot help.
+            for (SyncReport report : List.of(planned, ran)) {
+                assertThat(report.failures()).as("delete: %s", delete).extracting(Failure::key)
+                        .containsExactly("gone/c.bin");
+                assertThat(report.failures().getFirst().reason()).contains("--delete does not remove it")
+                        .doesNotContain("run with --delete");
+            }
+        }
+        assertThat(link).isSymbolicLink();
+        assertThat(nowhere).doesNotExist();
+    }
+
+    @Test
     void a_folder_reached_by_another_name_shares_its_recorded_state() throws Exception {
         ageSources();
         sync(Syncer.Options.DEFAULT);
         Path alias = Files.createSymbolicLink(folder.resolve("alias"), src);
-        // The copy is changed behind Ferry's back, keeping its size and time: only a run that trusts the recorded
-        // state leaves it alone; a run without state would compare checksums and send the file again.
-        rewriteKeepingTime(dst, "d3/f7.bin", "CONTENT 7");
+        reads.takeOpened();
 
         SyncReport report = syncer.sync(Location.of(alias), Location.of(dst), Syncer.Options.DEFAULT,
                 TransferListener.NONE);
 
         assertThat(report.copied().objects()).isZero();
         assertThat(report.skipped().objects()).isEqualTo(30);
+        // Only a run that trusts the recorded state reads nothing: without state it compares checksums.
+        assertThat(reads.takeOpened()).isEmpty();
         assertThat(syncer.stateFolder(Location.of(alias), Location.of(dst)))
                 .isEqualTo(syncer.stateFolder(Location.of(src), Location.of(dst)));
     }
