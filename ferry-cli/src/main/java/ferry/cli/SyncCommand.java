@@ -113,7 +113,7 @@ final class SyncCommand implements Callable<Integer> {
         }
         if (report.dryRun()) {
             for (SyncReport.Action action : report.plan()) {
-                ferry.out.printf("%-7s %12d  %s  (%s)%n", action.action(), action.size(), action.key(),
+                ferry.out.printf("%-7s %12d  %s  (%s)%n", action.action(), action.size(), Escapes.name(action.key()),
                         action.reason());
             }
         }

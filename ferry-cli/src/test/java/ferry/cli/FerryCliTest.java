@@ -62,7 +62,7 @@ class FerryCliTest {
     }
 
     @Test
-    void ls_writes_control_characters_in_a_name_as_escapes_and_json_keeps_the_name() throws Exception {
+    void ls_and_a_sync_plan_write_control_characters_in_a_name_as_escapes_and_json_keeps_the_name() throws Exception {
         Path odd = folder.resolve("odd");
         Files.createDirectories(odd);
         Files.writeString(odd.resolve("two\nlines\u001b[31mred\u0085.txt"), "x");
@@ -74,6 +74,10 @@ class FerryCliTest {
 
         CliRun json = ferry("ls", odd.toString(), "--json");
         assertThat(JSON.readTree(json.out).get("key").asText()).isEqualTo("two\nlines\u001b[31mred\u0085.txt");
+
+        CliRun plan = ferry("sync", odd.toString(), folder.resolve("odd-copy").toString(), "--dry-run");
+        assertThat(plan.exitCode).as(plan.toString()).isZero();
+        assertThat(plan.out).contains("two\\nlines\\x1b[31mred\\x85.txt").doesNotContain("\u001b");
     }
 
     @Test
