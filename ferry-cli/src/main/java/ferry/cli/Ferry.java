@@ -3,6 +3,7 @@ package ferry.cli;
 import ferry.store.Location;
 import ferry.store.Stores;
 import ferry.store.local.FileErrors;
+import ferry.store.local.OpenTemps;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -63,6 +64,7 @@ public final class Ferry {
         AtomicBoolean ended = new AtomicBoolean();
         Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(() -> {
             if (!ended.get() && !runsUntilStopped(args)) {
+                OpenTemps.stop();
                 err.println("ferry: stopped before it finished; nothing is left half-written under its name, and"
                         + " running the same command again takes up what is missing");
             }
@@ -72,7 +74,10 @@ public final class Ferry {
         System.exit(exitCode);
     }
 
-    /** Commands whose usual end is Ctrl-C or SIGTERM, and which say themselves what they did about it. */
+    /**
+     * Commands whose usual end is Ctrl-C or SIGTERM, and which see to it themselves: a training job's runner still
+     * writes its model and final description then.
+     */
     private static boolean runsUntilStopped(String[] args) {
         for (String arg : args) {
             if (!arg.startsWith("-")) {

@@ -7,17 +7,13 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The temporary files this process is writing, deleted if it is stopped by a signal (Ctrl-C, SIGTERM) before it
- * committed or abandoned them: an interrupted copy leaves no hidden half-files behind. A kill -9 runs no code; its
- * files are recognized by their dead writer's mark and deleted by the next run that lists the folder.
+ * The temporary files this process is writing, so that a command stopped by a signal (Ctrl-C, SIGTERM) can delete
+ * them on its way out ({@link #stop}) and leave no hidden half-files behind. A kill -9 runs no code; its files are
+ * recognized by their dead writer's mark and deleted by the next run that lists the folder.
  */
-final class OpenTemps {
+public final class OpenTemps {
     private static final Set<Path> OPEN = ConcurrentHashMap.newKeySet();
     private static volatile boolean stopping;
-
-    static {
-        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(OpenTemps::deleteAll));
-    }
 
     private OpenTemps() {}
 
@@ -36,11 +32,16 @@ final class OpenTemps {
         OPEN.remove(temp);
     }
 
-    private static void deleteAll() {
+    /**
+     * Deletes the temporary files being written and refuses new ones, for a process on its way out: a writer still at
+     * work fails its rename, which no one waits for any more. Only for a process whose other shutdown work writes no
+     * local files (a training job's runner uploads its model then).
+     */
+    public static void stop() {
         stopping = true;
         for (Path temp : OPEN) {
             try {
-                Files.deleteIfExists(temp); // a writer still at work fails its rename, which no one waits for now
+                Files.deleteIfExists(temp);
             } catch (IOException e) {
                 // the next run deletes it: its writer's mark names a process that is gone
             }
