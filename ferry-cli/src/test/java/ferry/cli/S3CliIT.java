@@ -96,6 +96,11 @@ class S3CliIT {
         for (String key : files(data)) {
             assertThat(Files.readAllBytes(down.resolve(key))).as(key).isEqualTo(Files.readAllBytes(data.resolve(key)));
         }
+
+        CliRun oneObject = ferry("sync", prefix + "large.bin", folder.resolve("one").toString());
+        assertThat(oneObject.exitCode).isEqualTo(1);
+        assertThat(oneObject.err).contains("source " + prefix + "large.bin is an object, not a prefix")
+                .contains("ferry cp");
     }
 
     @Test

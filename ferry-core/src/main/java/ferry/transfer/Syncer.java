@@ -205,6 +205,10 @@ public final class Syncer {
                 if (sourcePrefix.isLocal() && !Files.isDirectory(sourcePrefix.toPath())) {
                     throw new ObjectNotFoundException(sourcePrefix, "source " + sourcePrefix + " does not exist");
                 }
+                if (!sourcePrefix.isLocal() && isObject(from, sourcePrefix)) {
+                    throw new StoreException(sourcePrefix, "source " + withoutSlash(sourcePrefix) + " is an object,"
+                            + " not a prefix: sync takes prefixes; copy one object with 'ferry cp'");
+                }
                 // An empty source is more often a wrong name than a wish for an empty destination (cp refuses it too).
                 if (sources.leftOut() == 0) {
                     throw new ObjectNotFoundException(sourcePrefix, "source " + sourcePrefix + " has no objects:"
@@ -756,6 +760,24 @@ public final class Syncer {
 
     private static Location canonical(Location location) {
         return location.isLocal() ? Location.of(RealPaths.of(location.toPath())).asDirectory() : location.asDirectory();
+    }
+
+    /** Whether the prefix, without its closing slash, names an object: a sync given one object's key. */
+    private static boolean isObject(ObjectStore store, Location prefix) throws IOException {
+        if (prefix.path().isEmpty()) {
+            return false; // a bucket root
+        }
+        try {
+            store.stat(withoutSlash(prefix));
+            return true;
+        } catch (ObjectNotFoundException e) {
+            return false;
+        }
+    }
+
+    private static Location withoutSlash(Location prefix) {
+        String text = prefix.toString();
+        return Location.of(text.substring(0, text.length() - 1));
     }
 
     /**
