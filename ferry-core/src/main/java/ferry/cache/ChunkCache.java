@@ -304,6 +304,22 @@ public final class ChunkCache implements Closeable {
     }
 
     /**
+     * True if the chunk is cached, which then counts as used now, as by a read: a preload that finds a chunk already
+     * there must keep it from eviction as it keeps the chunks it fetches.
+     */
+    public boolean keep(ChunkKey key) {
+        if (closed) {
+            return false;
+        }
+        CachedChunk chunk = index.get(key);
+        if (chunk == null && (chunk = discover(key)) == null) {
+            return false;
+        }
+        used(chunk);
+        return true;
+    }
+
+    /**
      * Stores a chunk atomically (temp file in the same folder + rename, written with its CRC32C); the caller gives the
      * CRC32C it computed of bytes, whose remaining bytes are the chunk (their position is not consumed). Returns false
      * (and logs once per failure kind, never throws for I/O) if it could not be stored, e.g. disk full: the mount then

@@ -199,6 +199,25 @@ class ChunkCacheTest {
     }
 
     @Test
+    void a_chunk_kept_counts_as_used_and_outlasts_chunks_put_after_it() throws Exception {
+        ChunkCache cache = open(10_000);
+        putAll(cache, 0, 10);
+        ticker.advance(Duration.ofHours(1));
+        assertThat(cache.keep(key(0))).isTrue();
+        assertThat(cache.keep(key(99))).as("not cached").isFalse();
+        for (int i = 0; i < 10; i++) {
+            setModified(chunkFile(dir(), key(i)), Instant.parse("2020-01-01T00:00:00Z"));
+        }
+
+        putAll(cache, 10, 11);
+
+        assertThat(cache.contains(key(0))).as("kept recently").isTrue();
+        assertThat(cache.contains(key(1))).isFalse();
+        assertThat(cache.contains(key(2))).isFalse();
+        assertThat(cache.status().thisProcess().hits()).as("keeping is not reading").isZero();
+    }
+
+    @Test
     void a_put_over_the_budget_evicts_the_least_recently_used_chunks_down_to_ninety_percent() throws Exception {
         ChunkCache cache = open(10_000);
         putAll(cache, 0, 10);

@@ -411,14 +411,14 @@ final class ChunkReader implements Closeable {
 
     /**
      * Fetches every chunk of {@code object} not yet cached, at most {@code perObject} at once (a large object must
-     * not hold all its chunks in memory); returns how many bytes it fetched.
+     * not hold all its chunks in memory), and marks those cached as used; returns how many bytes it fetched.
      */
     long preload(ObjectInfo object, int perObject) throws IOException {
         OpenObject file = open(object, object.location().toString());
         long fetched = 0;
         java.util.ArrayDeque<IncomingChunk> window = new java.util.ArrayDeque<>();
         for (int i = 0; i < file.chunks; i++) {
-            if (cache.contains(new ChunkKey(file.id, i))) {
+            if (cache.keep(new ChunkKey(file.id, i))) {
                 continue;
             }
             if (window.size() == perObject) {
