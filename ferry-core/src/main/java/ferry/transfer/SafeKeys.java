@@ -11,8 +11,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Checks that object keys stay inside the local folder they are materialized in. A key is refused, by name, when
- * it is absolute, has an empty, {@code .} or {@code ..} segment, holds a NUL, or when a symbolic link on the way
- * leads out of the folder. Paths are compared after normalization, never as strings ({@code /data/out-evil}
+ * it is absolute, has an empty, {@code .} or {@code ..} segment, holds a NUL, or when a symbolic link is on the way
+ * (out of the folder, or to elsewhere in it). Paths are compared after normalization, never as strings ({@code /data/out-evil}
  * starts with the string {@code /data/out}).
  */
 public final class SafeKeys {
@@ -48,6 +48,12 @@ public final class SafeKeys {
             if (!real.startsWith(realRoot)) {
                 throw new UnsafeKeyException(key, "a symbolic link on its way leads outside " + root + " (" + existing
                         + " is " + real + "): remove the link, or give another destination");
+            }
+            if (!real.equals(realRoot.resolve(root.relativize(existing)))) {
+                // Even within the folder: a listing does not follow the link, so every run would write the file
+                // again through it, and --delete would delete it where it really is.
+                throw new UnsafeKeyException(key, "a symbolic link on its way leads elsewhere in " + root + " ("
+                        + existing + " is " + real + "): remove the link, or give another destination");
             }
             if (existing.equals(folder)) {
                 checkedFolders.add(folder);

@@ -626,6 +626,26 @@ class SyncerTest {
     }
 
     @Test
+    void a_symbolic_link_to_elsewhere_in_the_destination_is_not_written_through_nor_its_target_deleted()
+            throws Exception {
+        write(src, "sub/a.bin", "a");
+        write(dst, "other/kept.bin", "the destination's own");
+        Path link = Files.createSymbolicLink(dst.resolve("sub"), dst.resolve("other"));
+
+        for (boolean delete : new boolean[] {false, true}) {
+            SyncReport planned = sync(options(delete, true, Filter.ALL));
+            SyncReport ran = sync(options(delete, false, Filter.ALL));
+
+            assertThat(ran.failures()).as("delete: %s", delete).extracting(Failure::key).containsExactly("sub/a.bin");
+            assertThat(ran.failures().getFirst().reason()).contains("symbolic link", "remove the link");
+            assertThat(planned.failures()).isEqualTo(ran.failures());
+        }
+        assertThat(link).isSymbolicLink();
+        assertThat(files(dst.resolve("other"))).as("nothing written through the link, nothing deleted")
+                .containsExactly("kept.bin");
+    }
+
+    @Test
     void a_dangling_symbolic_link_in_the_way_fails_alike_in_a_dry_run_and_with_delete() throws Exception {
         write(src, "gone/c.bin", "c");
         Files.createDirectories(dst);
