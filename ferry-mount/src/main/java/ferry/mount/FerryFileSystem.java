@@ -10,8 +10,11 @@ import java.nio.ByteBuffer;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Collections;
 import java.util.EnumSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -34,6 +37,8 @@ final class FerryFileSystem implements FuseOperations {
     private static final int FILE_MODE = Stat.S_IFREG | 0444;
     private static final int FOLDER_MODE = Stat.S_IFDIR | 0555;
 
+    static final int PAGE_VERSIONS = 65_536;
+
     private final Namespace namespace;
     private final ChunkReader reader;
     private final FolderReadAhead folderReadAhead;
@@ -42,6 +47,17 @@ final class FerryFileSystem implements FuseOperations {
     private final int gid;
     private final Instant mountedAt = Instant.now();
     private final ConcurrentHashMap<Long, OpenObject> open = new ConcurrentHashMap<>();
+    /**
+     * Of a prefix mount, the version (ETag) whose pages the kernel may hold, per path opened lately; a path not in it
+     * has its pages dropped at its next open. Bounded: forgetting a path costs only a re-read.
+     */
+    private final Map<String, String> pageVersions = Collections.synchronizedMap(
+            new LinkedHashMap<>(256, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
+                    return size() > PAGE_VERSIONS;
+                }
+            });
     /** The listing each open folder reads from, taken at opendir: offsets stay valid while the folder changes. */
     private final ConcurrentHashMap<Long, List<Node>> openFolders = new ConcurrentHashMap<>();
     private final AtomicLong handles = new AtomicLong();
@@ -248,9 +264,17 @@ final class FerryFileSystem implements FuseOperations {
                     && System.nanoTime() - told.nanos() < attributeNanos) {
                 object = told.object(); // the kernel holds this version's size until its attributes expire
             }
-            if (!namespace.immutable() && anotherVersionOpen(path, object) && !DirectIo.set(fi)) {
-                return failed("open", path, new IOException("another version of it is open, and this jfuse cannot"
-                        + " keep their pages apart"));
+            if (!namespace.immutable()) {
+                if (anotherVersionOpen(path, object)) {
+                    if (!OpenFlags.directIo(fi)) {
+                        return failed("open", path, new IOException("another version of it is open, and this jfuse"
+                                + " cannot keep their pages apart"));
+                    }
+                } else if (object.etag().equals(pageVersions.put(path, object.etag()))) {
+                    // The kernel's pages, if it still has any, are of this version: keep them. Otherwise it drops
+                    // them at this open, so a replaced file is never read partly from the old version's pages.
+                    OpenFlags.keepCache(fi);
+                }
             }
             long handle = handles.incrementAndGet();
             open.put(handle, reader.open(object, path));

@@ -100,9 +100,12 @@ public final class Mount implements Closeable {
             // A dataset version never changes: the kernel keeps its pages across opens and its attributes for a day.
             o.addAll(List.of("kernel_cache", "attr_timeout=86400", "entry_timeout=86400", "negative_timeout=86400"));
         } else {
-            // Pages are dropped when a file's size or time changes; names and attributes live as long as listings.
+            // Pages are kept across opens only of the version they came from (FerryFileSystem.open says which), not
+            // by libfuse's auto_cache, which compares sizes and times: a file replaced within the same second, or
+            // within the attribute timeout, kept the old version's pages. Names and attributes live as long as
+            // listings.
             double ttl = options.metadataTtl().toMillis() / 1000.0;
-            o.addAll(List.of("auto_cache", "attr_timeout=" + ttl, "entry_timeout=" + ttl, "negative_timeout=" + ttl));
+            o.addAll(List.of("attr_timeout=" + ttl, "entry_timeout=" + ttl, "negative_timeout=" + ttl));
         }
         return String.join(",", o);
     }

@@ -67,20 +67,20 @@ class FerryFileSystemTest {
             Namespace namespace = new PrefixNamespace(new LocalStore(), Location.of(data).asDirectory(),
                     Duration.ZERO, Ticker.SYSTEM);
             FerryFileSystem fs = new FerryFileSystem(namespace, reader, errno, 0, 0, Duration.ZERO);
-            DirectIoTest.Info first = DirectIoTest.info();
+            OpenFlagsTest.Info first = OpenFlagsTest.info();
             assertThat(fs.open("/a.bin", first)).isZero();
             assertThat(first.segment().get(ValueLayout.JAVA_INT_UNALIGNED, 4)).as("the page cache serves it").isZero();
 
             Files.writeString(data.resolve("a.bin"), "the second version");
 
-            DirectIoTest.Info second = DirectIoTest.info();
+            OpenFlagsTest.Info second = OpenFlagsTest.info();
             assertThat(fs.open("/a.bin", second)).isZero();
             assertThat(second.segment().get(ValueLayout.JAVA_INT_UNALIGNED, 4)).as("direct I/O").isEqualTo(0b10);
             // Where the bit cannot be set, the open fails rather than share pages with the other version.
-            assertThat(fs.open("/a.bin", new DirectIoTest.BareInfo())).isEqualTo(-errno.eio());
+            assertThat(fs.open("/a.bin", new OpenFlagsTest.BareInfo())).isEqualTo(-errno.eio());
             fs.release("/a.bin", first);
             fs.release("/a.bin", second);
-            assertThat(fs.open("/a.bin", new DirectIoTest.BareInfo())).as("no other version open any more").isZero();
+            assertThat(fs.open("/a.bin", new OpenFlagsTest.BareInfo())).as("no other version open any more").isZero();
         }
     }
 }

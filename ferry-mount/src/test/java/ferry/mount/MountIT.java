@@ -223,6 +223,27 @@ class MountIT {
     }
 
     @Test
+    void after_a_replaced_file_fails_a_new_open_reads_the_new_version_whole_not_the_old_versions_cached_pages()
+            throws IOException {
+        byte[] old = put("mixed.bin", random(8 * CHUNK, 50));
+        Path file = mountPrefix(Duration.ofSeconds(60)).resolve("mixed.bin");
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            ByteBuffer page = ByteBuffer.allocate(4096);
+            channel.read(page, CHUNK); // this page of the old version stays in the kernel's page cache
+            assertThat(page.array()).isEqualTo(Arrays.copyOfRange(old, CHUNK, CHUNK + 4096));
+        }
+        byte[] now = put("mixed.bin", random(8 * CHUNK, 51)); // same size, within the attribute timeout
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            assertThatThrownBy(() -> channel.read(ByteBuffer.allocate(4096), 7L * CHUNK))
+                    .hasMessageContaining("Input/output error"); // the listing is dropped; a new open sees the new one
+        }
+
+        byte[] read = Files.readAllBytes(file);
+        assertThat(Arrays.equals(read, now)).as("the new version whole (the old page inside: %s)",
+                Arrays.equals(read, CHUNK, CHUNK + 4096, old, CHUNK, CHUNK + 4096)).isTrue();
+    }
+
+    @Test
     void a_file_replaced_by_one_of_its_size_within_the_same_second_is_not_read_from_the_old_versions_pages()
             throws IOException {
         byte[] old = put("weights.bin", random(4 * CHUNK, 24));

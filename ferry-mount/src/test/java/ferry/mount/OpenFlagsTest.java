@@ -10,7 +10,7 @@ import org.cryptomator.jfuse.api.FileInfo;
 import org.junit.jupiter.api.Test;
 
 /** The direct I/O bit of {@code struct fuse_file_info}, set through the segment jfuse keeps behind its FileInfo. */
-class DirectIoTest {
+class OpenFlagsTest {
     /** A FileInfo of a file opened for reading; the rest is up to each kind. */
     interface ReadInfo extends FileInfo {
         @Override
@@ -72,16 +72,26 @@ class DirectIoTest {
         info.segment().set(ValueLayout.JAVA_INT_UNALIGNED, 0, 0x8000); // O_LARGEFILE
         info.segment().set(ValueLayout.JAVA_INT_UNALIGNED, 4, 0b101); // writepage and keep_cache
 
-        assertThat(DirectIo.set(info)).isTrue();
+        assertThat(OpenFlags.directIo(info)).isTrue();
 
         assertThat(info.segment().get(ValueLayout.JAVA_INT_UNALIGNED, 4)).isEqualTo(0b111);
         assertThat(info.getFlags()).isEqualTo(0x8000);
     }
 
     @Test
+    void keep_cache_is_the_bit_after_direct_io() {
+        Info info = info();
+        info.segment().set(ValueLayout.JAVA_INT_UNALIGNED, 4, 0b1); // writepage
+
+        assertThat(OpenFlags.keepCache(info)).isTrue();
+
+        assertThat(info.segment().get(ValueLayout.JAVA_INT_UNALIGNED, 4)).isEqualTo(0b101);
+    }
+
+    @Test
     void a_file_info_without_a_segment_behind_it_is_refused() {
         FileInfo bare = new BareInfo();
 
-        assertThat(DirectIo.set(bare)).isFalse();
+        assertThat(OpenFlags.directIo(bare)).isFalse();
     }
 }
