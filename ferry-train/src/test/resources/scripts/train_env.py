@@ -7,6 +7,7 @@ parser = argparse.ArgumentParser()
 parser.add_argument("--epochs", type=int, default=1)
 parser.add_argument("--lr", type=float, default=0.1)
 parser.add_argument("--name", type=str, default="")
+parser.add_argument("--batch-size", type=int, default=1)
 args = parser.parse_args()
 
 train = os.environ["SM_CHANNEL_TRAIN"]

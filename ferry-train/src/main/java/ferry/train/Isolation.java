@@ -39,6 +39,13 @@ public final class Isolation {
     /** A FileSystem channel to show at {@code input/data/<name>}. */
     public record Bind(Path source, Path target, boolean readWrite) {}
 
+    /**
+     * The shell that binds the folders and then runs the job: bash where there is one, because dash (Debian's sh)
+     * drops variables whose names no shell can set, and SageMaker gives such names (SM_HP_BATCH-SIZE,
+     * SM_CHANNEL_VAL-SET).
+     */
+    private static final String SHELL = Files.isExecutable(Path.of("/bin/bash")) ? "/bin/bash" : "sh";
+
     private final List<String> unshare;
     private final String note;
 
@@ -135,7 +142,7 @@ public final class Isolation {
         }
         script.append("exec \"$@\"\n");
         argv.addAll(unshare);
-        argv.addAll(List.of("sh", "-c", script.toString(), "ferry-job"));
+        argv.addAll(List.of(SHELL, "-c", script.toString(), "ferry-job"));
         argv.addAll(command);
         return argv;
     }

@@ -44,7 +44,8 @@ class JobRunnerTest {
     void file_channel_gives_the_script_its_data_hyperparameters_and_environment_and_uploads_the_model()
             throws Exception {
         ObjectNode request = fixture.request("env-job", "train_env.py");
-        request.putObject("HyperParameters").put("epochs", "3").put("lr", "0.05").put("name", "\"resnet\"");
+        request.putObject("HyperParameters").put("epochs", "3").put("lr", "0.05").put("name", "\"resnet\"")
+                .put("batch-size", "8");
         request.putObject("Environment").put("FROM_REQUEST", "yes");
         TrainFixture.fileChannel(request, "train", data.toString() + "/").put("ContentType", "text/plain");
 
@@ -67,11 +68,15 @@ class JobRunnerTest {
         assertThat(env.get("SM_OUTPUT_DATA_DIR").asText()).isEqualTo("/opt/ml/output/data");
         assertThat(env.get("SM_INPUT_CONFIG_DIR").asText()).isEqualTo("/opt/ml/input/config");
         assertThat(env.get("SM_CHANNELS").asText()).isEqualTo("[\"train\"]");
-        assertThat(env.get("SM_HPS").asText()).isEqualTo("{\"epochs\":3,\"lr\":0.05,\"name\":\"resnet\"}");
+        assertThat(env.get("SM_HPS").asText())
+                .isEqualTo("{\"epochs\":3,\"lr\":0.05,\"name\":\"resnet\",\"batch-size\":8}");
         assertThat(env.get("SM_HP_EPOCHS").asText()).isEqualTo("3");
         assertThat(env.get("SM_HP_NAME").asText()).isEqualTo("resnet");
+        // Not a name a shell can set, but one SageMaker gives: the job's shell must pass it on.
+        assertThat(env.get("SM_HP_BATCH-SIZE")).as("SM_HP_BATCH-SIZE in %s", env).isNotNull();
+        assertThat(env.get("SM_HP_BATCH-SIZE").asText()).isEqualTo("8");
         assertThat(env.get("SM_USER_ARGS").asText())
-                .isEqualTo("[\"--epochs\",\"3\",\"--lr\",\"0.05\",\"--name\",\"resnet\"]");
+                .isEqualTo("[\"--epochs\",\"3\",\"--lr\",\"0.05\",\"--name\",\"resnet\",\"--batch-size\",\"8\"]");
         assertThat(env.get("SM_CURRENT_HOST").asText()).isEqualTo("algo-1");
         assertThat(env.get("SM_HOSTS").asText()).isEqualTo("[\"algo-1\"]");
         assertThat(env.get("SM_NUM_GPUS").asText()).isEqualTo("0");
