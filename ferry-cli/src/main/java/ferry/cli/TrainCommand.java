@@ -76,10 +76,6 @@ final class TrainCommand implements Callable<Integer> {
         }
         Path cache = cacheDir != null ? cacheDir : ferry.home().resolve("cache");
         long budget = Sizes.cacheBudget(cacheSize, cache);
-        if (currentHost != null && hosts == null) {
-            throw new IllegalArgumentException("--current-host needs --hosts: give every host, such as --hosts"
-                    + " algo-1,algo-2 --current-host " + currentHost);
-        }
         TrainingRequest parsed = parser(ferry).parse(request);
         if (parsed.channels().stream().anyMatch(ChannelSpec::isMounted)) {
             // The job opens the cache at its first FastFile channel: refuse a wrong folder before the job starts.
@@ -140,6 +136,6 @@ final class TrainCommand implements Callable<Integer> {
         if (job.modelArtifacts() != null) {
             ferry.out.println("  model:   " + job.modelArtifacts());
         }
-        ferry.out.println("  more:    ferry jobs describe " + job.name() + "    ferry jobs logs " + job.name());
+        ferry.out.println("  more:    ferry jobs describe " + job.id() + "    ferry jobs logs " + job.id());
     }
 }

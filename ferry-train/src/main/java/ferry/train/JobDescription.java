@@ -184,6 +184,12 @@ public final class JobDescription {
         return node.path("TrainingJobName").asText();
     }
 
+    /** What {@code ferry jobs} calls this run: the job's name, or {@code name@host} for one host of several. */
+    public String id() {
+        String folder = ferry().path("JobFolder").asText("");
+        return folder.isEmpty() ? name() : Path.of(folder).getFileName().toString();
+    }
+
     public String status() {
         return node.path("TrainingJobStatus").asText();
     }

@@ -196,6 +196,11 @@ public final class JobRunner {
         Instant created = clock.instant();
         List<String> hosts = options.hosts() != null ? options.hosts() : defaultHosts(request.instanceCount());
         String currentHost = options.currentHost() != null ? options.currentHost() : hosts.getFirst();
+        if (!hosts.contains(currentHost)) { // given --hosts, Options checked it already
+            throw new IllegalArgumentException("--current-host " + currentHost + " is not one of the job's hosts "
+                    + String.join(",", hosts) + " (ResourceConfig.InstanceCount is " + request.instanceCount()
+                    + "): give one of them, or every host with --hosts");
+        }
         String id = JobStore.folderName(request.name(), hosts, currentHost);
         if (jobs.exists(id)) {
             throw JobStore.alreadyExists(id);

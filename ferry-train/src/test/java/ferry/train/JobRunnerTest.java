@@ -508,6 +508,24 @@ class JobRunnerTest {
     }
 
     @Test
+    void a_current_host_without_hosts_plays_one_of_the_instance_counts_hosts_and_its_id_names_it() throws Exception {
+        ObjectNode request = fixture.request("two-hosts", "list_files.py");
+        request.putObject("ResourceConfig").put("InstanceCount", 2).put("InstanceType", "ml.p3.2xlarge");
+        fixture.options = fixture.options.withHosts(null, "algo-2");
+
+        JobDescription job = fixture.run(request);
+
+        assertThat(job.status()).as(fixture.output.toString()).isEqualTo("Completed");
+        assertThat(job.id()).isEqualTo("two-hosts@algo-2");
+        assertThat(fixture.log("two-hosts@algo-2")).contains("on host algo-2 of algo-1,algo-2");
+
+        fixture.options = fixture.options.withHosts(null, "algo-3");
+        assertThatThrownBy(() -> fixture.run(fixture.request("two-hosts-again", "list_files.py")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("--current-host algo-3 is not one of the job's hosts algo-1");
+    }
+
+    @Test
     void a_job_name_can_be_used_once() throws Exception {
         assertThat(fixture.run(fixture.request("once", "train_optml.py")).status()).isEqualTo("Failed");
 
