@@ -594,9 +594,6 @@ final class ChunkReader implements Closeable {
             throw new InterruptedIOException("interrupted while reading " + file.object.location());
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
-            if (cause instanceof ObjectChangedException) {
-                LOG.log(Level.ERROR, cause.getMessage());
-            }
             if (cause instanceof IOException io) {
                 throw io;
             }

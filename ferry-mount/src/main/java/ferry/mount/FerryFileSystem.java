@@ -315,7 +315,8 @@ final class FerryFileSystem implements FuseOperations {
             return reader.read(file, buf, offset);
         } catch (ObjectChangedException e) {
             namespace.changed(path);
-            return failed("read", path, e);
+            LOG.log(Level.ERROR, namespace.immutable() ? e.inDatasetVersion() : e.getMessage());
+            return -errno.eio();
         } catch (IOException | RuntimeException | Error e) {
             return failed("read", path, e);
         }

@@ -390,6 +390,42 @@ class MountIT {
     }
 
     @Test
+    void a_dataset_object_replaced_in_the_store_fails_and_the_log_says_to_restore_it_or_make_a_new_version()
+            throws Exception {
+        put("frozen/f.bin", random(100_000, 60));
+        DatasetCatalog catalog = new DatasetCatalog(stores, server.createBucket("frozen-catalog"), Clock.systemUTC(),
+                4);
+        Manifest manifest = catalog.create("frozen", prefix, false, DatasetCatalog.KnownChecksums.NONE,
+                TransferListener.NONE);
+        put("frozen/f.bin", random(100_000, 61)); // same size, a new ETag
+        java.util.logging.Logger logger = java.util.logging.Logger.getLogger(FerryFileSystem.class.getName());
+        List<String> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler handler = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord record) {
+                logged.add(record.getMessage());
+            }
+
+            @Override
+            public void flush() {}
+
+            @Override
+            public void close() {}
+        };
+        logger.addHandler(handler);
+        try {
+            mount = Mount.dataset(s3, manifest, folder.resolve("mnt"), cache, MountOptions.DEFAULTS, Map.of());
+            assertThatThrownBy(() -> Files.readAllBytes(mount.mountPoint().resolve("frozen/f.bin")))
+                    .isInstanceOf(IOException.class).hasMessageContaining("Input/output error");
+        } finally {
+            logger.removeHandler(handler);
+        }
+        assertThat(logged).anySatisfy(line -> assertThat(line).contains("frozen/f.bin")
+                .contains("changed in the store after the dataset version recorded it").contains("ferry dataset create")
+                .doesNotContain("metadata TTL"));
+    }
+
+    @Test
     void a_mount_point_held_by_a_live_mount_is_refused() throws IOException {
         put("a.txt", "a".getBytes(UTF_8));
         Path root = mountPrefix(Duration.ofSeconds(60));
