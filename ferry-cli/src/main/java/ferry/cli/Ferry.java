@@ -63,7 +63,7 @@ public final class Ferry {
         PrintWriter err = new PrintWriter(System.err, true);
         AtomicBoolean ended = new AtomicBoolean();
         Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(() -> {
-            if (!ended.get() && !runsUntilStopped(args)) {
+            if (!ended.get() && writesData(args)) {
                 OpenTemps.stop();
                 err.println("ferry: stopped before it finished; nothing is left half-written under its name, and"
                         + " running the same command again takes up what is missing");
@@ -75,13 +75,16 @@ public final class Ferry {
     }
 
     /**
-     * Commands whose usual end is Ctrl-C or SIGTERM, and which see to it themselves: a training job's runner still
-     * writes its model and final description then.
+     * Commands that copy data, whose temporary files a stop deletes and whose user is told what a stop leaves. Not
+     * mount, agent or train, whose usual end is a signal and which see to it themselves (a training job's runner still
+     * writes its model then), nor those that only read.
      */
-    private static boolean runsUntilStopped(String[] args) {
-        for (String arg : args) {
-            if (!arg.startsWith("-")) {
-                return arg.equals("mount") || arg.equals("agent") || arg.equals("train");
+    private static boolean writesData(String[] args) {
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--store")) {
+                i++; // its value
+            } else if (!args[i].startsWith("-")) {
+                return List.of("cp", "sync", "dataset", "cache", "task").contains(args[i]);
             }
         }
         return false;
