@@ -7,6 +7,7 @@ import ferry.dataset.Manifest;
 import ferry.mount.Mount;
 import ferry.mount.MountOptions;
 import ferry.store.Location;
+import ferry.store.ObjectNotFoundException;
 import ferry.store.ObjectStore;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -54,6 +55,27 @@ final class MountCommand implements Callable<Integer> {
             description = "Bytes per ranged GET and per cache entry (default: ${DEFAULT-VALUE}).")
     long chunkSize;
 
+    /**
+     * A mount of nothing is more often a mistyped location (or one object's key) than a wish for an empty tree, as
+     * cp, cache preload and FastFile channels take it too.
+     */
+    private static void refuseEmpty(ObjectStore store, Location given, Location prefix) throws IOException {
+        if (store.list(prefix).hasNext()) {
+            return;
+        }
+        if (!given.isDirectory()) {
+            try {
+                store.stat(given);
+                throw new IllegalArgumentException(given + " is an object, not a prefix: mount the prefix that holds"
+                        + " it, such as " + given.toString().substring(0, given.toString().lastIndexOf('/') + 1));
+            } catch (ObjectNotFoundException e) {
+                // not an object either
+            }
+        }
+        throw new ObjectNotFoundException(prefix, "nothing to mount: no object at or under " + prefix
+                + "; check the location");
+    }
+
     @Override
     public Integer call() throws IOException, InterruptedException {
         Path mountPoint = Path.of(arguments.getLast());
@@ -82,8 +104,9 @@ final class MountCommand implements Callable<Integer> {
                 what = manifest.ref() + " (" + manifest.base() + ")";
             } else {
                 Location prefix = Location.of(location).asDirectory();
-                mount = Mount.prefix(ferry.stores().forLocation(prefix), prefix, mountPoint, cache, options,
-                        ferry.environment);
+                ObjectStore store = ferry.stores().forLocation(prefix);
+                refuseEmpty(store, Location.of(location), prefix);
+                mount = Mount.prefix(store, prefix, mountPoint, cache, options, ferry.environment);
                 what = prefix.toString();
             }
         } catch (IOException | RuntimeException e) {

@@ -225,6 +225,15 @@ class CacheCliIT {
         assertThat(badMountPoint.err).contains("cannot create the mount point /proc/ferry-no-such-folder/mnt")
                 .contains("no such file or folder");
 
+        CliRun typo = CliRun.run(env, "mount", "s3://cached/dtaa/", folder.resolve("mnt").toString());
+        assertThat(typo.exitCode).as(typo.toString()).isEqualTo(1);
+        assertThat(typo.err).contains("nothing to mount: no object at or under s3://cached/dtaa/");
+
+        CliRun oneObject = CliRun.run(env, "mount", "s3://cached/data/large.bin", folder.resolve("mnt").toString());
+        assertThat(oneObject.exitCode).as(oneObject.toString()).isEqualTo(2);
+        assertThat(oneObject.err).contains("s3://cached/data/large.bin is an object, not a prefix")
+                .contains("such as s3://cached/data/");
+
         CliRun noDataset = CliRun.run(env, "mount", "--dataset", "missing", folder.resolve("mnt").toString());
         assertThat(noDataset.exitCode).isEqualTo(1);
         assertThat(noDataset.err).contains("missing");

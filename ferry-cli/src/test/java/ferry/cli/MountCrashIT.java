@@ -68,8 +68,9 @@ class MountCrashIT {
             Process second = ChildFerry.start(env, folder.resolve("second.log"), mount);
             waitForMount(second, folder.resolve("second.log"));
             assertThat(Files.readAllBytes(mnt.resolve("d/model.bin"))).isEqualTo(bytes);
-            // listing the two folders, then the one damaged chunk: the other five come from the cache
-            assertThat(server.requests("GET") - getsBefore).isEqualTo(3);
+            // listing the two folders twice (the check that the prefix is not empty, then the mount), then the one
+            // damaged chunk: the other five come from the cache
+            assertThat(server.requests("GET") - getsBefore).isEqualTo(5);
 
             second.destroy(); // SIGTERM unmounts
             assertThat(second.waitFor(30, TimeUnit.SECONDS)).isTrue();
