@@ -39,7 +39,8 @@ public final class Ferry {
             description = "Where datasets are kept (default: $FERRY_STORE, else $FERRY_HOME/store).")
     String store;
 
-    @Option(names = {"-v", "--verbose"}, description = "Print stack traces of errors.")
+    @Option(names = {"-v", "--verbose"}, scope = CommandLine.ScopeType.INHERIT,
+            description = "Print stack traces of errors (before or after the command).")
     boolean verbose;
 
     final Map<String, String> environment;

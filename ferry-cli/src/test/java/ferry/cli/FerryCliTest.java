@@ -120,6 +120,18 @@ class FerryCliTest {
     }
 
     @Test
+    void verbose_prints_the_stack_trace_given_before_or_after_the_command() {
+        String missing = folder.resolve("missing").toString();
+        String[][] runs = {{"-v", "ls", missing}, {"ls", missing, "-v"}, {"ls", "--verbose", missing}};
+        for (String[] args : runs) {
+            CliRun run = ferry(args);
+            assertThat(run.exitCode).as(run.toString()).isEqualTo(1);
+            assertThat(run.err).as(String.join(" ", args)).contains("ferry: ").contains("\tat ferry.");
+        }
+        assertThat(ferry("ls", missing).err).doesNotContain("\tat ");
+    }
+
+    @Test
     void every_command_has_help() {
         for (String[] command : new String[][] {{}, {"cp"}, {"sync"}, {"ls"}, {"dataset"}, {"dataset", "create"},
                 {"dataset", "ls"}, {"dataset", "show"}, {"dataset", "verify"}, {"demo"}, {"task"}, {"task", "add"},
