@@ -143,6 +143,31 @@ class SyncCliTest {
     }
 
     @Test
+    void a_second_agent_on_one_ferry_home_is_refused_naming_the_first() throws Exception {
+        Path lock = folder.resolve("home/agent.lock");
+        Process first = ChildFerry.start(env, folder.resolve("agent.log"), "agent", "--poll", "1s");
+        try {
+            java.time.Instant deadline = java.time.Instant.now().plusSeconds(30);
+            while (!Files.exists(lock) || !Files.readString(lock).startsWith("pid ")) {
+                assertThat(first.isAlive()).as(Files.exists(folder.resolve("agent.log"))
+                        ? Files.readString(folder.resolve("agent.log")) : "no log").isTrue();
+                assertThat(java.time.Instant.now()).as("the first agent took its lock").isBefore(deadline);
+                Thread.sleep(20);
+            }
+
+            CliRun second = ferry("agent", "--once");
+
+            assertThat(second.exitCode).isEqualTo(1);
+            assertThat(second.err).contains("another agent runs the tasks of " + folder.resolve("home"))
+                    .contains("pid " + first.pid());
+        } finally {
+            first.destroy();
+            first.waitFor();
+        }
+        assertThat(ferry("agent", "--once").exitCode).as("free again once the first has stopped").isZero();
+    }
+
+    @Test
     void a_task_runs_when_due_keeps_its_report_and_is_not_run_again_before_its_time() throws Exception {
         CliRun add = ferry("task", "add", "nightly", src.toString(), dst.toString(), "--every", "24h",
                 "--exclude", "*.tmp");
