@@ -233,7 +233,8 @@ public final class Syncer {
                 }
                 if (!Files.isWritable(folder)) {
                     throw new StoreException(destinationPrefix, "destination " + destinationPrefix
-                            + " is not writable: check its owner and mode");
+                            + " is not writable: " + (isReadOnly(folder) ? "its file system is mounted read-only"
+                                    : "check its owner and mode"));
                 }
                 safeKeys = new SafeKeys(folder);
             } else if (destinationPrefix.isLocal() && Files.isDirectory(destinationPrefix.toPath())) {
@@ -760,6 +761,14 @@ public final class Syncer {
 
     private static Location canonical(Location location) {
         return location.isLocal() ? Location.of(RealPaths.of(location.toPath())).asDirectory() : location.asDirectory();
+    }
+
+    private static boolean isReadOnly(Path folder) {
+        try {
+            return Files.getFileStore(folder).isReadOnly();
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /** Whether the prefix, without its closing slash, names an object: a sync given one object's key. */

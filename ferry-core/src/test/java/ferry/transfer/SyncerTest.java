@@ -497,6 +497,25 @@ class SyncerTest {
     }
 
     @Test
+    void a_destination_on_a_read_only_file_system_is_refused_saying_so() throws Exception {
+        write(src, "a.bin", "a");
+        Path readOnly = folder.resolve("read-only");
+        Files.createDirectories(readOnly);
+        Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", readOnly.toString())
+                .redirectErrorStream(true).start();
+        String output = new String(mount.getInputStream().readAllBytes());
+        assertThat(mount.waitFor()).as("mount a read-only tmpfs (needs root): %s", output).isZero();
+        try {
+            assertThatThrownBy(() -> syncer.sync(Location.of(src), Location.of(readOnly), Syncer.Options.DEFAULT,
+                    TransferListener.NONE))
+                    .hasMessageContaining("read-only")
+                    .hasMessageContaining("is not writable: its file system is mounted read-only");
+        } finally {
+            new ProcessBuilder("umount", readOnly.toString()).inheritIO().start().waitFor();
+        }
+    }
+
+    @Test
     void a_destination_inside_the_source_or_around_it_is_refused_and_nothing_is_touched() throws Exception {
         List<String> before = files(src);
         Syncer.Options delete = options(true, false, Filter.ALL);
