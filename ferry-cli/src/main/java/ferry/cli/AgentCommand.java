@@ -76,7 +76,7 @@ final class AgentCommand implements Callable<Integer> {
                 Tasks.Task task;
                 try {
                     task = tasks.get(listed.name());
-                } catch (IllegalArgumentException removed) {
+                } catch (Tasks.NoSuchTaskException removed) {
                     continue;
                 }
                 Instant now = ferry.clock.instant();

@@ -124,11 +124,18 @@ final class Tasks {
         }
     }
 
+    /** A task name with no task: a failure (exit 1), as a missing job or dataset is. */
+    static final class NoSuchTaskException extends IOException {
+        NoSuchTaskException(String name) {
+            super("no task named '" + name + "': see 'ferry task ls'");
+        }
+    }
+
     Task get(String name) throws IOException {
         try {
             return JSON.readValue(folder(name).resolve("task.json").toFile(), Task.class);
         } catch (NoSuchFileException | java.io.FileNotFoundException e) {
-            throw new IllegalArgumentException("no task named '" + name + "': see 'ferry task ls'");
+            throw new NoSuchTaskException(name);
         }
     }
 
@@ -150,7 +157,7 @@ final class Tasks {
     void remove(String name) throws IOException {
         Path folder = folder(name);
         if (!Files.exists(folder.resolve("task.json"))) {
-            throw new IllegalArgumentException("no task named '" + name + "': see 'ferry task ls'");
+            throw new NoSuchTaskException(name);
         }
         try (Stream<Path> paths = Files.walk(folder)) {
             for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {

@@ -194,7 +194,12 @@ class SyncCliTest {
         }
 
         assertThat(ferry("task", "rm", "nightly").exitCode).isZero();
-        assertThat(ferry("task", "run", "nightly").err).contains("no task named 'nightly'");
+        CliRun gone = ferry("task", "run", "nightly");
+        assertThat(gone.exitCode).as("as for a missing job or dataset").isEqualTo(1);
+        assertThat(gone.err).contains("no task named 'nightly'");
+        CliRun removeGone = ferry("task", "rm", "nightly");
+        assertThat(removeGone.exitCode).isEqualTo(1);
+        assertThat(removeGone.err).contains("no task named 'nightly'");
     }
 
     @Test
