@@ -31,7 +31,8 @@ import picocli.CommandLine.ParentCommand;
                 "Relative paths in the request start in its folder, where the process also starts; locations may use"
                         + " $${VAR} ($${FERRY_HOME} is always known).",
                 "Exit codes: 0 Completed, 1 Failed or Stopped (or a location that does not answer), 2 a malformed"
-                        + " request.",
+                        + " request; stopped by a signal (Ctrl-C, SIGTERM), 128 + its number (130, 143), as any"
+                        + " process, once the job is recorded Stopped.",
                 "Example:  ferry train examples/pytorch-cifar10/job.json"})
 final class TrainCommand implements Callable<Integer> {
     @ParentCommand
