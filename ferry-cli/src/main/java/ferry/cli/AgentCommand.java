@@ -1,12 +1,8 @@
 package ferry.cli;
 
+import ferry.store.local.ProcessLock;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.Callable;
@@ -37,33 +33,14 @@ final class AgentCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--poll must be at least 1s, was " + poll);
         }
         Tasks tasks = new Tasks(ferry.home());
-        try (FileChannel lock = holdAgentLock()) {
-            return runTasks(tasks, pollEvery);
-        }
-    }
-
-    /**
-     * One agent per Ferry home: a second would run every due task again (refused by the sync's own lock, but recorded
-     * as a skipped run over the first one's report). An OS lock, released by the kernel if the agent dies.
-     */
-    private FileChannel holdAgentLock() throws IOException {
+        // One agent per Ferry home: a second would run every due task again (refused by the sync's own lock, but
+        // recorded as a skipped run over the first one's report).
         Path file = ferry.home().resolve("agent.lock");
-        Files.createDirectories(file.getParent());
-        FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                StandardOpenOption.WRITE);
-        try {
-            if (channel.tryLock() == null) {
-                String holder = new String(Files.readAllBytes(file), StandardCharsets.UTF_8).strip();
-                throw new IOException("another agent runs the tasks of " + ferry.home() + " (" + (holder.isEmpty()
-                        ? "pid unknown" : holder) + "): one agent per Ferry home; stop that one first");
-            }
-            channel.truncate(0);
-            channel.write(ByteBuffer.wrap(("pid " + ProcessHandle.current().pid()).getBytes(StandardCharsets.UTF_8)),
-                    0);
-            return channel;
-        } catch (IOException | RuntimeException e) {
-            channel.close();
-            throw e;
+        try (ProcessLock lock = ProcessLock.acquire(file, "pid " + ProcessHandle.current().pid(),
+                other -> new IOException("another agent runs the tasks of " + ferry.home() + " ("
+                        + (other.isEmpty() ? "pid unknown" : other) + "): one agent per Ferry home; stop that one"
+                        + " first"))) {
+            return runTasks(tasks, pollEvery);
         }
     }
 

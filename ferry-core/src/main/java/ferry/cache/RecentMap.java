@@ -35,6 +35,11 @@ public final class RecentMap<K, V> {
         return entries.merge(key, value, remap);
     }
 
+    /** Puts {@code value} and returns the value it replaces, or null. */
+    public synchronized V put(K key, V value) {
+        return entries.put(key, value);
+    }
+
     public synchronized V get(K key) {
         return entries.get(key);
     }

@@ -11,6 +11,7 @@ import ferry.store.ObjectStore;
 import ferry.store.StoreException;
 import ferry.store.Stores;
 import ferry.store.local.FileErrors;
+import ferry.store.local.ProcessLock;
 import ferry.store.local.RealPaths;
 import ferry.time.Ticker;
 import java.io.BufferedReader;
@@ -243,7 +244,7 @@ public final class Syncer {
             Path folder = stateFolder(sourcePrefix, destinationPrefix);
             String holder = "pid " + ProcessHandle.current().pid() + ", sync " + sourcePrefix + " to "
                     + destinationPrefix + ", started " + start;
-            try (SyncLock lock = SyncLock.acquire(folder.resolve("lock"), holder)) {
+            try (ProcessLock lock = ProcessLock.acquire(folder.resolve("lock"), holder, Syncer::busy)) {
                 state = SyncState.open(folder);
                 try {
                     return merge(sources, folder);
@@ -769,6 +770,11 @@ public final class Syncer {
         } catch (IOException e) {
             return false;
         }
+    }
+
+    private static SyncBusyException busy(String holder) {
+        return new SyncBusyException("refusing to start: another run of this sync is in progress ("
+                + (holder.isEmpty() ? "holder unknown" : holder) + "); wait for it to finish");
     }
 
     /** Whether the prefix, without its closing slash, names an object: a sync given one object's key. */

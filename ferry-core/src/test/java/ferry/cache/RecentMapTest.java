@@ -23,13 +23,17 @@ class RecentMapTest {
     }
 
     @Test
-    void compute_if_absent_keeps_the_value_there_and_merge_decides_between_two() {
+    void compute_if_absent_keeps_the_value_there_merge_decides_between_two_and_put_replaces() {
         RecentMap<String, String> map = new RecentMap<>(10);
         assertThat(map.computeIfAbsent("k", k -> "first")).isEqualTo("first");
         assertThat(map.computeIfAbsent("k", k -> "second")).isEqualTo("first");
 
         assertThat(map.merge("k", "third", (old, now) -> old + "+" + now)).isEqualTo("first+third");
         assertThat(map.merge("new", "alone", (old, now) -> old + "+" + now)).isEqualTo("alone");
+
+        assertThat(map.put("k", "fourth")).as("the value it replaces").isEqualTo("first+third");
+        assertThat(map.put("other", "x")).isNull();
+        assertThat(map.get("k")).isEqualTo("fourth");
     }
 
     @Test

@@ -10,6 +10,7 @@ import ferry.store.MemoryStore;
 import ferry.store.ObjectNotFoundException;
 import ferry.store.Stores;
 import ferry.store.local.LocalStore;
+import ferry.store.local.ProcessLock;
 import ferry.time.Ticker;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -452,7 +453,8 @@ class SyncerTest {
     @Test
     void a_second_run_of_the_same_sync_is_refused_naming_the_first() throws Exception {
         Path lockFile = syncer.stateFolder(Location.of(src), Location.of(dst)).resolve("lock");
-        try (SyncLock held = SyncLock.acquire(lockFile, "pid 4242, the first run")) {
+        try (ProcessLock held = ProcessLock.acquire(lockFile, "pid 4242, the first run",
+                java.io.IOException::new)) {
             assertThatThrownBy(() -> sync(Syncer.Options.DEFAULT))
                     .isInstanceOf(SyncBusyException.class)
                     .hasMessageContaining("pid 4242, the first run");

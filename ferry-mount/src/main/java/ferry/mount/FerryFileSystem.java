@@ -10,11 +10,8 @@ import java.nio.ByteBuffer;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Collections;
 import java.util.EnumSet;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -51,13 +48,7 @@ final class FerryFileSystem implements FuseOperations {
      * Of a prefix mount, the version (ETag) whose pages the kernel may hold, per path opened lately; a path not in it
      * has its pages dropped at its next open. Bounded: forgetting a path costs only a re-read.
      */
-    private final Map<String, String> pageVersions = Collections.synchronizedMap(
-            new LinkedHashMap<>(256, 0.75f, true) {
-                @Override
-                protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
-                    return size() > PAGE_VERSIONS;
-                }
-            });
+    private final RecentMap<String, String> pageVersions = new RecentMap<>(PAGE_VERSIONS);
     /** The listing each open folder reads from, taken at opendir: offsets stay valid while the folder changes. */
     private final ConcurrentHashMap<Long, List<Node>> openFolders = new ConcurrentHashMap<>();
     private final AtomicLong handles = new AtomicLong();

@@ -1,4 +1,4 @@
-package ferry.transfer;
+package ferry.store.local;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -9,13 +9,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 
 /**
- * Keeps two runs of one sync (same source and destination) from running at once, across processes: an OS file
- * lock, released by the kernel if the holder dies, so a crash never leaves a stale lock behind. The holder writes
- * who it is into the file, so the refused run can name it.
+ * Keeps two holders of one lock file from running at once, across processes (two runs of one sync, two agents on one
+ * Ferry home): an OS file lock, released by the kernel if the holder dies, so a crash never leaves a stale lock
+ * behind. The holder writes who it is into the file, so the refused one can name it.
  */
-final class SyncLock implements AutoCloseable {
+public final class ProcessLock implements AutoCloseable {
     /**
      * Lock files this process holds, with their holders. A second run in the same process is refused from here,
      * without opening the file: the kernel drops a process's lock on a file when it closes any descriptor of it.
@@ -26,17 +27,22 @@ final class SyncLock implements AutoCloseable {
     private final FileChannel channel;
     private final FileLock lock;
 
-    private SyncLock(Path file, FileChannel channel, FileLock lock) {
+    private ProcessLock(Path file, FileChannel channel, FileLock lock) {
         this.file = file;
         this.channel = channel;
         this.lock = lock;
     }
 
-    static SyncLock acquire(Path file, String holder) throws IOException {
+    /**
+     * Takes the lock, writing {@code holder} into its file; if another holds it, throws what {@code refusal} makes of
+     * that one's holder text (empty if unknown).
+     */
+    public static ProcessLock acquire(Path file, String holder, Function<String, ? extends IOException> refusal)
+            throws IOException {
         Path key = file.toAbsolutePath().normalize();
         String here = HELD.putIfAbsent(key, holder);
         if (here != null) {
-            throw busy(here);
+            throw refusal.apply(here);
         }
         FileChannel channel = null;
         try {
@@ -45,11 +51,11 @@ final class SyncLock implements AutoCloseable {
                     StandardOpenOption.WRITE);
             FileLock lock = channel.tryLock();
             if (lock == null) {
-                throw busy(readHolder(channel));
+                throw refusal.apply(readHolder(channel));
             }
             channel.truncate(0);
             channel.write(ByteBuffer.wrap(holder.getBytes(StandardCharsets.UTF_8)), 0);
-            return new SyncLock(key, channel, lock);
+            return new ProcessLock(key, channel, lock);
         } catch (IOException | RuntimeException e) {
             if (channel != null) {
                 channel.close(); // releases a lock taken here too
@@ -66,11 +72,6 @@ final class SyncLock implements AutoCloseable {
             // until full or at the end
         }
         return new String(buffer.array(), 0, buffer.position(), StandardCharsets.UTF_8).strip();
-    }
-
-    private static SyncBusyException busy(String holder) {
-        return new SyncBusyException("refusing to start: another run of this sync is in progress ("
-                + (holder.isEmpty() ? "holder unknown" : holder) + "); wait for it to finish");
     }
 
     @Override

@@ -1,4 +1,4 @@
-package ferry.transfer;
+package ferry.store.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -8,7 +8,14 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class SyncLockTest {
+class ProcessLockTest {
+    /** What a refused holder throws here: the other holder, named. */
+    static final class Busy extends java.io.IOException {
+        Busy(String holder) {
+            super("held by " + holder);
+        }
+    }
+
     @TempDir
     Path folder;
 
@@ -31,18 +38,18 @@ class SyncLockTest {
     @Test
     void a_second_run_in_the_same_process_is_refused_and_the_first_keeps_its_lock() throws Exception {
         Path file = folder.resolve("state/lock");
-        try (SyncLock first = SyncLock.acquire(file, "pid 1, the first run")) {
+        try (ProcessLock first = ProcessLock.acquire(file, "pid 1, the first run", Busy::new)) {
             assertThat(anotherProcessCanLock(file)).isFalse();
 
-            assertThatThrownBy(() -> SyncLock.acquire(file, "pid 1, the second run"))
-                    .isInstanceOf(SyncBusyException.class)
+            assertThatThrownBy(() -> ProcessLock.acquire(file, "pid 1, the second run", Busy::new))
+                    .isInstanceOf(Busy.class)
                     .hasMessageContaining("the first run");
 
             // The refusal must not have dropped the first run's lock (closing any descriptor of a file drops it).
             assertThat(anotherProcessCanLock(file)).isFalse();
         }
         assertThat(anotherProcessCanLock(file)).isTrue();
-        try (SyncLock again = SyncLock.acquire(file, "pid 1, a later run")) {
+        try (ProcessLock again = ProcessLock.acquire(file, "pid 1, a later run", Busy::new)) {
             assertThat(anotherProcessCanLock(file)).isFalse();
         }
     }
