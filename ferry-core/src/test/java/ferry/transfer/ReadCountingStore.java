@@ -1,24 +1,19 @@
 package ferry.transfer;
 
-import ferry.store.FolderListing;
+import ferry.store.ForwardingObjectStore;
 import ferry.store.Location;
-import ferry.store.ObjectInfo;
 import ferry.store.ObjectInputStream;
-import ferry.store.ObjectListing;
-import ferry.store.ObjectOutput;
 import ferry.store.ObjectStore;
-import ferry.store.WriteOptions;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 
 /** A store that records each object it opens for reading: how a test tells that a run read no data. */
-final class ReadCountingStore implements ObjectStore {
-    private final ObjectStore delegate;
+final class ReadCountingStore extends ForwardingObjectStore {
     private final List<Location> opened = new ArrayList<>();
 
     ReadCountingStore(ObjectStore delegate) {
-        this.delegate = delegate;
+        super(delegate);
     }
 
     /** The objects opened since the last call, in the order they were opened. */
@@ -33,49 +28,14 @@ final class ReadCountingStore implements ObjectStore {
     }
 
     @Override
-    public ObjectInfo stat(Location location) throws IOException {
-        return delegate.stat(location);
-    }
-
-    @Override
-    public ObjectListing list(Location prefix) throws IOException {
-        return delegate.list(prefix);
-    }
-
-    @Override
-    public FolderListing listFolder(Location folder) throws IOException {
-        return delegate.listFolder(folder);
-    }
-
-    @Override
     public ObjectInputStream openStream(Location location) throws IOException {
         opening(location);
-        return delegate.openStream(location);
+        return super.openStream(location);
     }
 
     @Override
     public ObjectInputStream openStream(Location location, long position, long length) throws IOException {
         opening(location);
-        return delegate.openStream(location, position, length);
-    }
-
-    @Override
-    public ObjectOutput create(Location location, WriteOptions options) throws IOException {
-        return delegate.create(location, options);
-    }
-
-    @Override
-    public ObjectOutput createOrOverwrite(Location location, WriteOptions options) throws IOException {
-        return delegate.createOrOverwrite(location, options);
-    }
-
-    @Override
-    public void delete(Location location) throws IOException {
-        delegate.delete(location);
-    }
-
-    @Override
-    public void close() throws IOException {
-        delegate.close();
+        return super.openStream(location, position, length);
     }
 }

@@ -1,14 +1,13 @@
 package ferry.mount;
 
 import ferry.store.FolderListing;
+import ferry.store.ForwardingObjectStore;
 import ferry.store.Location;
 import ferry.store.ObjectInfo;
 import ferry.store.ObjectInputStream;
 import ferry.store.ObjectListing;
-import ferry.store.ObjectOutput;
 import ferry.store.ObjectStore;
 import ferry.store.StoreException;
-import ferry.store.WriteOptions;
 import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -20,8 +19,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * A store that records every ranged read and listing it forwards, and can hold or fail reads on demand: {@link #gate}
  * holds a read before its response, {@link #midway} after the first {@link #heldAfter} bytes of it.
  */
-final class CountingStore implements ObjectStore {
-    private final ObjectStore delegate;
+final class CountingStore extends ForwardingObjectStore {
     final List<Long> readPositions = new CopyOnWriteArrayList<>();
     final AtomicInteger listings = new AtomicInteger();
     final AtomicInteger stats = new AtomicInteger();
@@ -37,19 +35,19 @@ final class CountingStore implements ObjectStore {
     final AtomicReference<Error> errorOnNextListing = new AtomicReference<>();
 
     CountingStore(ObjectStore delegate) {
-        this.delegate = delegate;
+        super(delegate);
     }
 
     @Override
     public ObjectInfo stat(Location location) throws IOException {
         stats.incrementAndGet();
-        return delegate.stat(location);
+        return super.stat(location);
     }
 
     @Override
     public ObjectListing list(Location prefix) throws IOException {
         listings.incrementAndGet();
-        return delegate.list(prefix);
+        return super.list(prefix);
     }
 
     @Override
@@ -60,7 +58,7 @@ final class CountingStore implements ObjectStore {
         if (error != null) {
             throw error;
         }
-        return delegate.listFolder(folder);
+        return super.listFolder(folder);
     }
 
     @Override
@@ -81,7 +79,7 @@ final class CountingStore implements ObjectStore {
         if (failNextReads.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
             throw new StoreException(location, "injected failure reading " + location);
         }
-        ObjectInputStream in = delegate.openStream(location, position, length);
+        ObjectInputStream in = super.openStream(location, position, length);
         CountDownLatch hold = midway;
         return hold == null ? in : new HeldStream(in, heldAfter, hold);
     }
@@ -145,25 +143,5 @@ final class CountingStore implements ObjectStore {
         public void close() throws IOException {
             in.close();
         }
-    }
-
-    @Override
-    public ObjectOutput create(Location location, WriteOptions options) throws IOException {
-        return delegate.create(location, options);
-    }
-
-    @Override
-    public ObjectOutput createOrOverwrite(Location location, WriteOptions options) throws IOException {
-        return delegate.createOrOverwrite(location, options);
-    }
-
-    @Override
-    public void delete(Location location) throws IOException {
-        delegate.delete(location);
-    }
-
-    @Override
-    public void close() throws IOException {
-        delegate.close();
     }
 }

@@ -1,13 +1,10 @@
 package ferry.train.channel;
 
-import ferry.store.FolderListing;
+import ferry.store.ForwardingObjectStore;
 import ferry.store.Location;
 import ferry.store.ObjectInfo;
 import ferry.store.ObjectInputStream;
-import ferry.store.ObjectListing;
-import ferry.store.ObjectOutput;
 import ferry.store.ObjectStore;
-import ferry.store.WriteOptions;
 import java.io.IOException;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -16,12 +13,11 @@ import java.util.concurrent.atomic.LongAdder;
  * the chunk cache did not already hold). Everything else passes straight through; closing it leaves the wrapped
  * store open, as it belongs to the job's {@code Stores}.
  */
-final class CountingStore implements ObjectStore {
-    private final ObjectStore store;
+final class CountingStore extends ForwardingObjectStore {
     private final LongAdder bytesRead = new LongAdder();
 
     CountingStore(ObjectStore store) {
-        this.store = store;
+        super(store);
     }
 
     long bytesRead() {
@@ -29,43 +25,13 @@ final class CountingStore implements ObjectStore {
     }
 
     @Override
-    public ObjectInfo stat(Location location) throws IOException {
-        return store.stat(location);
-    }
-
-    @Override
-    public ObjectListing list(Location prefix) throws IOException {
-        return store.list(prefix);
-    }
-
-    @Override
-    public FolderListing listFolder(Location folder) throws IOException {
-        return store.listFolder(folder);
-    }
-
-    @Override
     public ObjectInputStream openStream(Location location) throws IOException {
-        return new Counted(store.openStream(location));
+        return new Counted(super.openStream(location));
     }
 
     @Override
     public ObjectInputStream openStream(Location location, long position, long length) throws IOException {
-        return new Counted(store.openStream(location, position, length));
-    }
-
-    @Override
-    public ObjectOutput create(Location location, WriteOptions options) throws IOException {
-        return store.create(location, options);
-    }
-
-    @Override
-    public ObjectOutput createOrOverwrite(Location location, WriteOptions options) throws IOException {
-        return store.createOrOverwrite(location, options);
-    }
-
-    @Override
-    public void delete(Location location) throws IOException {
-        store.delete(location);
+        return new Counted(super.openStream(location, position, length));
     }
 
     @Override
