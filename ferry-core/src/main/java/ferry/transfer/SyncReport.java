@@ -8,7 +8,8 @@ import java.util.List;
  *
  * @param copied objects and bytes sent because they were new or had changed
  * @param skipped objects and bytes already the same at the destination
- * @param leftOut source objects the filters left out (outside the globs, or the size and age bounds)
+ * @param leftOut source objects the filters left out (outside the globs, or the size and age bounds), whose recorded
+ *     state is kept
  * @param deleted objects removed from the destination because the source no longer has them
  * @param failures each object that failed, by key
  * @param deletesWithheld deletions not done because some transfer failed (a failed run deletes nothing)

@@ -38,6 +38,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiFunction;
+import java.util.function.Predicate;
 import java.util.stream.Stream;
 
 /**
@@ -197,7 +198,8 @@ public final class Syncer {
         }
 
         SyncReport execute() throws IOException, InterruptedException {
-            FilteredListing sources = new FilteredListing(from.list(sourcePrefix), sourcePrefix, filter);
+            // Every source key is seen, in scope or not, so that what was recorded for those left out is kept.
+            FilteredListing sources = new FilteredListing(from.list(sourcePrefix), sourcePrefix, key -> true);
             if (sources.peek() == null) {
                 if (sourcePrefix.isLocal() && Files.isRegularFile(sourcePrefix.toPath())) {
                     throw new StoreException(sourcePrefix, "source " + sourcePrefix.toPath() + " is a file, not a"
@@ -211,14 +213,8 @@ public final class Syncer {
                             + " not a prefix: sync takes prefixes; copy one object with 'ferry cp'");
                 }
                 // An empty source is more often a wrong name than a wish for an empty destination (cp refuses it too).
-                if (sources.leftOut() == 0) {
-                    throw new ObjectNotFoundException(sourcePrefix, "source " + sourcePrefix + " has no objects:"
-                            + " refusing to sync, so that --delete cannot empty the destination");
-                }
-                if (options.delete()) {
-                    Filter filter = options.filter();
-                    throw nothingTaken(new Filter(filter.includes(), filter.excludes(), 0, Long.MAX_VALUE, null));
-                }
+                throw new ObjectNotFoundException(sourcePrefix, "source " + sourcePrefix + " has no objects:"
+                        + " refusing to sync, so that --delete cannot empty the destination");
             }
             if (destinationPrefix.isLocal() && !options.dryRun()) {
                 Path folder = destinationPrefix.toPath();
@@ -255,7 +251,8 @@ public final class Syncer {
         }
 
         private SyncReport merge(FilteredListing sources, Path folder) throws IOException, InterruptedException {
-            FilteredListing destinations = new FilteredListing(to.list(destinationPrefix), destinationPrefix, filter);
+            FilteredListing destinations = new FilteredListing(to.list(destinationPrefix), destinationPrefix,
+                    filter::inScope);
             Path deletesFile = folder.resolve("deletes.tmp");
             Path obstructedFile = folder.resolve("obstructed.tmp");
             long deletes = 0;
@@ -295,7 +292,7 @@ public final class Syncer {
                             decide(parallel, key, s, order == 0 ? d : null, state.lookup(key));
                         } else {
                             outOfBounds++;
-                            leaveAlone(state.lookup(key)); // in the source, so never deleted; but not copied
+                            leaveAlone(state.lookup(key)); // in the source, so never deleted; but not looked at
                         }
                         drain(next, false);
                     }
@@ -305,9 +302,7 @@ public final class Syncer {
                 }
                 drain(next, true);
                 if (options.delete() && taken == 0) {
-                    Filter bounds = options.filter();
-                    throw nothingTaken(new Filter(List.of(), List.of(), bounds.minSize(), bounds.maxSize(),
-                            bounds.newerThan()));
+                    throw nothingTaken();
                 }
                 deleteSpool.close();
                 obstructedSpool.close();
@@ -332,7 +327,7 @@ public final class Syncer {
                 planned.sort(Comparator.comparing(SyncReport.Action::key));
                 return new SyncReport(sourcePrefix.toString(), destinationPrefix.toString(), options.dryRun(),
                         new SyncReport.Count(copiedObjects.get(), copiedBytes.get()),
-                        new SyncReport.Count(skippedObjects.get(), skippedBytes.get()), sources.leftOut() + outOfBounds,
+                        new SyncReport.Count(skippedObjects.get(), skippedBytes.get()), outOfBounds,
                         new SyncReport.Count(deleted, 0), List.copyOf(sorted), withheld, List.copyOf(planned),
                         Duration.between(start, clock.instant()));
             } finally {
@@ -345,13 +340,13 @@ public final class Syncer {
         }
 
         /**
-         * Refuses a {@code --delete} run whose filters ({@code named}: those that left everything out) take none of
-         * the source's objects: a mistyped glob or bound would leave the run nothing to do but delete.
+         * Refuses a {@code --delete} run whose filters take none of the source's objects: a mistyped glob or bound
+         * would leave the run nothing to do but delete.
          */
-        private StoreException nothingTaken(Filter named) {
-            return new StoreException(sourcePrefix, "the filters " + named.describe() + " take none of the objects"
-                    + " under " + sourcePrefix + ": refusing to sync with --delete, which would only delete; check the"
-                    + " filters, or run without --delete");
+        private StoreException nothingTaken() {
+            return new StoreException(sourcePrefix, "the filters " + options.filter().describe() + " take none of"
+                    + " the objects under " + sourcePrefix + ": refusing to sync with --delete, which would only"
+                    + " delete; check the filters, or run without --delete");
         }
 
         /** Decides what one key needs: at once when listings and the recorded state suffice, else in a task. */
@@ -841,19 +836,18 @@ public final class Syncer {
         }
     }
 
-    /** A listing with its next object in view, its key below the prefix, and only keys in the filter's scope. */
+    /** A listing with its next object in view, its key below the prefix, and only the keys it takes. */
     private static final class FilteredListing {
         private final ObjectListing listing;
         private final Location prefix;
-        private final Filter.Predicate filter;
+        private final Predicate<String> takes;
         private ObjectInfo next;
         private String key;
-        private long leftOut;
 
-        FilteredListing(ObjectListing listing, Location prefix, Filter.Predicate filter) throws IOException {
+        FilteredListing(ObjectListing listing, Location prefix, Predicate<String> takes) throws IOException {
             this.listing = listing;
             this.prefix = prefix;
-            this.filter = filter;
+            this.takes = takes;
             advance();
         }
 
@@ -865,26 +859,17 @@ public final class Syncer {
             return key;
         }
 
-        /** The objects passed over so far as outside the filter's globs. */
-        long leftOut() {
-            return leftOut;
-        }
-
         void advance() throws IOException {
             next = null;
             key = null;
             while (listing.hasNext()) {
                 ObjectInfo candidate = listing.next();
                 String candidateKey = prefix.relativize(candidate.location());
-                if (Keys.isFerryRecord(candidateKey)) {
-                    continue;
-                }
-                if (filter.inScope(candidateKey)) {
+                if (!Keys.isFerryRecord(candidateKey) && takes.test(candidateKey)) {
                     next = candidate;
                     key = candidateKey;
                     return;
                 }
-                leftOut++;
             }
         }
     }

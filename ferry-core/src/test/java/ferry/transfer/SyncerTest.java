@@ -320,6 +320,23 @@ class SyncerTest {
     }
 
     @Test
+    void a_filtered_run_keeps_what_was_recorded_for_the_objects_it_leaves_out() throws Exception {
+        ageSources();
+        sync(Syncer.Options.DEFAULT);
+        for (Filter filter : List.of(new Filter(List.of(), List.of("d0/**"), 0, Long.MAX_VALUE, null),
+                new Filter(List.of("*.bin"), List.of(), 1L << 30, Long.MAX_VALUE, null))) {
+            sync(options(false, false, filter));
+            reads.takeOpened();
+
+            SyncReport unfiltered = sync(Syncer.Options.DEFAULT);
+
+            assertThat(unfiltered.skipped().objects()).as(filter.describe()).isEqualTo(30);
+            assertThat(reads.takeOpened()).as("%s: the objects it left out are known unchanged", filter.describe())
+                    .isEmpty();
+        }
+    }
+
+    @Test
     void an_exclude_anchored_with_a_leading_slash_keeps_the_destination_folder_it_names() throws Exception {
         write(src, "logs/source.log", "left out");
         write(dst, "logs/destination-own.log", "kept, as rsync and rclone keep it");
