@@ -91,6 +91,7 @@ final class CpCommand implements Callable<Integer> {
         json.put("bytesPerSecond", Math.round(report.bytesPerSecond()));
         json.put("objectsPerSecond", Math.round(report.objectsPerSecond()));
         json.put("failures", report.failures());
+        json.put("passedOver", report.passedOver());
         return json;
     }
 }

@@ -46,6 +46,7 @@ final class LsCommand implements Callable<Integer> {
             ObjectInfo info = listing.next();
             print(info, target.relativize(info.location()));
         }
+        Progress.printPassedOver(ferry.err, listing.passedOver());
         return Ferry.OK;
     }
 

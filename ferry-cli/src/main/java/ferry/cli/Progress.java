@@ -1,13 +1,18 @@
 package ferry.cli;
 
+import ferry.store.PassedOver;
 import ferry.transfer.TransferListener;
 import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A one-line progress display on a terminal: objects, bytes, rate and failures, redrawn a few times a second. Off
- * the terminal it prints nothing, so logs and pipes stay clean.
+ * the terminal it prints nothing, so logs and pipes stay clean; but what was passed over is noted when it closes,
+ * on a terminal or not.
  */
 final class Progress implements TransferListener, AutoCloseable {
     private final PrintWriter err;
@@ -15,6 +20,7 @@ final class Progress implements TransferListener, AutoCloseable {
     private final AtomicLong objects = new AtomicLong();
     private final AtomicLong bytes = new AtomicLong();
     private final AtomicLong failures = new AtomicLong();
+    private final List<PassedOver> passedOver = Collections.synchronizedList(new ArrayList<>());
     private final long start = System.nanoTime();
     private final Thread painter;
     private volatile boolean running = true;
@@ -38,6 +44,27 @@ final class Progress implements TransferListener, AutoCloseable {
     @Override
     public void objectFailed(String key, Exception error) {
         failures.incrementAndGet();
+    }
+
+    @Override
+    public void passedOver(PassedOver entry) {
+        passedOver.add(entry);
+    }
+
+    /** Notes the source's entries that are not files, which a user may have expected copied: at most ten by name. */
+    static void printPassedOver(PrintWriter err, List<PassedOver> entries) {
+        if (entries.isEmpty()) {
+            return;
+        }
+        err.println("note: passed over " + Units.count(entries.size()) + " entr" + (entries.size() == 1 ? "y" : "ies")
+                + " of the source that " + (entries.size() == 1 ? "is" : "are") + " not a file:");
+        for (PassedOver entry : entries.subList(0, Math.min(entries.size(), 10))) {
+            err.println("  " + Escapes.name(entry.key()) + ": " + entry.what());
+        }
+        if (entries.size() > 10) {
+            err.println("  ... and " + Units.count(entries.size() - 10) + " more");
+        }
+        err.flush();
     }
 
     private void paintLoop() {
@@ -75,5 +102,6 @@ final class Progress implements TransferListener, AutoCloseable {
                 err.flush();
             }
         }
+        printPassedOver(err, List.copyOf(passedOver));
     }
 }

@@ -146,6 +146,7 @@ final class SyncCommand implements Callable<Integer> {
         json.put("deleted", report.deleted().objects());
         json.put("failed", report.failures().size());
         json.put("failures", report.failures());
+        json.put("passedOver", report.passedOver());
         json.put("deletesWithheld", report.deletesWithheld());
         json.put("seconds", Units.secondsOf(report.elapsed()));
         json.put("bytesPerSecond", Math.round(report.bytesPerSecond()));

@@ -98,6 +98,37 @@ class FerryCliTest {
     }
 
     @Test
+    void what_is_not_a_file_in_a_source_folder_is_passed_over_by_name_by_every_command_that_lists_it()
+            throws Exception {
+        Path elsewhere = folder.resolve("elsewhere");
+        Files.createDirectories(elsewhere);
+        Files.writeString(elsewhere.resolve("behind.bin"), "behind a link to a folder");
+        Files.createSymbolicLink(data.resolve("train/extra"), elsewhere);
+        assertThat(new ProcessBuilder("mkfifo", data.resolve("train/pipe").toString()).start().waitFor()).isZero();
+        String[][] commands = {
+            {"ls", data.toString()},
+            {"cp", data.toString(), folder.resolve("copy").toString()},
+            {"sync", data.toString(), folder.resolve("synced").toString()},
+            {"dataset", "create", "toy", "--from", data.toString()}};
+
+        for (String[] command : commands) {
+            CliRun run = ferry(command);
+
+            assertThat(run.exitCode).as(run.toString()).isZero();
+            assertThat(run.err).as(run.toString()).contains("passed over 2 entries of the source that are not a file")
+                    .contains("train/extra: a symbolic link to a folder, not followed")
+                    .contains("train/pipe: a named pipe");
+        }
+        assertThat(folder.resolve("copy/train/extra")).doesNotExist();
+
+        CliRun json = ferry("cp", data.toString(), folder.resolve("copy2").toString(), "--json");
+        JsonNode passed = JSON.readTree(json.out).get("passedOver");
+        assertThat(passed).hasSize(2);
+        assertThat(passed.get(1).get("key").asText()).isEqualTo("train/pipe");
+        assertThat(passed.get(1).get("what").asText()).isEqualTo("a named pipe");
+    }
+
+    @Test
     void dataset_create_show_and_verify_and_a_corrupted_object_fails_verify_by_name() throws Exception {
         CliRun create = ferry("dataset", "create", "toy", "--from", data.toString());
         assertThat(create.exitCode).as(create.toString()).isZero();

@@ -158,6 +158,7 @@ public final class DatasetCatalog {
                 });
             }
         }
+        listing.passedOver().forEach(listener::passedOver);
         if (!failures.isEmpty()) {
             Failure first = failures.getFirst();
             throw new StoreException(source, failures.size() + " object(s) under " + base + " could not be read, so no"

@@ -5,6 +5,7 @@ import ferry.store.ObjectInfo;
 import ferry.store.ObjectListing;
 import ferry.store.ObjectNotFoundException;
 import ferry.store.ObjectStore;
+import ferry.store.PassedOver;
 import ferry.store.Stores;
 import java.io.IOException;
 import java.time.Clock;
@@ -60,6 +61,7 @@ public final class Copier {
         List<Failure> failures = Collections.synchronizedList(new ArrayList<>());
         AtomicLong objects = new AtomicLong();
         AtomicLong bytes = new AtomicLong();
+        List<PassedOver> passedOver = List.of();
 
         ObjectInfo single = source.isDirectory() ? null : statOrNull(from, source);
         if (single != null) {
@@ -89,11 +91,13 @@ public final class Copier {
                             listener));
                 }
             }
+            passedOver = List.copyOf(listing.passedOver());
+            passedOver.forEach(listener::passedOver);
         }
         List<Failure> sorted = new ArrayList<>(failures);
         sorted.sort(java.util.Comparator.comparing(Failure::key));
         return new CopyReport(source.toString(), destination.toString(), objects.get(), bytes.get(),
-                List.copyOf(sorted), Duration.between(start, clock.instant()));
+                List.copyOf(sorted), passedOver, Duration.between(start, clock.instant()));
     }
 
     private static boolean isLocalFolder(Location location) {

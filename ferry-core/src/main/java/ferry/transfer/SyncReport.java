@@ -1,5 +1,6 @@
 package ferry.transfer;
 
+import ferry.store.PassedOver;
 import java.time.Duration;
 import java.util.List;
 
@@ -12,6 +13,8 @@ import java.util.List;
  *     state is kept
  * @param deleted objects removed from the destination because the source no longer has them
  * @param failures each object that failed, by key
+ * @param passedOver the source's entries that are not objects (a local folder's links to folders, named pipes),
+ *     neither copied nor, at the destination, deleted
  * @param deletesWithheld deletions not done because some transfer failed (a failed run deletes nothing)
  * @param plan in a dry run, every action it would take; empty otherwise
  */
@@ -24,6 +27,7 @@ public record SyncReport(
         long leftOut,
         Count deleted,
         List<Failure> failures,
+        List<PassedOver> passedOver,
         long deletesWithheld,
         List<Action> plan,
         Duration elapsed) {

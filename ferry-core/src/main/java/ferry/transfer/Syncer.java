@@ -8,6 +8,7 @@ import ferry.store.ObjectInfo;
 import ferry.store.ObjectListing;
 import ferry.store.ObjectNotFoundException;
 import ferry.store.ObjectStore;
+import ferry.store.PassedOver;
 import ferry.store.StoreException;
 import ferry.store.Stores;
 import ferry.store.local.FileErrors;
@@ -30,10 +31,12 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -181,6 +184,9 @@ public final class Syncer {
         private long nextToWrite;
         private SafeKeys safeKeys;
         private SyncState state;
+        /** The keys of the source's entries passed over so far ({@link #shieldedBy}), and how many were taken in. */
+        private final Set<String> shields = new HashSet<>();
+        private int shieldsSeen;
         /** Copies that a local destination's old file or folder stood in the way of; see {@link #inTheWay}. */
         private BufferedWriter obstructedSpool;
 
@@ -272,7 +278,7 @@ public final class Syncer {
                         if (order > 0) {
                             String key = destinations.key();
                             destinations.advance();
-                            if (options.delete()) {
+                            if (options.delete() && !shieldedBy(sources, key)) {
                                 deleteSpool.write(SyncState.escape(key) + "\n");
                                 deletes++;
                                 if (options.dryRun()) {
@@ -328,7 +334,8 @@ public final class Syncer {
                 return new SyncReport(sourcePrefix.toString(), destinationPrefix.toString(), options.dryRun(),
                         new SyncReport.Count(copiedObjects.get(), copiedBytes.get()),
                         new SyncReport.Count(skippedObjects.get(), skippedBytes.get()), outOfBounds,
-                        new SyncReport.Count(deleted, 0), List.copyOf(sorted), withheld, List.copyOf(planned),
+                        new SyncReport.Count(deleted, 0), List.copyOf(sorted), passedOver(sources), withheld,
+                        List.copyOf(planned),
                         Duration.between(start, clock.instant()));
             } finally {
                 if (obstructedSpool != null) {
@@ -337,6 +344,34 @@ public final class Syncer {
                 Files.deleteIfExists(deletesFile);
                 Files.deleteIfExists(obstructedFile);
             }
+        }
+
+        /**
+         * Whether the source passed over an entry (a link to a folder, a named pipe) at this destination key or at a
+         * folder on its way: what the destination has there is kept, not deleted for a link the sync does not follow.
+         */
+        private boolean shieldedBy(FilteredListing sources, String key) {
+            List<PassedOver> passed = sources.listing.passedOver();
+            while (shieldsSeen < passed.size()) {
+                shields.add(passed.get(shieldsSeen++).key());
+            }
+            if (shields.isEmpty()) {
+                return false;
+            }
+            for (String at = key; ; at = at.substring(0, at.lastIndexOf('/'))) {
+                if (shields.contains(at)) {
+                    return true;
+                }
+                if (at.indexOf('/') < 0) {
+                    return false;
+                }
+            }
+        }
+
+        private List<PassedOver> passedOver(FilteredListing sources) {
+            List<PassedOver> passed = List.copyOf(sources.listing.passedOver());
+            passed.forEach(listener::passedOver);
+            return passed;
         }
 
         /**

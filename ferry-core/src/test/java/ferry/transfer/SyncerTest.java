@@ -8,6 +8,7 @@ import ferry.checksum.Crc32c;
 import ferry.store.Location;
 import ferry.store.MemoryStore;
 import ferry.store.ObjectNotFoundException;
+import ferry.store.PassedOver;
 import ferry.store.Stores;
 import ferry.store.local.LocalStore;
 import ferry.store.local.ProcessLock;
@@ -628,6 +629,32 @@ class SyncerTest {
         assertThat(Files.readString(dst.resolve("y"))).isEqualTo("now a file");
         assertThat(files(dst)).isEqualTo(files(src));
         assertThat(sync(options(true, false, Filter.ALL)).copied().objects()).isZero();
+    }
+
+    @Test
+    void what_the_source_passes_over_is_reported_and_with_delete_what_the_destination_has_there_is_kept()
+            throws Exception {
+        sync(Syncer.Options.DEFAULT);
+        write(dst, "linked/model.bin", "synced when linked/ was a folder");
+        write(dst, "pipe", "synced when pipe was a file");
+        write(dst, "stale.bin", "the source lacks it");
+        Path elsewhere = folder.resolve("elsewhere");
+        write(elsewhere, "model.bin", "behind the link");
+        Files.createSymbolicLink(src.resolve("linked"), elsewhere);
+        assertThat(new ProcessBuilder("mkfifo", src.resolve("pipe").toString()).start().waitFor()).isZero();
+
+        SyncReport planned = sync(options(true, true, Filter.ALL));
+        SyncReport ran = sync(options(true, false, Filter.ALL));
+
+        for (SyncReport report : List.of(planned, ran)) {
+            assertThat(report.succeeded()).isTrue();
+            assertThat(report.passedOver()).extracting(PassedOver::key).containsExactly("linked", "pipe");
+        }
+        assertThat(planned.plan()).extracting(SyncReport.Action::key).containsExactly("stale.bin");
+        assertThat(ran.deleted().objects()).isEqualTo(1);
+        assertThat(Files.readString(dst.resolve("linked/model.bin"))).isEqualTo("synced when linked/ was a folder");
+        assertThat(Files.readString(dst.resolve("pipe"))).isEqualTo("synced when pipe was a file");
+        assertThat(dst.resolve("stale.bin")).doesNotExist();
     }
 
     @Test

@@ -4,8 +4,10 @@ import ferry.store.Keys;
 import ferry.store.Location;
 import ferry.store.ObjectInfo;
 import ferry.store.ObjectListing;
+import ferry.store.PassedOver;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
@@ -14,6 +16,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Deque;
 import java.util.List;
 import java.util.NoSuchElementException;
@@ -26,6 +29,7 @@ import java.util.NoSuchElementException;
  * a write killed half way has made them for a file that never arrived.
  */
 final class LocalListing implements ObjectListing {
+    /** A folder's entry: {@code attributes} null for a link that leads nowhere (broken, or a loop). */
     private record Entry(String sortKey, Path path, BasicFileAttributes attributes) {}
 
     /** One folder being walked: its entries not yet reached, and whether it held an abandoned temporary file. */
@@ -44,6 +48,7 @@ final class LocalListing implements ObjectListing {
     private final Location prefix;
     private final Deque<Level> stack = new ArrayDeque<>();
     private final String namePrefix;
+    private final List<PassedOver> passedOver = new ArrayList<>();
     private ObjectInfo next;
 
     LocalListing(Location prefix) throws IOException {
@@ -76,14 +81,15 @@ final class LocalListing implements ObjectListing {
                 BasicFileAttributes attributes;
                 try {
                     attributes = Files.readAttributes(child, BasicFileAttributes.class);
-                } catch (NoSuchFileException e) {
-                    continue; // deleted while we listed
+                } catch (FileSystemException e) {
+                    if (Files.isSymbolicLink(child)) {
+                        entries.add(new Entry(name, child, null)); // broken, or a loop: passed over in its turn
+                    } else if (!(e instanceof NoSuchFileException)) {
+                        throw e;
+                    }
+                    continue; // else deleted while we listed
                 }
-                if (attributes.isDirectory()) {
-                    entries.add(new Entry(name + "/", child, attributes));
-                } else if (attributes.isRegularFile()) {
-                    entries.add(new Entry(name, child, attributes));
-                }
+                entries.add(new Entry(attributes.isDirectory() ? name + "/" : name, child, attributes));
             }
         }
         entries.sort((a, b) -> Keys.compare(a.sortKey, b.sortKey));
@@ -128,9 +134,12 @@ final class LocalListing implements ObjectListing {
                 leave(top);
                 continue;
             }
-            if (entry.attributes.isDirectory()) {
+            if (entry.attributes == null) {
+                passOver(entry, "a symbolic link that cannot be followed (broken, or a loop)");
+            } else if (entry.attributes.isDirectory()) {
                 // Symbolic links to folders are not followed: readAttributes followed them, so check the link.
                 if (Files.isSymbolicLink(entry.path)) {
+                    passOver(entry, "a symbolic link to a folder, not followed (copy its target on its own)");
                     continue;
                 }
                 try {
@@ -140,11 +149,38 @@ final class LocalListing implements ObjectListing {
                 } catch (IOException e) {
                     throw LocalStore.failure(Location.of(entry.path), "list", e);
                 }
-            } else {
+            } else if (entry.attributes.isRegularFile()) {
                 next = LocalStore.info(Location.of(entry.path), entry.attributes);
+            } else {
+                passOver(entry, kind(entry.path));
             }
         }
         return next != null;
+    }
+
+    @Override
+    public List<PassedOver> passedOver() {
+        return Collections.unmodifiableList(passedOver);
+    }
+
+    private void passOver(Entry entry, String what) {
+        passedOver.add(new PassedOver(prefix.relativize(Location.of(entry.path)), what));
+    }
+
+    /** What a file that is neither a regular file nor a folder is, from its type bits. */
+    private static String kind(Path file) {
+        try {
+            int type = (Integer) Files.getAttribute(file, "unix:mode") & 0170000;
+            return switch (type) {
+                case 0010000 -> "a named pipe";
+                case 0140000 -> "a socket";
+                case 0020000 -> "a character device";
+                case 0060000 -> "a block device";
+                default -> "not a regular file";
+            };
+        } catch (IOException | UnsupportedOperationException e) {
+            return "not a regular file";
+        }
     }
 
     @Override

@@ -1,12 +1,14 @@
 package ferry.store.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import ferry.checksum.Crc32c;
 import ferry.store.Location;
 import ferry.store.ObjectInfo;
 import ferry.store.ObjectListing;
 import ferry.store.ObjectOutput;
+import ferry.store.PassedOver;
 import ferry.store.WriteOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -55,6 +57,38 @@ class LocalStoreTest {
         assertThat(otherHostGone).doesNotExist();
         assertThat(live).exists();
         assertThat(otherHostWriting).exists();
+    }
+
+    @Test
+    void listing_follows_links_to_files_and_passes_over_in_key_order_what_is_not_a_file_naming_each() throws Exception {
+        Path source = Files.createDirectories(folder.resolve("source"));
+        Path elsewhere = Files.createDirectories(folder.resolve("elsewhere"));
+        Files.writeString(elsewhere.resolve("target.bin"), "reached through a link");
+        Files.writeString(source.resolve("a.bin"), "a file");
+        Files.createDirectories(source.resolve("d"));
+        Files.writeString(source.resolve("d/f.bin"), "in a folder");
+        Files.createSymbolicLink(source.resolve("b-link.bin"), elsewhere.resolve("target.bin"));
+        Files.createSymbolicLink(source.resolve("c-folder-link"), elsewhere);
+        Files.createSymbolicLink(source.resolve("d/broken"), folder.resolve("nowhere"));
+        Files.createSymbolicLink(source.resolve("d/loop"), source.resolve("d/loop"));
+        assertThat(new ProcessBuilder("mkfifo", source.resolve("e-pipe").toString()).start().waitFor()).isZero();
+        try (var socket = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+            socket.bind(java.net.UnixDomainSocketAddress.of(source.resolve("f-socket")));
+
+            ObjectListing listing = new LocalStore().list(Location.of(source).asDirectory());
+            List<String> listed = new java.util.ArrayList<>();
+            while (listing.hasNext()) {
+                listed.add(Location.of(source).asDirectory().relativize(listing.next().location()));
+            }
+
+            assertThat(listed).containsExactly("a.bin", "b-link.bin", "d/f.bin");
+            assertThat(listing.passedOver()).extracting(PassedOver::key, PassedOver::what).containsExactly(
+                    tuple("c-folder-link", "a symbolic link to a folder, not followed (copy its target on its own)"),
+                    tuple("d/broken", "a symbolic link that cannot be followed (broken, or a loop)"),
+                    tuple("d/loop", "a symbolic link that cannot be followed (broken, or a loop)"),
+                    tuple("e-pipe", "a named pipe"),
+                    tuple("f-socket", "a socket"));
+        }
     }
 
     @Test
