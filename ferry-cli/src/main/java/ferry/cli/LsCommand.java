@@ -8,6 +8,7 @@ import ferry.store.ObjectStore;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -31,12 +32,12 @@ final class LsCommand implements Callable<Integer> {
         Location target = Location.of(location);
         ObjectStore store = ferry.stores().forLocation(target);
         if (!target.isDirectory()) {
-            try {
-                print(store.stat(target), target.name());
+            Optional<ObjectInfo> object = store.find(target);
+            if (object.isPresent()) {
+                print(object.get(), target.name());
                 return Ferry.OK;
-            } catch (ObjectNotFoundException e) {
-                target = target.asDirectory(); // not an object: list it as a folder
             }
+            target = target.asDirectory(); // not an object: list it as a folder
         }
         ObjectListing listing = store.list(target);
         if (!listing.hasNext()) {

@@ -63,14 +63,9 @@ final class MountCommand implements Callable<Integer> {
         if (store.list(prefix).hasNext()) {
             return;
         }
-        if (!given.isDirectory()) {
-            try {
-                store.stat(given);
-                throw new IllegalArgumentException(given + " is an object, not a prefix: mount the prefix that holds"
-                        + " it, such as " + given.toString().substring(0, given.toString().lastIndexOf('/') + 1));
-            } catch (ObjectNotFoundException e) {
-                // not an object either
-            }
+        if (!given.isDirectory() && store.find(given).isPresent()) {
+            throw new IllegalArgumentException(given + " is an object, not a prefix: mount the prefix that holds it,"
+                    + " such as " + given.toString().substring(0, given.toString().lastIndexOf('/') + 1));
         }
         throw new ObjectNotFoundException(prefix, "nothing to mount: no object at or under " + prefix
                 + "; check the location");

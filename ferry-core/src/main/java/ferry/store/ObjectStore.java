@@ -2,6 +2,7 @@ package ferry.store;
 
 import java.io.Closeable;
 import java.io.IOException;
+import java.util.Optional;
 
 /**
  * A store of immutable objects addressed by {@link Location}: a local or network file system, or an
@@ -20,6 +21,15 @@ public interface ObjectStore extends Closeable {
      * @throws ObjectNotFoundException if there is no object there (a local folder is not an object)
      */
     ObjectInfo stat(Location location) throws IOException;
+
+    /** What the store knows of one object, or empty when there is no object there. */
+    default Optional<ObjectInfo> find(Location location) throws IOException {
+        try {
+            return Optional.of(stat(location));
+        } catch (ObjectNotFoundException e) {
+            return Optional.empty();
+        }
+    }
 
     /**
      * Lists every object whose location starts with {@code prefix}, recursively, in ascending key order. A prefix

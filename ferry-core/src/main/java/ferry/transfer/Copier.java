@@ -63,7 +63,7 @@ public final class Copier {
         AtomicLong bytes = new AtomicLong();
         List<PassedOver> passedOver = List.of();
 
-        ObjectInfo single = source.isDirectory() ? null : statOrNull(from, source);
+        ObjectInfo single = source.isDirectory() ? null : from.find(source).orElse(null);
         if (single != null) {
             Location target = destination.isDirectory() || isLocalFolder(destination)
                     ? destination.resolve(source.name())
@@ -102,14 +102,6 @@ public final class Copier {
 
     private static boolean isLocalFolder(Location location) {
         return location.isLocal() && java.nio.file.Files.isDirectory(location.toPath());
-    }
-
-    private static ObjectInfo statOrNull(ObjectStore store, Location location) throws IOException {
-        try {
-            return store.stat(location);
-        } catch (ObjectNotFoundException e) {
-            return null;
-        }
     }
 
     private static void copyOne(

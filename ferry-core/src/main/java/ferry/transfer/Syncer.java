@@ -214,7 +214,8 @@ public final class Syncer {
                 if (sourcePrefix.isLocal() && !Files.isDirectory(sourcePrefix.toPath())) {
                     throw new ObjectNotFoundException(sourcePrefix, "source " + sourcePrefix + " does not exist");
                 }
-                if (!sourcePrefix.isLocal() && isObject(from, sourcePrefix)) {
+                if (!sourcePrefix.isLocal() && !sourcePrefix.path().isEmpty()
+                        && from.find(withoutSlash(sourcePrefix)).isPresent()) {
                     throw new StoreException(sourcePrefix, "source " + withoutSlash(sourcePrefix) + " is an object,"
                             + " not a prefix: sync takes prefixes; copy one object with 'ferry cp'");
                 }
@@ -577,10 +578,7 @@ public final class Syncer {
                 return false;
             }
             try {
-                from.stat(sourcePrefix.resolve(key));
-                return false;
-            } catch (ObjectNotFoundException e) {
-                return true;
+                return from.find(sourcePrefix.resolve(key)).isEmpty();
             } catch (IOException e) {
                 return false;
             }
@@ -807,19 +805,7 @@ public final class Syncer {
                 + (holder.isEmpty() ? "holder unknown" : holder) + "); wait for it to finish");
     }
 
-    /** Whether the prefix, without its closing slash, names an object: a sync given one object's key. */
-    private static boolean isObject(ObjectStore store, Location prefix) throws IOException {
-        if (prefix.path().isEmpty()) {
-            return false; // a bucket root
-        }
-        try {
-            store.stat(withoutSlash(prefix));
-            return true;
-        } catch (ObjectNotFoundException e) {
-            return false;
-        }
-    }
-
+    /** The prefix without its closing slash: the key of an object a user may have given in its place. */
     private static Location withoutSlash(Location prefix) {
         String text = prefix.toString();
         return Location.of(text.substring(0, text.length() - 1));
