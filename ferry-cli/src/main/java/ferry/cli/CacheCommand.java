@@ -43,8 +43,15 @@ final class CacheCommand {
     Long cacheSize;
 
     ChunkCache open() throws IOException {
-        Path dir = cacheDir != null ? cacheDir : ferry.home().resolve("cache");
-        return ChunkCache.open(dir, Sizes.cacheBudget(cacheSize, dir));
+        return ChunkCache.open(dir(), budget());
+    }
+
+    Path dir() {
+        return cacheDir != null ? cacheDir : ferry.home().resolve("cache");
+    }
+
+    long budget() {
+        return Sizes.cacheBudget(cacheSize, dir());
     }
 
     /** The cache, for a command that only looks at it or empties it: a --cache-dir that is not there is a typo. */
@@ -122,17 +129,22 @@ final class CacheCommand {
             MountOptions options = MountOptions.DEFAULTS.withChunkSize((int) Math.min(chunkSize, Integer.MAX_VALUE));
             long start = System.nanoTime();
             Preload.Report report;
-            try (ChunkCache chunks = cache.open()) {
-                // Objects that do not fit would evict one another while they load, and the job would fetch them all
-                // again: refuse before fetching anything.
+            // Objects that do not fit would evict one another while they load, and the job would fetch them all
+            // again: refuse before fetching anything. The cache is measured under the budget it has, so that a
+            // refused preload given a smaller one has not trimmed what it holds.
+            long budget = cache.budget();
+            long held = Math.max(budget, ChunkCache.recordedBudget(cache.dir(), budget));
+            try (ChunkCache chunks = ChunkCache.open(cache.dir(), held)) {
                 Preload.Need need = Preload.measure(measured, chunks, options);
-                if (need.space() > chunks.budgetBytes()) {
+                if (need.space() > budget) {
                     throw new IOException("cannot preload " + what + ": its " + Units.count(need.objects())
                             + " objects (" + Units.bytes(need.bytes()) + ") take " + Units.bytes(need.space())
-                            + " of disk space in the cache, but the cache's budget is "
-                            + Units.bytes(chunks.budgetBytes()) + "; nothing was fetched: give --cache-size "
-                            + Sizes.atLeast(need.space()) + " or more, or preload less");
+                            + " of disk space in the cache, but the cache's budget is " + Units.bytes(budget)
+                            + "; nothing was fetched: give --cache-size " + Sizes.atLeast(need.space())
+                            + " or more, or preload less");
                 }
+            }
+            try (ChunkCache chunks = ChunkCache.open(cache.dir(), budget)) {
                 report = Preload.run(store, objects.list(), chunks, options, concurrency);
                 chunks.flushStats();
             }

@@ -138,6 +138,10 @@ class CacheCliIT {
         CliRun dataset = CliRun.run(env, "cache", "preload", "--cache-size", "1MiB", "--dataset", "cached@v1");
         assertThat(dataset.exitCode).as(dataset.toString()).isEqualTo(1);
         assertThat(dataset.err).contains("cannot preload cached@v1: its 21 objects");
+        assertThat(CliRun.run(env, "cache", "status", "--json").out)
+                .as("a refused preload keeps the cache as it was, its budget too, though it was given a smaller one")
+                .contains("\"chunks\" : 24").contains("\"evictions\" : 0")
+                .contains("\"budgetBytes\" : " + Sizes.parseBytes(suggested.group(1)));
     }
 
     @Test
