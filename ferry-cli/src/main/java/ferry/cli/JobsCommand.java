@@ -252,8 +252,9 @@ final class JobsCommand {
         public Integer call() throws IOException {
             try {
                 jobs.store().delete(name);
-            } catch (IllegalStateException e) {
-                throw new IllegalArgumentException(e.getMessage(), e);
+            } catch (IllegalStateException e) { // running or starting: its state refuses it, as stop of an ended job
+                jobs.ferry.err.println("ferry: " + e.getMessage());
+                return Ferry.FAILED;
             }
             jobs.ferry.out.println("removed job " + name);
             return Ferry.OK;

@@ -242,6 +242,10 @@ class TrainCommandTest {
         Thread follower = Thread.ofPlatform().start(() -> follow[0] = ferry("jobs", "logs", "--follow", "waiting"));
         CliRun describe = ferry("jobs", "describe", "waiting");
         assertThat(describe.out).contains("TrainingJobStatus: InProgress (running)").contains("Training");
+        CliRun remove = ferry("jobs", "rm", "waiting");
+        assertThat(remove.exitCode).as("the job's state refuses it, as stop of an ended job: " + remove).isEqualTo(1);
+        assertThat(remove.err).contains("job 'waiting' is still running: stop it first with: ferry jobs stop waiting")
+                .doesNotContain("Usage");
 
         CliRun stop = ferry("jobs", "stop", "waiting");
         assertThat(stop.exitCode).as(stop.toString()).isZero();
