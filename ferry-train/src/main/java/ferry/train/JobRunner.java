@@ -765,11 +765,16 @@ public final class JobRunner {
                     log.note("uploaded " + counts.files() + " changed checkpoint file(s), " + counts.bytes()
                             + " bytes to " + plan.sync().uri());
                 }
+                notePassedOver(counts);
             } catch (IOException | RuntimeException e) { // never the job's failure: the next pass tries again
                 log.note("checkpoint upload failed (will retry): " + e.getMessage());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+        }
+
+        private void notePassedOver(CheckpointSync.Counts counts) {
+            counts.passedOver().forEach(p -> log.note("checkpoint " + p.key() + " not uploaded: it is " + p.what()));
         }
 
         private void upload(Outcome outcome) throws IOException, InterruptedException {
@@ -778,6 +783,7 @@ public final class JobRunner {
                 CheckpointSync.Counts counts = plan.sync().upload();
                 log.note("uploaded " + counts.files() + " changed checkpoint file(s), " + counts.bytes()
                         + " bytes to " + plan.sync().uri());
+                notePassedOver(counts);
             }
             boolean failed = outcome.stopCause() == null && outcome.exitCode() != 0;
             if (failed) {

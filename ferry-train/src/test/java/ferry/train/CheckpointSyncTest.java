@@ -3,6 +3,7 @@ package ferry.train;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ferry.store.Location;
+import ferry.store.PassedOver;
 import ferry.store.Stores;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -59,6 +60,33 @@ class CheckpointSyncTest {
         } finally {
             running.set(false);
             script.join();
+        }
+    }
+
+    @Test
+    void what_is_not_a_file_is_passed_over_and_named_once_and_changed_files_go_again() throws Exception {
+        Path checkpoints = folder.resolve("checkpoints");
+        Files.createDirectories(checkpoints.resolve("step-1"));
+        Files.writeString(checkpoints.resolve("step-1/model.pt"), "weights 1");
+        Files.createSymbolicLink(checkpoints.resolve("latest"), checkpoints.resolve("step-1"));
+        assertThat(new ProcessBuilder("mkfifo", checkpoints.resolve("events").toString()).start().waitFor()).isZero();
+        Path store = folder.resolve("store");
+        try (Stores stores = Stores.fromEnvironment(Map.of())) {
+            CheckpointSync sync = new CheckpointSync(stores, Location.of(store).asDirectory(), checkpoints, 4);
+
+            CheckpointSync.Counts first = sync.upload();
+            assertThat(first.files()).isEqualTo(1);
+            assertThat(first.passedOver()).extracting(PassedOver::key).containsExactly("events", "latest");
+            assertThat(first.passedOver().getFirst().what()).isEqualTo("a named pipe");
+            assertThat(Files.readString(store.resolve("step-1/model.pt"))).isEqualTo("weights 1");
+
+            CheckpointSync.Counts unchanged = sync.upload();
+            assertThat(unchanged.files()).isZero();
+            assertThat(unchanged.passedOver()).as("named in the job log once, not at every pass").isEmpty();
+
+            Files.writeString(checkpoints.resolve("step-1/model.pt"), "weights 2!");
+            assertThat(sync.upload().files()).isEqualTo(1);
+            assertThat(Files.readString(store.resolve("step-1/model.pt"))).isEqualTo("weights 2!");
         }
     }
 }
