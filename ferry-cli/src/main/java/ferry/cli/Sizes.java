@@ -3,6 +3,7 @@ package ferry.cli;
 import ferry.cache.ChunkCache;
 import ferry.s3.S3Config;
 import java.nio.file.Path;
+import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -106,15 +107,21 @@ final class Sizes {
     static Instant parseSince(String text, Instant now) {
         Matcher m = AGE.matcher(text.strip());
         if (m.matches()) {
-            long n = Long.parseLong(m.group(1));
-            Duration age = switch (m.group(2).toLowerCase(Locale.ROOT)) {
-                case "s" -> Duration.ofSeconds(n);
-                case "m" -> Duration.ofMinutes(n);
-                case "h" -> Duration.ofHours(n);
-                case "d" -> Duration.ofDays(n);
-                default -> Duration.ofDays(7 * n);
-            };
-            return now.minus(age);
+            try {
+                long n = Long.parseLong(m.group(1));
+                Duration age = switch (m.group(2).toLowerCase(Locale.ROOT)) {
+                    case "s" -> Duration.ofSeconds(n);
+                    case "m" -> Duration.ofMinutes(n);
+                    case "h" -> Duration.ofHours(n);
+                    case "d" -> Duration.ofDays(n);
+                    default -> Duration.ofDays(Math.multiplyExact(7, n));
+                };
+                return now.minus(age);
+            } catch (NumberFormatException | ArithmeticException | DateTimeException e) {
+                // digits past a long, or an age reaching before the first instant Java has, are a usage error too
+                throw new CommandLine.TypeConversionException("'" + text + "' is too long for an age or a duration:"
+                        + " write 24h, 7d or 52w");
+            }
         }
         try {
             return text.length() == 10 ? Instant.parse(text + "T00:00:00Z") : Instant.parse(text);

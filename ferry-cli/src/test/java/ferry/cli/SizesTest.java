@@ -43,4 +43,16 @@ class SizesTest {
                     .isInstanceOf(CommandLine.TypeConversionException.class).hasMessageContaining("is not a size");
         }
     }
+
+    @Test
+    void an_age_or_duration_too_long_to_count_is_refused_as_a_usage_error() {
+        for (String bad : new String[] {"999999999999d", "99999999999999999999d", "9999999999999w",
+                "9223372036854775807w"}) {
+            assertThatThrownBy(() -> Sizes.parseSince(bad, java.time.Instant.now())).as(bad)
+                    .isInstanceOf(CommandLine.TypeConversionException.class).hasMessageContaining("is too long");
+            assertThatThrownBy(() -> Sizes.parseDuration(bad)).as(bad)
+                    .isInstanceOf(CommandLine.TypeConversionException.class).hasMessageContaining("is too long");
+        }
+        assertThat(Sizes.parseDuration("52w")).isEqualTo(java.time.Duration.ofDays(364));
+    }
 }
