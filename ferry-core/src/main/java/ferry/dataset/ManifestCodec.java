@@ -54,9 +54,18 @@ public final class ManifestCodec {
         } catch (IllegalArgumentException e) {
             throw invalid(source, "its name is not valid: " + e.getMessage());
         }
+        try {
+            Location.of(manifest.base());
+        } catch (IllegalArgumentException e) {
+            // else each command that reads the data would blame its own arguments for a damaged base
+            throw invalid(source, "its base is not a location: " + e.getMessage());
+        }
         for (Manifest.Entry entry : manifest.entries()) {
             if (entry.key() == null || entry.crc32c() == null || !entry.crc32c().matches("[0-9a-f]{8}")) {
                 throw invalid(source, "entry " + entry.key() + " has no key or no valid crc32c");
+            }
+            if (entry.size() < 0) {
+                throw invalid(source, "entry " + entry.key() + " has a negative size, " + entry.size());
             }
         }
         return manifest;

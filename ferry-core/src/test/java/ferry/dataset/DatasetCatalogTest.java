@@ -255,7 +255,9 @@ class DatasetCatalogTest {
                 intact.replaceFirst("\"createdAt\" *: *\"[^\"]*\",", ""),
                 intact.replaceFirst("\"histogram\" *: *\\[", "\"sizes\" : ["),
                 intact.replaceFirst("\"version\" *: *1,", "\"version\" : 2,"),
-                intact.replaceFirst("\"name\" *: *\"toy\"", "\"name\" : \"other\""));
+                intact.replaceFirst("\"name\" *: *\"toy\"", "\"name\" : \"other\""),
+                intact.replaceFirst("\"base\" *: *\"[^\"]*\"", "\"base\" : \"gopher://x/\""),
+                intact.replaceFirst("\"size\" *: *5,", "\"size\" : -5,"));
         for (String json : damaged) {
             assertThat(json).isNotEqualTo(intact);
             Files.writeString(manifest, json);
