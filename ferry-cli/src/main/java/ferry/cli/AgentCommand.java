@@ -48,12 +48,16 @@ final class AgentCommand implements Callable<Integer> {
         int exit = Ferry.OK;
         while (true) {
             Instant soonest = ferry.clock.instant().plus(pollEvery);
-            for (Tasks.Task listed : tasks.list()) {
-                // Read again: a run of an earlier task may have taken long, and this one been changed or removed.
+            for (String name : tasks.names()) {
+                // Read now: a run of an earlier task may have taken long, and this one been changed or removed.
                 Tasks.Task task;
                 try {
-                    task = tasks.get(listed.name());
+                    task = tasks.get(name);
                 } catch (Tasks.NoSuchTaskException removed) {
+                    continue;
+                } catch (Tasks.DamagedTaskException e) {
+                    ferry.err.println(ferry.clock.instant() + " task " + name + ": " + e.getMessage());
+                    exit = Ferry.FAILED;
                     continue;
                 }
                 Instant now = ferry.clock.instant();

@@ -108,7 +108,18 @@ final class TaskCommand {
             Ferry ferry = parent.ferry;
             Tasks tasks = parent.tasks();
             List<Map<String, Object>> rows = new ArrayList<>();
-            for (Tasks.Task task : tasks.list()) {
+            int exit = Ferry.OK;
+            for (String name : tasks.names()) {
+                Tasks.Task task;
+                try {
+                    task = tasks.get(name);
+                } catch (Tasks.NoSuchTaskException removed) {
+                    continue;
+                } catch (Tasks.DamagedTaskException e) {
+                    ferry.err.println("ferry: " + e.getMessage()); // the others are still listed
+                    exit = Ferry.FAILED;
+                    continue;
+                }
                 var runs = tasks.runs(task.name());
                 Instant last = runs.isEmpty() ? null : Instant.parse(runs.getLast().get("started").asText());
                 Map<String, Object> row = new LinkedHashMap<>();
@@ -125,7 +136,7 @@ final class TaskCommand {
             }
             if (json) {
                 Json.print(ferry.out, rows);
-            } else if (rows.isEmpty()) {
+            } else if (rows.isEmpty() && exit == Ferry.OK) {
                 ferry.err.println("no tasks; add one with: ferry task add NAME SOURCE DESTINATION --every 24h");
             } else {
                 for (Map<String, Object> row : rows) {
@@ -135,7 +146,7 @@ final class TaskCommand {
                             row.get("source"), row.get("destination"));
                 }
             }
-            return Ferry.OK;
+            return exit;
         }
     }
 

@@ -1,5 +1,6 @@
 package ferry.cli;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -131,27 +132,45 @@ final class Tasks {
         }
     }
 
-    Task get(String name) throws IOException {
-        try {
-            return JSON.readValue(folder(name).resolve("task.json").toFile(), Task.class);
-        } catch (NoSuchFileException | java.io.FileNotFoundException e) {
-            throw new NoSuchTaskException(name);
+    /** A task file that does not parse, or lacks what a run needs: named, so that one damaged task stops no other. */
+    static final class DamagedTaskException extends IOException {
+        DamagedTaskException(Path file, String name, String why) {
+            super("task file " + file + " is damaged (" + why + "): fix it, or remove the task with: ferry task rm "
+                    + name);
         }
     }
 
-    List<Task> list() throws IOException {
-        List<Task> tasks = new ArrayList<>();
+    Task get(String name) throws IOException {
+        Path file = folder(name).resolve("task.json");
+        Task task;
+        try {
+            task = JSON.readValue(file.toFile(), Task.class);
+        } catch (NoSuchFileException | java.io.FileNotFoundException e) {
+            throw new NoSuchTaskException(name);
+        } catch (JsonProcessingException e) {
+            throw new DamagedTaskException(file, name, e.getOriginalMessage());
+        }
+        if (task == null || task.source() == null || task.destination() == null || task.every() == null
+                || task.zone() == null || task.arguments() == null) {
+            throw new DamagedTaskException(file, name, "it lacks source, destination, every, zone or arguments");
+        }
+        return task;
+    }
+
+    /** The names of the tasks, in order; {@link #get} reads each. */
+    List<String> names() throws IOException {
+        List<String> names = new ArrayList<>();
         if (!Files.isDirectory(root)) {
-            return tasks;
+            return names;
         }
         try (Stream<Path> folders = Files.list(root)) {
             for (Path folder : folders.sorted().toList()) {
                 if (Files.exists(folder.resolve("task.json"))) {
-                    tasks.add(get(folder.getFileName().toString()));
+                    names.add(folder.getFileName().toString());
                 }
             }
         }
-        return tasks;
+        return names;
     }
 
     void remove(String name) throws IOException {

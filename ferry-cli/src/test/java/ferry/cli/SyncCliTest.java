@@ -235,6 +235,32 @@ class SyncCliTest {
     }
 
     @Test
+    void a_damaged_task_file_is_named_and_the_agent_and_task_ls_go_on_with_the_others() throws Exception {
+        assertThat(ferry("task", "add", "a", src.toString(), folder.resolve("mirror").toString(), "--every", "1h")
+                .exitCode).isZero();
+        assertThat(ferry("task", "add", "b", src.toString(), dst.toString(), "--every", "1h").exitCode).isZero();
+        Path damaged = folder.resolve("home/tasks/a/task.json");
+        Files.writeString(damaged, "{\"name\": \"a\", \"sou");
+
+        CliRun agent = ferry("agent", "--once");
+
+        assertThat(agent.exitCode).as(agent.toString()).isEqualTo(1);
+        assertThat(agent.err).contains(damaged.toString()).contains("ferry task rm a");
+        assertThat(agent.out).contains("task b: starting").contains("copied 12 objects");
+        CliRun ls = ferry("task", "ls", "--json");
+        assertThat(ls.exitCode).as(ls.toString()).isEqualTo(1);
+        assertThat(ls.err).contains(damaged.toString());
+        JsonNode tasks = JSON.readTree(ls.out);
+        assertThat(tasks.size()).isEqualTo(1);
+        assertThat(tasks.get(0).get("name").asText()).isEqualTo("b");
+        CliRun run = ferry("task", "run", "a");
+        assertThat(run.exitCode).as(run.toString()).isEqualTo(1);
+        assertThat(run.err).contains(damaged.toString());
+        assertThat(ferry("task", "rm", "a").exitCode).isZero();
+        assertThat(ferry("task", "ls").exitCode).isZero();
+    }
+
+    @Test
     void a_task_run_refused_because_the_same_sync_is_running_is_recorded_as_skipped() throws Exception {
         assertThat(ferry("task", "add", "t", src.toString(), dst.toString(), "--every", "1h").exitCode).isZero();
         Path lock = new ferry.transfer.Syncer(null, folder.resolve("home/sync"), java.time.Clock.systemUTC(),
