@@ -12,7 +12,9 @@ import java.lang.ref.Cleaner;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -181,7 +183,9 @@ final class LocalOutput extends ObjectOutput {
             } catch (FileAlreadyExistsException e) {
                 throw new ObjectExistsException(location);
             } catch (IOException e) {
-                throw LocalStore.failure(location, "write", e);
+                // The rename's error names the temporary file, which the user never made: name what is in the way.
+                throw LocalStore.failure(location, "write", Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)
+                        ? new FileSystemException(target.toString(), null, "is a folder") : e);
             }
             OpenTemps.closed(temp);
             done = true;

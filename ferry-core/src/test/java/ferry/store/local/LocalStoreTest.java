@@ -182,4 +182,21 @@ class LocalStoreTest {
             assertThat(files).isEmpty();
         }
     }
+
+    @Test
+    void a_write_onto_a_folder_names_the_folder_not_the_temporary_file_and_leaves_nothing() throws Exception {
+        Path taken = Files.createDirectories(folder.resolve("taken.bin"));
+        Location target = Location.of(taken);
+        try (ObjectOutput out = new LocalStore().createOrOverwrite(target, WriteOptions.DEFAULT)) {
+            out.write("data".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            org.assertj.core.api.Assertions.assertThatThrownBy(out::commit)
+                    .isInstanceOf(ferry.store.StoreException.class)
+                    .hasMessageContaining(taken + ": is a folder")
+                    .hasMessageNotContaining(LocalStore.TEMP_SUFFIX);
+        }
+        try (var files = Files.list(folder)) {
+            assertThat(files).containsExactly(taken);
+        }
+        assertThat(taken).isEmptyDirectory();
+    }
 }
