@@ -73,7 +73,7 @@ final class CacheLayout {
         try {
             Files.createDirectories(chunks);
         } catch (IOException e) {
-            Path file = fileInTheWay(chunks);
+            Path file = FileErrors.fileInTheWay(chunks);
             if (file != null) {
                 throw new NotDirectoryException((file.equals(dir) ? "cache folder " + dir
                         : "cannot create cache folder " + dir + ": " + file) + " is a file, not a folder; remove it or "
@@ -131,19 +131,6 @@ final class CacheLayout {
      */
     long footprint(long fileBytes) {
         return Math.ceilDiv(fileBytes, blockBytes) * blockBytes;
-    }
-
-    /** The first path on the way to {@code path} that exists but is not a folder, or null. */
-    private static Path fileInTheWay(Path path) {
-        Path absolute = path.toAbsolutePath();
-        Path current = absolute.getRoot();
-        for (Path name : absolute) {
-            current = current.resolve(name);
-            if (Files.exists(current) && !Files.isDirectory(current)) {
-                return current.equals(path.toAbsolutePath()) ? path : current;
-            }
-        }
-        return null;
     }
 
     Path ledgerFile() {

@@ -5,8 +5,10 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
+import java.nio.file.Path;
 
 /** Why a file operation failed, in words: the JDK's exceptions for the common failures carry only the path. */
 public final class FileErrors {
@@ -29,5 +31,18 @@ public final class FileErrors {
             case DirectoryNotEmptyException notEmpty -> "folder not empty";
             default -> failed.getClass().getSimpleName();
         };
+    }
+
+    /** The first path on the way to {@code path} that exists but is not a folder, or null. */
+    public static Path fileInTheWay(Path path) {
+        Path absolute = path.toAbsolutePath();
+        Path current = absolute.getRoot();
+        for (Path name : absolute) {
+            current = current.resolve(name);
+            if (Files.exists(current) && !Files.isDirectory(current)) {
+                return current.equals(path.toAbsolutePath()) ? path : current;
+            }
+        }
+        return null;
     }
 }

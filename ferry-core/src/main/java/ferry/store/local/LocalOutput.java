@@ -82,7 +82,10 @@ final class LocalOutput extends ObjectOutput {
             }
             this.channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         } catch (IOException e) {
-            throw LocalStore.failure(location, "write", e);
+            // "already exists" or "Not a directory", about a folder that is not there, would not say what is wrong
+            Path file = FileErrors.fileInTheWay(target.getParent());
+            throw LocalStore.failure(location, "write",
+                    file == null ? e : new FileSystemException(file.toString(), null, "is a file, not a folder"));
         }
         try {
             OpenTemps.opened(temp);

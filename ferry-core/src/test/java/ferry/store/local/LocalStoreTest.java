@@ -199,4 +199,18 @@ class LocalStoreTest {
         }
         assertThat(taken).isEmptyDirectory();
     }
+
+    @Test
+    void a_write_below_a_file_says_the_file_is_not_a_folder() throws Exception {
+        Path file = Files.writeString(folder.resolve("plain"), "a file");
+        for (String below : List.of("x.bin", "sub/x.bin")) {
+            Location target = Location.of(file.resolve(below));
+            org.assertj.core.api.Assertions.assertThatThrownBy(
+                            () -> new LocalStore().createOrOverwrite(target, WriteOptions.DEFAULT))
+                    .as(below)
+                    .isInstanceOf(ferry.store.StoreException.class)
+                    .hasMessageContaining(file + ": is a file, not a folder");
+        }
+        assertThat(file).hasContent("a file");
+    }
 }
