@@ -222,6 +222,10 @@ class FerryCliTest {
 
         assertThat(cp.exitCode).isEqualTo(1);
         assertThat(cp.err).contains("cannot copy into " + file + ": it is a file, not a folder");
+        CliRun below = ferry("cp", data.toString(), file.resolve("below/deeper").toString());
+        assertThat(below.exitCode).isEqualTo(1);
+        assertThat(below.err).contains("cannot copy into " + file.resolve("below/deeper") + ": " + file
+                + " is a file, not a folder");
         assertThat(java.nio.file.Files.readString(file)).isEqualTo("in the way");
     }
 

@@ -2,8 +2,8 @@ package ferry.transfer;
 
 import ferry.store.Location;
 import ferry.store.StoreException;
+import ferry.store.local.FileErrors;
 import java.io.IOException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
@@ -24,9 +24,14 @@ public final class SafeKeys {
         this.root = root.toAbsolutePath().normalize();
         try {
             Files.createDirectories(this.root);
-        } catch (FileAlreadyExistsException e) {
-            throw new StoreException(Location.of(this.root), "cannot copy into " + this.root + ": it is a file, not a"
-                    + " folder; give a folder as the destination, or remove the file");
+        } catch (IOException e) {
+            Path file = FileErrors.fileInTheWay(this.root);
+            if (file == null) {
+                throw e;
+            }
+            throw new StoreException(Location.of(this.root), "cannot copy into " + this.root + ": "
+                    + (file.equals(this.root) ? "it" : file) + " is a file, not a folder; give a folder as the"
+                    + " destination, or remove the file");
         }
         this.realRoot = this.root.toRealPath();
     }

@@ -225,8 +225,10 @@ public final class Syncer {
             }
             if (destinationPrefix.isLocal() && !options.dryRun()) {
                 Path folder = destinationPrefix.toPath();
-                if (Files.exists(folder) && !Files.isDirectory(folder)) {
-                    throw new StoreException(destinationPrefix, "destination " + folder + " is a file, not a folder:"
+                Path file = FileErrors.fileInTheWay(folder);
+                if (file != null) {
+                    throw new StoreException(destinationPrefix, "destination " + folder
+                            + (file.equals(folder) ? "" : " cannot be created: " + file) + " is a file, not a folder:"
                             + " give a folder, or remove the file");
                 }
                 try {

@@ -587,6 +587,10 @@ class SyncerTest {
                         TransferListener.NONE))
                 .hasMessageContaining(file.toString())
                 .hasMessageContaining("is a file, not a folder");
+        assertThatThrownBy(() -> syncer.sync(Location.of(src), Location.of(file.resolve("below/deeper")),
+                        Syncer.Options.DEFAULT, TransferListener.NONE))
+                .isInstanceOf(ferry.store.StoreException.class)
+                .hasMessageContaining(file + " is a file, not a folder");
         assertThat(Files.readString(file)).isEqualTo("x");
         assertThat(dst).doesNotExist();
     }
