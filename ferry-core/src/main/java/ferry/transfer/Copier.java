@@ -7,13 +7,17 @@ import ferry.store.ObjectNotFoundException;
 import ferry.store.ObjectStore;
 import ferry.store.PassedOver;
 import ferry.store.Stores;
+import ferry.store.local.LocalStore;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -62,13 +66,14 @@ public final class Copier {
         AtomicLong objects = new AtomicLong();
         AtomicLong bytes = new AtomicLong();
         List<PassedOver> passedOver = List.of();
+        Set<Path> tidied = ConcurrentHashMap.newKeySet();
 
         ObjectInfo single = source.isDirectory() ? null : from.find(source).orElse(null);
         if (single != null) {
             Location target = destination.isDirectory() || isLocalFolder(destination)
                     ? destination.resolve(source.name())
                     : destination;
-            copyOne(from, to, single, target, source.name(), null, failures, objects, bytes, listener);
+            copyOne(from, to, single, target, source.name(), null, tidied, failures, objects, bytes, listener);
         } else {
             Location prefix = source.asDirectory();
             Location destinationPrefix = destination.asDirectory();
@@ -86,9 +91,8 @@ public final class Copier {
                 while (listing.hasNext()) {
                     ObjectInfo object = listing.next();
                     String key = prefix.relativize(object.location());
-                    parallel.submit(() -> copyOne(
-                            from, to, object, destinationPrefix.resolve(key), key, safeKeys, failures, objects, bytes,
-                            listener));
+                    parallel.submit(() -> copyOne(from, to, object, destinationPrefix.resolve(key), key, safeKeys,
+                            tidied, failures, objects, bytes, listener));
                 }
             }
             passedOver = List.copyOf(listing.passedOver());
@@ -98,6 +102,16 @@ public final class Copier {
         sorted.sort(java.util.Comparator.comparing(Failure::key));
         return new CopyReport(source.toString(), destination.toString(), objects.get(), bytes.get(),
                 List.copyOf(sorted), passedOver, Duration.between(start, clock.instant()));
+    }
+
+    /**
+     * Once for each folder a copy writes in a local destination: removes the temporary files a copy killed there left
+     * (a sync's listing of its destination does that, but a copy lists only its source).
+     */
+    private static void tidy(Location target, Set<Path> tidied) {
+        if (target.isLocal() && tidied.add(target.toPath().getParent())) {
+            LocalStore.removeAbandonedTemps(target.toPath().getParent());
+        }
     }
 
     private static boolean isLocalFolder(Location location) {
@@ -111,6 +125,7 @@ public final class Copier {
             Location target,
             String key,
             SafeKeys safeKeys,
+            Set<Path> tidied,
             List<Failure> failures,
             AtomicLong objects,
             AtomicLong bytes,
@@ -119,6 +134,7 @@ public final class Copier {
             if (safeKeys != null) {
                 safeKeys.resolve(key);
             }
+            tidy(target, tidied); // once the key is known to stay in its folder
             ObjectCopy.copy(from, object, to, target, RateLimiter.UNLIMITED, false);
             objects.incrementAndGet();
             bytes.addAndGet(object.size());

@@ -61,6 +61,31 @@ class CopierTest {
     }
 
     @Test
+    void a_copy_again_after_a_killed_one_removes_the_temporary_files_it_left_in_the_folders_written()
+            throws Exception {
+        write("src/a.txt", "a");
+        write("src/sub/b.txt", "bb");
+        Process gone = new ProcessBuilder("true").start();
+        gone.waitFor();
+        // What a copy killed with SIGKILL leaves: temporary files of a writer that is gone, beside their targets.
+        String mark = "." + gone.pid() + "@" + ferry.store.local.WriterMark.HOST + ".1f2e"
+                + ferry.store.local.LocalStore.TEMP_SUFFIX;
+        Path left = write("dst/.a.txt" + mark, "half");
+        Path leftBelow = write("dst/sub/.b.txt" + mark, "half");
+        Path leftByOne = write("one/.a.txt" + mark, "half");
+
+        assertThat(copier.copy(Location.of(folder.resolve("src")), Location.of(folder.resolve("dst")),
+                TransferListener.NONE).succeeded()).isTrue();
+        assertThat(copier.copy(Location.of(folder.resolve("src/a.txt")), Location.of(folder.resolve("one")),
+                TransferListener.NONE).succeeded()).isTrue();
+
+        assertThat(left).doesNotExist();
+        assertThat(leftBelow).doesNotExist();
+        assertThat(leftByOne).doesNotExist();
+        assertThat(Files.readString(folder.resolve("dst/sub/b.txt"))).isEqualTo("bb");
+    }
+
+    @Test
     void missing_source_is_an_error_naming_it() {
         Location missing = Location.of(folder.resolve("no-such-folder"));
         assertThatThrownBy(() -> copier.copy(missing, Location.of(folder.resolve("dst")), TransferListener.NONE))

@@ -97,7 +97,7 @@ final class LocalListing implements ObjectListing {
     }
 
     /** Tidying only: a file that cannot be looked at or removed (a read-only source) is left for its owner. */
-    private static boolean removeIfAbandoned(Path temp, String name) {
+    static boolean removeIfAbandoned(Path temp, String name) {
         try {
             if (LocalStore.isAbandonedTemp(name, () -> Files.getLastModifiedTime(temp).toInstant(), Instant.now())) {
                 return Files.deleteIfExists(temp);

@@ -17,6 +17,7 @@ import java.nio.CharBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryIteratorException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -69,6 +70,20 @@ public final class LocalStore implements ObjectStore {
         // "", name parts..., pid[@host], random, "ferry-tmp"
         return parts.length >= 5
                 && WriterMark.abandoned(parts[parts.length - 3], parts[parts.length - 2], lastModified, now);
+    }
+
+    /**
+     * Removes from {@code folder} (not below it) the temporary files of writers that are gone, as a listing does: for
+     * a copy, which lists only its source, to clean what a killed copy left in the folders it writes.
+     */
+    public static void removeAbandonedTemps(Path folder) {
+        try (DirectoryStream<Path> temps = Files.newDirectoryStream(folder, "*" + TEMP_SUFFIX)) {
+            for (Path temp : temps) {
+                LocalListing.removeIfAbandoned(temp, temp.getFileName().toString());
+            }
+        } catch (IOException | DirectoryIteratorException e) {
+            // tidying only: a folder not made yet, or one that cannot be read, is left as it is
+        }
     }
 
     @Override
