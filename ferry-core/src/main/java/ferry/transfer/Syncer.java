@@ -492,6 +492,13 @@ public final class Syncer {
          * or a failure whose advice names {@code --delete} only where the deletes would clear the way.
          */
         private void obstructed(long position, String key, Path inTheWay, Exception e, SyncState.Entry recorded) {
+            String file = sourceFileAndFolder(key, inTheWay);
+            if (file != null) {
+                fail(position, key, new IOException(Failure.of(key, e).reason() + ": the source has both " + file
+                        + " and keys below " + file + "/, and a local folder cannot hold a file and a folder of one"
+                        + " name: leave one out with --exclude"), recorded);
+                return;
+            }
             boolean clearable = clearedByDeletes(inTheWay);
             if (options.delete() && clearable) {
                 setAside(key, e);
@@ -567,6 +574,29 @@ public final class Syncer {
             } catch (IOException | UncheckedIOException e) {
                 return false;
             }
+        }
+
+        /**
+         * The key that the source holds both as an object and as a folder of objects ({@code a} and {@code a/b}, as
+         * an object store may), when that is what stands in the way of {@code key}; else null. Then no delete, nor
+         * removing what is in the way, lets both be written.
+         */
+        private String sourceFileAndFolder(String key, Path inTheWay) {
+            String other = destinationPrefix.toPath().relativize(inTheWay).toString();
+            try {
+                if (!other.equals(key)) { // a file where the key needs a folder: does the source have that file?
+                    return filter.inScope(other) && from.find(sourcePrefix.resolve(other)).isPresent() ? other : null;
+                }
+                ObjectListing below = from.list(sourcePrefix.resolve(key + "/"));
+                while (below.hasNext()) {
+                    if (filter.inScope(sourcePrefix.relativize(below.next().location()))) {
+                        return key;
+                    }
+                }
+            } catch (IOException e) {
+                // not known: the advice stays general
+            }
+            return null;
         }
 
         private static String swapAdvice(String what) {

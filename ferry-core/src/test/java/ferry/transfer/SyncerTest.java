@@ -200,6 +200,26 @@ class SyncerTest {
     }
 
     @Test
+    void a_source_holding_both_a_key_and_keys_below_it_is_named_as_the_cause_of_the_failed_copy() throws Exception {
+        MemoryStore memory = new MemoryStore();
+        memory.put(Location.of("s3://bucket/src/a"), "file a".getBytes());
+        memory.put(Location.of("s3://bucket/src/a/b"), "file a/b".getBytes());
+        memory.put(Location.of("s3://bucket/src/c"), "file c".getBytes());
+        stores.with("s3", memory);
+
+        for (boolean delete : new boolean[] {false, true}) {
+            SyncReport report = syncer.sync(Location.of("s3://bucket/src/"), Location.of(dst),
+                    options(delete, false, Filter.ALL), TransferListener.NONE);
+
+            // One of a and a/b is written, whichever came first; the other cannot be, and removing it would not help.
+            assertThat(report.failures()).hasSize(1);
+            assertThat(report.failures().getFirst().reason()).contains("the source has both a and keys below a/")
+                    .contains("--exclude").doesNotContain("remove it");
+            assertThat(Files.readString(dst.resolve("c"))).isEqualTo("file c");
+        }
+    }
+
+    @Test
     void recorded_checksums_vouch_only_for_a_destination_file_as_the_sync_left_it() throws Exception {
         ageSources();
         sync(Syncer.Options.DEFAULT);
