@@ -18,6 +18,7 @@ import java.time.LocalDate;
 import java.time.LocalTime;
 import java.time.ZoneId;
 import java.time.ZonedDateTime;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
@@ -233,16 +234,20 @@ final class Tasks {
 
     /**
      * A run record, or {@code null} for one that does not parse (cut short by a crash of an earlier version, which did
-     * not flush it): it is no run, and must not stop the agent.
+     * not flush it) or whose start is not a time: it is no run, and must not stop the agent.
      */
     private static JsonNode readRun(Path file) throws IOException {
         JsonNode run;
         try {
             run = JSON.readTree(file.toFile());
-        } catch (com.fasterxml.jackson.core.JsonProcessingException cutShort) {
+            if (run == null || !run.hasNonNull("started") || !run.hasNonNull("status")) {
+                return null;
+            }
+            Instant.parse(run.get("started").asText());
+        } catch (com.fasterxml.jackson.core.JsonProcessingException | DateTimeParseException damaged) {
             return null;
         }
-        return run != null && run.hasNonNull("started") && run.hasNonNull("status") ? run : null;
+        return run;
     }
 
     /** When the last run started, or {@code null} if it never ran. */

@@ -261,6 +261,22 @@ class SyncCliTest {
     }
 
     @Test
+    void a_run_record_whose_start_is_not_a_time_is_no_run_and_stops_nothing() throws Exception {
+        assertThat(ferry("task", "add", "t", src.toString(), dst.toString(), "--every", "1h").exitCode).isZero();
+        Path runs = Files.createDirectories(folder.resolve("home/tasks/t/runs"));
+        Files.writeString(runs.resolve("2026-01-01T00-00-00Z.json"),
+                "{\"started\": \"yesterday\", \"status\": \"ok\"}");
+
+        CliRun agent = ferry("agent", "--once");
+
+        assertThat(agent.exitCode).as(agent.toString()).isZero();
+        assertThat(agent.out).contains("task t: starting");
+        CliRun ls = ferry("task", "ls", "--json");
+        assertThat(ls.exitCode).as(ls.toString()).isZero();
+        assertThat(JSON.readTree(ls.out).get(0).get("runs").asInt()).isEqualTo(1);
+    }
+
+    @Test
     void a_task_run_refused_because_the_same_sync_is_running_is_recorded_as_skipped() throws Exception {
         assertThat(ferry("task", "add", "t", src.toString(), dst.toString(), "--every", "1h").exitCode).isZero();
         Path lock = new ferry.transfer.Syncer(null, folder.resolve("home/sync"), java.time.Clock.systemUTC(),
