@@ -40,17 +40,18 @@ public final class ObjectCopy {
                 expected = localCrc32c(from, source.location());
             }
             try (ObjectOutput out = to.createOrOverwrite(target, new WriteOptions(expected, source.size()))) {
-                transfer(limiter.pace(in), out, source.size());
+                long read = transfer(limiter.pace(in), out, source.size());
+                if (read != source.size()) {
+                    // The source changed while we read it (rewritten in place, its bytes may be of two versions):
+                    // not committed, so the target keeps what it had.
+                    throw new StoreException(source.location(), "size of " + source.location() + " changed during"
+                            + " the copy (listed " + source.size() + " bytes, read " + read + "): copy again");
+                }
                 written = out.commit();
             } catch (ChecksumMismatchException e) {
                 // The destination refused bytes that do not match the source's own checksum: the source is at fault.
                 throw target.equals(e.location()) ? e.copying(source.location()) : e;
             }
-        }
-        if (written.size() != source.size()) {
-            // The source changed while we read it; what we wrote is a whole object, but not the listed one.
-            throw new StoreException(source.location(), "size of " + source.location() + " changed during the copy"
-                    + " (listed " + source.size() + " bytes, read " + written.size() + "): copy again");
         }
         if (readBack) {
             try (ChecksumInputStream check = new ChecksumInputStream(limiter.paceFrom(target, to.openStream(target)),
@@ -79,12 +80,18 @@ public final class ObjectCopy {
         }
     }
 
-    /** Copies with a buffer fitted to the object: large reads and writes for large objects, little memory for small. */
-    private static void transfer(InputStream in, java.io.OutputStream out, long size) throws IOException {
+    /**
+     * Copies with a buffer fitted to the object: large reads and writes for large objects, little memory for small.
+     * Returns the bytes copied.
+     */
+    private static long transfer(InputStream in, java.io.OutputStream out, long size) throws IOException {
         byte[] buffer = new byte[(int) Math.clamp(size + 1, 8 * 1024, 512 * 1024)];
+        long copied = 0;
         int n;
         while ((n = in.read(buffer)) >= 0) {
             out.write(buffer, 0, n);
+            copied += n;
         }
+        return copied;
     }
 }

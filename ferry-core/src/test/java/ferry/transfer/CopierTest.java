@@ -86,6 +86,21 @@ class CopierTest {
     }
 
     @Test
+    void a_source_whose_size_changed_after_it_was_listed_fails_and_nothing_is_written() throws Exception {
+        Path file = write("src/log.txt", "first");
+        ferry.store.ObjectStore store = stores.forLocation(Location.of(file));
+        ferry.store.ObjectInfo listed = store.stat(Location.of(file));
+        // Rewritten in place between the listing and the read: what is read is no version the listing saw.
+        Files.writeString(file, "rewritten, and longer");
+        Location target = Location.of(folder.resolve("dst/log.txt"));
+
+        assertThatThrownBy(() -> ObjectCopy.copy(store, listed, store, target))
+                .isInstanceOf(ferry.store.StoreException.class)
+                .hasMessageContaining("changed during the copy");
+        assertThat(folder.resolve("dst/log.txt")).doesNotExist();
+    }
+
+    @Test
     void missing_source_is_an_error_naming_it() {
         Location missing = Location.of(folder.resolve("no-such-folder"));
         assertThatThrownBy(() -> copier.copy(missing, Location.of(folder.resolve("dst")), TransferListener.NONE))
