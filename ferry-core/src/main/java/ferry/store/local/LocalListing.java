@@ -56,6 +56,9 @@ final class LocalListing implements ObjectListing {
         Path base = prefix.toPath();
         Path folder = prefix.isDirectory() ? base : base.getParent();
         this.namePrefix = prefix.isDirectory() ? "" : base.getFileName().toString();
+        if (!Files.isDirectory(folder)) {
+            return; // absent, or no folder: opened as one, a named pipe would wait for a writer
+        }
         try {
             pushFolder(folder, namePrefix);
         } catch (NoSuchFileException | NotDirectoryException e) {

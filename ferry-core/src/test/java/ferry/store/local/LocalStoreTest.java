@@ -213,4 +213,14 @@ class LocalStoreTest {
         }
         assertThat(file).hasContent("a file");
     }
+
+    @Test
+    // A hang guard, in a thread of its own: opening a pipe as a folder waited for a writer, uninterruptibly.
+    @org.junit.jupiter.api.Timeout(value = 60, threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
+    void a_named_pipe_given_as_the_prefix_lists_nothing_and_is_not_opened() throws Exception {
+        Path pipe = folder.resolve("pipe");
+        assertThat(new ProcessBuilder("mkfifo", pipe.toString()).start().waitFor()).isZero();
+
+        assertThat(new LocalStore().list(Location.of(pipe).asDirectory()).hasNext()).isFalse();
+    }
 }
