@@ -435,6 +435,19 @@ class MountIT {
     }
 
     @Test
+    void a_live_mount_whose_store_is_down_is_refused_as_live_not_taken_for_stale() throws IOException {
+        put("a.txt", "a".getBytes(UTF_8));
+        Path root = mountPrefix(Duration.ZERO); // the folder is listed again at every look
+        server.stop();
+
+        // the mount answers, if with an error: it is live, and is neither unmounted nor reported as that error
+        assertThatThrownBy(() -> Mount.cleanStaleMount(root)).isInstanceOf(IOException.class)
+                .hasMessageContaining("already mounted");
+        assertThat(mount.isMounted()).isTrue();
+        server.start();
+    }
+
+    @Test
     void a_mount_point_reached_through_a_symbolic_link_stays_mounted_and_is_not_mounted_twice() throws IOException {
         put("a.txt", "a".getBytes(UTF_8));
         Path real = Files.createDirectories(folder.resolve("real"));
