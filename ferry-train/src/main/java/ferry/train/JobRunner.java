@@ -452,7 +452,7 @@ public final class JobRunner {
             Outcome outcome = train(argv, env.variables());
             mounts.close(); // the process is gone: nothing reads the channels any more
 
-            if (outcome.failure() != null) { // the disk that could not take a pid file takes no upload either
+            if (outcome.failure() != null) { // no process ran, or its pid could not be written: no upload either
                 return finish(JobDescription.FAILED, JobDescription.FAILED, "Training job failed. Reason: "
                         + outcome.failure(), outcome.failure());
             }
@@ -638,7 +638,7 @@ public final class JobRunner {
                 process = builder.start();
             } catch (IOException e) {
                 log.note("cannot start " + argv.getFirst() + ": " + e.getMessage());
-                return new Outcome(127, null, null);
+                return new Outcome(127, null, "ClientError: cannot start the training process: " + e.getMessage());
             }
             running = process;
             try {

@@ -259,6 +259,20 @@ class JobRunnerTest {
     }
 
     @Test
+    void a_process_that_cannot_be_started_fails_the_job_with_the_reason_it_could_not() throws Exception {
+        // One argument over Linux's 128 KiB limit for a single string: exec fails with E2BIG, and the reason said
+        // "the process exited with code 127 and printed nothing".
+        ObjectNode request = fixture.request("unstarted", "train_env.py");
+        request.putObject("HyperParameters").put("notes", "x".repeat(200_000));
+
+        JobDescription job = fixture.run(request);
+
+        assertThat(job.status()).isEqualTo("Failed");
+        assertThat(job.failureReason()).startsWith("ClientError: cannot start the training process")
+                .contains("Argument list too long");
+    }
+
+    @Test
     void a_script_that_outlives_max_runtime_gets_sigterm_saves_its_model_and_the_job_is_stopped() throws Exception {
         ObjectNode request = fixture.request("too-long", "long_running.py");
         request.putObject("StoppingCondition").put("MaxRuntimeInSeconds", 1);
