@@ -194,9 +194,15 @@ class FerryCliTest {
         CliRun age = ferry("sync", data.toString(), folder.resolve("dst").toString(), "--newer-than", "garbage");
         assertThat(age.exitCode).as(age.toString()).isEqualTo(2);
         assertThat(age.err).contains("garbage").doesNotContain("unexpected");
-        CliRun chunk = ferry("mount", "--chunk-size", "4GiB", data.toString(), folder.resolve("mnt").toString());
+        Path mnt = folder.resolve("mnt");
+        CliRun chunk = ferry("mount", "--chunk-size", "4GiB", data.toString(), mnt.toString());
         assertThat(chunk.exitCode).as(chunk.toString()).isEqualTo(2);
         assertThat(chunk.err).contains("chunk size must be between 4 KiB and 64 MiB");
+        for (String days : new String[] {"200000", "99999999999999999999"}) { // past what a Duration holds in ns
+            CliRun ttl = ferry("mount", "--metadata-ttl", days + "d", data.toString(), mnt.toString());
+            assertThat(ttl.exitCode).as(ttl.toString()).isEqualTo(2);
+            assertThat(ttl.err).contains(days).contains("too long").doesNotContain("unexpected");
+        }
         CliRun poll = ferry("agent", "--once", "--poll", "0s");
         assertThat(poll.exitCode).as(poll.toString()).isEqualTo(2);
         assertThat(poll.err).contains("--poll must be at least 1s");

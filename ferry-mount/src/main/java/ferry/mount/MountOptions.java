@@ -11,6 +11,8 @@ import java.time.Duration;
  * @param metadataTtl how long a prefix mount trusts a folder listing (a dataset version is trusted for ever)
  */
 public record MountOptions(int chunkSize, int readAheadChunks, int readAheadFetches, Duration metadataTtl) {
+    /** The longest metadata TTL: as good as for ever, and well within what a {@code long} of nanoseconds holds. */
+    public static final Duration MAX_METADATA_TTL = Duration.ofDays(36_500);
     public static final MountOptions DEFAULTS = new MountOptions(1 << 20, 32, 16, Duration.ofSeconds(60));
 
     public MountOptions {
@@ -22,6 +24,10 @@ public record MountOptions(int chunkSize, int readAheadChunks, int readAheadFetc
         }
         if (metadataTtl.isNegative()) {
             throw new IllegalArgumentException("metadata TTL must not be negative, not " + metadataTtl);
+        }
+        if (metadataTtl.compareTo(MAX_METADATA_TTL) > 0) { // the mount counts it in nanoseconds
+            throw new IllegalArgumentException("metadata TTL is too long: at most " + MAX_METADATA_TTL.toDays()
+                    + " days (100 years), not " + metadataTtl.toDays() + " days");
         }
     }
 
