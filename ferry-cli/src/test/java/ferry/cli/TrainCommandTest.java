@@ -208,6 +208,19 @@ class TrainCommandTest {
     }
 
     @Test
+    void a_cache_dir_that_is_a_file_is_refused_before_the_job_starts() throws Exception {
+        Path file = Files.writeString(folder.resolve("cache-file"), "not a folder");
+        String body = job("cache-file", "train.py", "").replace("\"File\"", "\"FastFile\"");
+        CliRun train = ferry("train", "--cache-dir", file.toString(), request("cache.json", body).toString());
+
+        assertThat(train.exitCode).as(train.toString()).isEqualTo(1);
+        assertThat(train.err).contains(file + " is a file, not a folder");
+        // it was: the job started, failed at its FastFile channel and kept the name
+        assertThat(folder.resolve("home/jobs/cache-file")).doesNotExist();
+        assertThat(file).hasContent("not a folder");
+    }
+
+    @Test
     void jobs_stop_stops_a_running_job_while_logs_follow_shows_it_to_the_end() throws Exception {
         Path file = request("wait.json", job("waiting", "wait.py", ""));
         CountDownLatch ready = new CountDownLatch(1);

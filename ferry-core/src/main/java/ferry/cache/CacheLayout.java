@@ -73,12 +73,7 @@ final class CacheLayout {
         try {
             Files.createDirectories(chunks);
         } catch (IOException e) {
-            Path file = FileErrors.fileInTheWay(chunks);
-            if (file != null) {
-                throw new NotDirectoryException((file.equals(dir) ? "cache folder " + dir
-                        : "cannot create cache folder " + dir + ": " + file) + " is a file, not a folder; remove it or "
-                        + "choose another cache folder");
-            }
+            requireNoFileInTheWay(dir, chunks);
             if (e instanceof AccessDeniedException denied) {
                 throw new AccessDeniedException(dir.toString(), null, "cannot create cache folder " + dir
                         + ": permission denied on " + denied.getFile() + "; choose a folder you can write to");
@@ -131,6 +126,16 @@ final class CacheLayout {
      */
     long footprint(long fileBytes) {
         return Math.ceilDiv(fileBytes, blockBytes) * blockBytes;
+    }
+
+    /** Refuses a file that stands where the cache folder {@code dir}, or a folder on the way to {@code path}, goes. */
+    static void requireNoFileInTheWay(Path dir, Path path) throws NotDirectoryException {
+        Path file = FileErrors.fileInTheWay(path);
+        if (file != null) {
+            throw new NotDirectoryException((file.equals(dir) ? "cache folder " + dir
+                    : "cannot create cache folder " + dir + ": " + file) + " is a file, not a folder; remove it or "
+                    + "choose another cache folder");
+        }
     }
 
     Path ledgerFile() {

@@ -146,12 +146,14 @@ public final class ChunkCache implements Closeable {
     /**
      * Refuses, as {@link #open} would, a folder that holds other files but is not a cache, and writes nothing: for a
      * command that opens the cache only later (a training job, at its first FastFile channel) and should refuse a
-     * wrong folder before it starts. A missing or empty folder passes.
+     * wrong folder before it starts. A missing or empty folder passes; a file in its place, or on its way, does not.
      *
      * @throws IllegalArgumentException naming the folder and what to do
+     * @throws java.nio.file.NotDirectoryException naming the file in the way
      */
     public static void checkFolder(Path dir) throws IOException {
         CacheLayout.requireCacheOrEmpty(Objects.requireNonNull(dir, "dir is null"));
+        CacheLayout.requireNoFileInTheWay(dir, dir);
     }
 
     /**
