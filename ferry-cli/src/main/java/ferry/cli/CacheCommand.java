@@ -145,7 +145,7 @@ final class CacheCommand {
                 }
             }
             try (ChunkCache chunks = ChunkCache.open(cache.dir(), budget)) {
-                report = Preload.run(store, objects.list(), chunks, options, concurrency);
+                report = Preload.run(store, objects.list(), chunks, options, concurrency, dataset != null);
                 chunks.flushStats();
             }
             double seconds = (System.nanoTime() - start) / 1e9;

@@ -55,9 +55,12 @@ public final class Preload {
         return new Need(count, bytes, space);
     }
 
-    /** Preloads the objects of a listing or a manifest with {@code concurrency} objects in flight. */
+    /**
+     * Preloads the objects of a listing or a manifest ({@code datasetVersion}) with {@code concurrency} objects in
+     * flight.
+     */
     public static Report run(ObjectStore store, ObjectListing objects, ChunkCache cache, MountOptions options,
-            int concurrency) throws IOException, InterruptedException {
+            int concurrency, boolean datasetVersion) throws IOException, InterruptedException {
         List<String> failures = Collections.synchronizedList(new ArrayList<>());
         AtomicLong fetched = new AtomicLong();
         long count = 0;
@@ -71,6 +74,10 @@ public final class Preload {
                 parallel.submit(() -> {
                     try {
                         fetched.addAndGet(reader.preload(object, CHUNKS_PER_OBJECT));
+                    } catch (ObjectChangedException e) {
+                        // Reopening it or mounting a dataset version, as a prefix mount is told, cannot bring back a
+                        // dataset version's object.
+                        failures.add(datasetVersion ? e.inDatasetVersion() : object.location() + ": " + e.getMessage());
                     } catch (IOException e) {
                         failures.add(object.location() + ": " + e.getMessage());
                     }
