@@ -9,6 +9,7 @@ import ferry.mount.MountOptions;
 import ferry.store.Location;
 import ferry.store.ObjectNotFoundException;
 import ferry.store.ObjectStore;
+import ferry.store.local.RealPaths;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -86,6 +87,15 @@ final class MountCommand implements Callable<Integer> {
                 .withChunkSize((int) Math.min(chunkSize, Integer.MAX_VALUE))
                 .withMetadataTtl(Sizes.parseDuration(metadataTtl));
         Path dir = cacheDir != null ? cacheDir : ferry.home().resolve("cache");
+        // A cache inside the mount point is hidden by the mount (every chunk would go uncached); one around it, its
+        // chunks: refused before either is made.
+        Path realMountPoint = RealPaths.of(mountPoint);
+        Path realDir = RealPaths.of(dir);
+        if (realDir.startsWith(realMountPoint) || realMountPoint.startsWith(realDir)) {
+            throw new IllegalArgumentException("the mount point " + mountPoint + " and the cache folder " + dir
+                    + " overlap, and the mount would hide the cache: choose a --cache-dir outside the mount point"
+                    + " and a mount point outside the cache");
+        }
         long budget = Sizes.cacheBudget(cacheSize, dir);
         ChunkCache cache = ChunkCache.open(dir, budget);
         Mount mount;

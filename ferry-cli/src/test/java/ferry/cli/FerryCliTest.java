@@ -50,6 +50,25 @@ class FerryCliTest {
     }
 
     @Test
+    void a_cache_folder_inside_the_mount_point_or_around_it_is_refused_and_nothing_is_made() {
+        // The mount would hide the cache (every chunk then went uncached, "Read-only file system") or its chunks.
+        // FUSE is never reached: a mount that got so far fails on this library instead of running on.
+        Map<String, String> noFuse = new java.util.HashMap<>(env);
+        noFuse.put("FERRY_LIBFUSE", folder.resolve("nowhere/libfuse3.so.3").toString());
+        Path mnt = folder.resolve("mnt");
+        Path cache = folder.resolve("cache");
+        for (String[] at : new String[][] {{mnt.toString(), mnt.resolve("cache").toString()},
+                {cache.resolve("chunks").toString(), cache.toString()}, {mnt.toString(), mnt + "/"}}) {
+            CliRun run = CliRun.run(noFuse, "mount", data.toString(), at[0], "--cache-dir", at[1]);
+
+            assertThat(run.exitCode).as(run.toString()).isEqualTo(2);
+            assertThat(run.err).contains("the mount point " + at[0]).contains("cache folder");
+            assertThat(mnt).doesNotExist();
+            assertThat(cache).doesNotExist();
+        }
+    }
+
+    @Test
     void demo_runs_end_to_end_on_the_default_store() {
         CliRun demo = ferry("demo", "--images", "40");
 
