@@ -12,6 +12,7 @@ import javax.xml.stream.XMLInputFactory;
 import javax.xml.stream.XMLStreamException;
 import javax.xml.stream.XMLStreamReader;
 import software.amazon.awssdk.services.s3.model.CommonPrefix;
+import software.amazon.awssdk.services.s3.model.EncodingType;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
@@ -46,13 +47,12 @@ record ListPage(List<Entry> objects, List<String> prefixes, String nextToken) {
             prefixes.add(common.prefix());
         }
         String token = Boolean.TRUE.equals(response.isTruncated()) ? response.nextContinuationToken() : null;
-        return new ListPage(objects, prefixes, token);
+        return new ListPage(objects, prefixes, token(token, response.encodingType() == EncodingType.URL));
     }
 
     /**
      * Reads a ListBucketResult (the XML of ListObjectsV2). Keys and prefixes are URL-decoded when the answer says
-     * {@code <EncodingType>url</EncodingType>}; Ferry does not ask for that (see {@link S3Http#list}), but an answer
-     * that declares it is read as it says.
+     * {@code <EncodingType>url</EncodingType>}, as Ferry asks it to.
      */
     static ListPage parse(InputStream body) throws IOException {
         List<Entry> objects = new ArrayList<>();
@@ -123,7 +123,23 @@ record ListPage(List<Entry> objects, List<String> prefixes, String nextToken) {
         if (truncated && (token == null || token.isEmpty())) {
             throw new IOException("the S3 endpoint said a listing goes on but gave no continuation token");
         }
-        return new ListPage(objects, prefixes, truncated ? token : null);
+        return new ListPage(objects, prefixes, truncated ? token(token, urlEncoded) : null);
+    }
+
+    /**
+     * The continuation token to send back. AWS leaves it as it is in an answer with URL-encoded keys (its tokens
+     * hold no '%'), but s3proxy URL-encodes it too and reads it back verbatim: a page boundary on a key with a
+     * space skipped the rest of the folder, one with a '+' repeated a page for ever. Only %XX escapes are undone.
+     */
+    static String token(String token, boolean urlEncoded) {
+        if (!urlEncoded || token == null || token.indexOf('%') < 0) {
+            return token;
+        }
+        try {
+            return URLDecoder.decode(token.replace("+", "%2B"), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            return token; // not an escape after all
+        }
     }
 
     private static String decode(String value) {

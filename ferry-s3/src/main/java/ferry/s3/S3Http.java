@@ -203,10 +203,10 @@ final class S3Http implements AutoCloseable {
             throw new IllegalStateException("the S3 store is closed: cannot list s3://" + bucket + "/" + prefix);
         }
         return CompletableFuture.supplyAsync(() -> {
-            // No encoding-type=url, as the SDK: s3proxy then URL-encodes its continuation token too, reads it back
-            // verbatim, and a page boundary on a key with a space skipped the rest of the folder.
-            StringBuilder query = new StringBuilder("list-type=2&prefix=").append(encode(prefix, false))
-                    .append("&max-keys=").append(maxKeys);
+            // Keys URL-encoded, as AWS advises: XML 1.0 cannot carry a key's control characters, and turns its
+            // carriage returns into line feeds. (The continuation token: see ListPage.token.)
+            StringBuilder query = new StringBuilder("list-type=2&encoding-type=url&prefix=")
+                    .append(encode(prefix, false)).append("&max-keys=").append(maxKeys);
             if (delimiter != null) {
                 query.append("&delimiter=").append(encode(delimiter, false));
             }

@@ -48,6 +48,7 @@ import software.amazon.awssdk.http.crt.AwsCrtAsyncHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.S3AsyncClientBuilder;
+import software.amazon.awssdk.services.s3.model.EncodingType;
 import software.amazon.awssdk.services.s3.model.GetObjectRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
@@ -332,7 +333,7 @@ final class S3Store implements ObjectStore {
             return http.list(bucket, prefix, "/", maxKeys, token);
         }
         return client().listObjectsV2(b -> b.bucket(bucket).prefix(prefix).delimiter("/").maxKeys(maxKeys)
-                .continuationToken(token)).thenApply(ListPage::of);
+                .encodingType(EncodingType.URL).continuationToken(token)).thenApply(ListPage::of);
     }
 
     @Override

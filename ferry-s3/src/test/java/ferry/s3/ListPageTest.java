@@ -39,6 +39,16 @@ class ListPageTest {
     }
 
     @Test
+    void a_continuation_token_url_encoded_with_the_keys_is_decoded_escape_by_escape() {
+        assertThat(ListPage.token("pages/img%20%2B%01%0D0999.jpg", true)).as("s3proxy's: the last key, encoded")
+                .isEqualTo("pages/img +\u0001\r0999.jpg");
+        assertThat(ListPage.token("token/with+chars==", true)).as("AWS's: opaque, left as it is")
+                .isEqualTo("token/with+chars==");
+        assertThat(ListPage.token("50%off", true)).as("no escape after all").isEqualTo("50%off");
+        assertThat(ListPage.token("a%20b", false)).as("keys not encoded: the token neither").isEqualTo("a%20b");
+    }
+
+    @Test
     void the_last_page_has_no_token_and_keys_stay_as_sent_without_url_encoding() throws IOException {
         ListPage page = parse("<ListBucketResult><IsTruncated>false</IsTruncated><Contents><Key>a+b%20c</Key>"
                 + "<Size>1</Size></Contents><NextContinuationToken>ignored</NextContinuationToken></ListBucketResult>");

@@ -110,9 +110,10 @@ class S3StoreTest {
 
     @Test
     @Timeout(60)
-    void listings_cross_page_boundaries_on_keys_with_spaces_pluses_and_percents() throws IOException {
+    void listings_cross_page_boundaries_on_keys_with_spaces_pluses_percents_and_control_characters()
+            throws IOException {
         // A page holds 1,000 entries: each folder's boundary falls on a key with the character in it.
-        for (String mark : List.of(" ", "+", "%")) {
+        for (String mark : List.of(" ", "+", "%", "\u0001", "\r")) {
             List<String> expected = new ArrayList<>();
             for (int i = 0; i < 1_100; i++) {
                 String key = "pages/" + (int) mark.charAt(0) + "/img" + mark + String.format("%04d", i) + ".jpg";
@@ -312,7 +313,8 @@ class S3StoreTest {
     @Test
     void keys_round_trip_exactly_through_write_list_stat_and_read() throws IOException {
         List<String> names = List.of("with space", "plus+sign", "percent%20literal", "unicode-\u00fc-\u65e5\u672c",
-                "equals=and&ampersand", "tilde~star*(parens)", "semi;colon,comma");
+                "equals=and&ampersand", "tilde~star*(parens)", "semi;colon,comma",
+                "control\u0001\u001f-characters", "cr\rlf\ntab\t", "xml<&>'\"");
         for (String name : names) {
             put(store, root.resolve("k/" + name), name.getBytes(UTF_8), WriteOptions.DEFAULT);
         }
