@@ -61,7 +61,7 @@ final class CpCommand implements Callable<Integer> {
     /** Prints failures by key, at most {@link #SHOWN_FAILURES} of them, then how many failed and the commonest causes. */
     static void printFailures(Ferry ferry, List<Failure> failures) {
         for (Failure failure : failures.subList(0, Math.min(failures.size(), SHOWN_FAILURES))) {
-            ferry.err.println("FAILED " + Escapes.name(failure.key()) + ": " + failure.reason());
+            ferry.err.println("FAILED " + Escapes.name(failure.key()) + ": " + Escapes.text(failure.reason()));
         }
         if (failures.size() > SHOWN_FAILURES) {
             ferry.err.println("... and " + Units.count(failures.size() - SHOWN_FAILURES) + " more (--json lists all)");

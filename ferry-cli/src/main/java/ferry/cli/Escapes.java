@@ -7,28 +7,50 @@ package ferry.cli;
 final class Escapes {
     private Escapes() {}
 
+    /**
+     * A name as it is, or, when it holds a control character, quoted as bash writes such a name ({@code $'a\nb'}),
+     * its backslashes and quotes escaped too: a file named {@code a\nb} with a backslash does not print alike.
+     */
     static String name(String name) {
-        StringBuilder escaped = null;
-        for (int i = 0; i < name.length(); i++) {
-            char c = name.charAt(i);
-            boolean control = c < 0x20 || (c >= 0x7f && c <= 0x9f);
-            if (control && escaped == null) {
-                escaped = new StringBuilder(name.length() + 8).append(name, 0, i);
+        return hasControl(name) ? "$'" + escape(name, true) + "'" : name;
+    }
+
+    /** Free text, such as a failure's reason that quotes a key, with its control characters escaped. */
+    static String text(String text) {
+        return hasControl(text) ? escape(text, false) : text;
+    }
+
+    private static boolean isControl(char c) {
+        return c < 0x20 || (c >= 0x7f && c <= 0x9f);
+    }
+
+    private static boolean hasControl(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            if (isControl(text.charAt(i))) {
+                return true;
             }
-            if (escaped != null) {
-                if (!control) {
-                    escaped.append(c);
-                } else if (c == '\n') {
-                    escaped.append("\\n");
-                } else if (c == '\t') {
-                    escaped.append("\\t");
-                } else if (c == '\r') {
-                    escaped.append("\\r");
-                } else {
-                    escaped.append(String.format("\\x%02x", (int) c));
+        }
+        return false;
+    }
+
+    private static String escape(String text, boolean quoted) {
+        StringBuilder escaped = new StringBuilder(text.length() + 8);
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            switch (c) {
+                case '\n' -> escaped.append("\\n");
+                case '\t' -> escaped.append("\\t");
+                case '\r' -> escaped.append("\\r");
+                case '\\', '\'' -> escaped.append(quoted ? "\\" : "").append(c);
+                default -> {
+                    if (isControl(c)) {
+                        escaped.append(String.format("\\x%02x", (int) c));
+                    } else {
+                        escaped.append(c);
+                    }
                 }
             }
         }
-        return escaped == null ? name : escaped.toString();
+        return escaped.toString();
     }
 }

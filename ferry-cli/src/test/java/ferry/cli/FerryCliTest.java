@@ -89,14 +89,19 @@ class FerryCliTest {
         CliRun ls = ferry("ls", odd.toString());
         assertThat(ls.exitCode).as(ls.toString()).isZero();
         assertThat(ls.out.lines()).singleElement().asString()
-                .endsWith("two\\nlines\\x1b[31mred\\x85.txt").doesNotContain("\u001b");
+                .endsWith("$'two\\nlines\\x1b[31mred\\x85.txt'").doesNotContain("\u001b");
 
         CliRun json = ferry("ls", odd.toString(), "--json");
         assertThat(JSON.readTree(json.out).get("key").asText()).isEqualTo("two\nlines\u001b[31mred\u0085.txt");
 
         CliRun plan = ferry("sync", odd.toString(), folder.resolve("odd-copy").toString(), "--dry-run");
         assertThat(plan.exitCode).as(plan.toString()).isZero();
-        assertThat(plan.out).contains("two\\nlines\\x1b[31mred\\x85.txt").doesNotContain("\u001b");
+        assertThat(plan.out).contains("$'two\\nlines\\x1b[31mred\\x85.txt'").doesNotContain("\u001b");
+
+        Files.writeString(odd.resolve("two\\nlines"), "a backslash, not a newline");
+        assertThat(ferry("ls", odd.toString()).out.lines()).as("two names never print alike")
+                .anySatisfy(line -> assertThat(line).endsWith(" two\\nlines"))
+                .anySatisfy(line -> assertThat(line).endsWith(" $'two\\nlines\\x1b[31mred\\x85.txt'"));
     }
 
     @Test
