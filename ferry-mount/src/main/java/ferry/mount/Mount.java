@@ -10,10 +10,12 @@ import ferry.time.Ticker;
 import java.io.Closeable;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -65,6 +67,7 @@ public final class Mount implements Closeable {
         if (Files.exists(target) && !Files.isDirectory(target)) {
             throw new IOException("cannot mount at " + target + ": it is not a folder");
         }
+        refuseNonEmpty(target);
         try {
             Files.createDirectories(target);
         } catch (IOException e) {
@@ -89,6 +92,20 @@ public final class Mount implements Closeable {
                     + " (is /dev/fuse there, and are you root or in the fuse group?)", e);
         }
         return new Mount(target, fuse, reader);
+    }
+
+    /** A folder's files would be hidden while the mount lasts, and a job could read them for the store's (as s3fs). */
+    private static void refuseNonEmpty(Path target) throws IOException {
+        if (!Files.isDirectory(target)) {
+            return;
+        }
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(target)) {
+            Iterator<Path> first = entries.iterator();
+            if (first.hasNext()) {
+                throw new IOException("cannot mount at " + target + ": it is not empty (it holds "
+                        + first.next().getFileName() + ", which the mount would hide); choose an empty folder");
+            }
+        }
     }
 
     private static String options(Namespace namespace, MountOptions options, boolean root) {

@@ -435,6 +435,17 @@ class MountIT {
     }
 
     @Test
+    void a_mount_point_that_holds_files_is_refused_naming_one_and_left_as_it_was() throws IOException {
+        put("a.txt", "a".getBytes(UTF_8));
+        Path mnt = Files.createDirectories(folder.resolve("mnt"));
+        Files.writeString(mnt.resolve("notes.txt"), "mine");
+        assertThatThrownBy(() -> Mount.prefix(s3, prefix, mnt, cache, MountOptions.DEFAULTS, Map.of()))
+                .isInstanceOf(IOException.class).hasMessageContaining("is not empty (it holds notes.txt");
+        assertThat(Mount.isMountPoint(mnt.toRealPath())).isFalse();
+        assertThat(Files.readString(mnt.resolve("notes.txt"))).isEqualTo("mine");
+    }
+
+    @Test
     void a_live_mount_whose_store_is_down_is_refused_as_live_not_taken_for_stale() throws IOException {
         put("a.txt", "a".getBytes(UTF_8));
         Path root = mountPrefix(Duration.ZERO); // the folder is listed again at every look
