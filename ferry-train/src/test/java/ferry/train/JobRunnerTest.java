@@ -463,6 +463,24 @@ class JobRunnerTest {
     }
 
     @Test
+    void a_checkpoint_folder_outside_opt_ml_that_holds_files_is_refused_as_another_jobs_leftovers() throws Exception {
+        Path shared = Files.createDirectories(folder.resolve("shared-checkpoints"));
+        Files.writeString(shared.resolve("other-job.pt"), "not this job's");
+        ObjectNode request = fixture.request("leftovers", "list_files.py");
+        request.putObject("CheckpointConfig").put("S3Uri", folder.resolve("checkpoint-store").toString())
+                .put("LocalPath", shared.toString());
+
+        assertThatThrownBy(() -> fixture.run(request)).isInstanceOf(PreflightException.class)
+                .hasMessageContaining("CheckpointConfig.LocalPath " + shared + " already holds files")
+                .hasMessageContaining("use a folder under /opt/ml such as /opt/ml/checkpoints");
+        assertThat(fixture.jobs.list()).isEmpty();
+        assertThat(folder.resolve("checkpoint-store")).as("nothing uploaded").doesNotExist();
+
+        Files.delete(shared.resolve("other-job.pt"));
+        assertThat(fixture.run(request).status()).as(fixture.output.toString()).isEqualTo("Completed");
+    }
+
+    @Test
     void sharded_by_s3_key_gives_two_simulated_hosts_every_object_exactly_once() throws Exception {
         Map<String, JsonNode> shares = new java.util.TreeMap<>();
         for (String host : List.of("algo-1", "algo-2")) {
