@@ -159,9 +159,11 @@ final class CacheCommand {
                 out.put("failures", report.failures());
                 Json.print(ferry.out, out);
             } else {
-                ferry.out.printf("preloaded %s: %s objects, %s (%s fetched, the rest already cached) in %.2f s%n",
-                        what, Units.count(report.objects()), Units.bytes(report.bytes()),
-                        Units.bytes(report.fetched()), seconds);
+                int failed = report.failures().size();
+                ferry.out.printf("%s %s: %s objects, %s (%s fetched, the rest already cached)%s in %.2f s%n",
+                        failed == 0 ? "preloaded" : "preload of", what, Units.count(report.objects()),
+                        Units.bytes(report.bytes()), Units.bytes(report.fetched()),
+                        failed == 0 ? "" : "; " + Units.count(failed) + " of them failed (below)", seconds);
                 report.failures().forEach(f -> ferry.err.println("failed: " + f));
             }
             return report.failures().isEmpty() ? Ferry.OK : Ferry.FAILED;

@@ -167,6 +167,15 @@ class CacheCliIT {
 
         CliRun after = CliRun.run(env, "cache", "status", "--dataset", "cached");
         assertThat(after.out).as(after.toString()).contains("(100.0%)");
+
+        // an object changed in the store since v1 recorded it: it fails, and is not counted as preloaded
+        server.putObject("cached", "data/train/3.bin", new byte[] {1, 2, 3});
+        CliRun changed = CliRun.run(env, "cache", "clear");
+        assertThat(changed.exitCode).as(changed.toString()).isZero();
+        CliRun partial = CliRun.run(env, "cache", "preload", "--dataset", "cached@v1");
+        assertThat(partial.exitCode).as(partial.toString()).isEqualTo(1);
+        assertThat(partial.out).startsWith("preload of cached@v1: 20 objects").contains("; 1 of them failed (below)");
+        assertThat(partial.err).contains("failed: s3://cached/data/train/3.bin");
     }
 
     @Test
