@@ -126,7 +126,7 @@ final class CacheCommand {
                 throw new ObjectNotFoundException(where, "nothing to preload: " + (dataset != null
                         ? "dataset " + what + " has no objects" : "no object at or under " + what));
             }
-            MountOptions options = MountOptions.DEFAULTS.withChunkSize((int) Math.min(chunkSize, Integer.MAX_VALUE));
+            MountOptions options = MountOptions.DEFAULTS.withChunkSize(chunkSize);
             long start = System.nanoTime();
             Preload.Report report;
             // Objects that do not fit would evict one another while they load, and the job would fetch them all

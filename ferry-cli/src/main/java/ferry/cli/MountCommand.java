@@ -84,7 +84,7 @@ final class MountCommand implements Callable<Integer> {
                     + " or --dataset NAME[@vN]");
         }
         MountOptions options = MountOptions.DEFAULTS
-                .withChunkSize((int) Math.min(chunkSize, Integer.MAX_VALUE))
+                .withChunkSize(chunkSize)
                 .withMetadataTtl(Sizes.parseDuration(metadataTtl));
         Path dir = cacheDir != null ? cacheDir : ferry.home().resolve("cache");
         // A cache inside the mount point is hidden by the mount (every chunk would go uncached); one around it, its

@@ -35,7 +35,11 @@ public record MountOptions(int chunkSize, int readAheadChunks, int readAheadFetc
         return new MountOptions(chunkSize, readAheadChunks, readAheadFetches, ttl);
     }
 
-    public MountOptions withChunkSize(int bytes) {
-        return new MountOptions(bytes, readAheadChunks, readAheadFetches, metadataTtl);
+    /** As given on a command line: a size past an {@code int} is refused naming it, not cut down first. */
+    public MountOptions withChunkSize(long bytes) {
+        if (bytes != (int) bytes) {
+            throw new IllegalArgumentException("chunk size must be between 4 KiB and 64 MiB, not " + bytes);
+        }
+        return new MountOptions((int) bytes, readAheadChunks, readAheadFetches, metadataTtl);
     }
 }
