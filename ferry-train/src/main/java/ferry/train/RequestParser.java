@@ -2,6 +2,7 @@ package ferry.train;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -12,12 +13,14 @@ import ferry.train.channel.ChannelSpec;
 import ferry.train.channel.FileSystemSource;
 import ferry.train.channel.S3Source;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -96,7 +99,43 @@ public final class RequestParser {
             throw new InvalidRequestException(source, List.of("a request is one " + (yaml ? "YAML mapping" : "JSON"
                     + " object") + " with CreateTrainingJob's fields, such as TrainingJobName"));
         }
-        return new Reader(source, folder).read(document);
+        Map<String, Map<String, String>> written;
+        try (JsonParser parser = (yaml ? YAML : JSON).createParser(text)) {
+            written = scalarsAsWritten(parser, Set.of("HyperParameters", "Environment"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // the text was just read whole: it cannot fail to read now
+        }
+        return new Reader(source, folder, written).read(document);
+    }
+
+    /**
+     * The scalars of the named top-level mappings, as the request writes them. SageMaker passes these values to the
+     * process as strings; read as numbers or booleans, 1.10 would reach it as 1.1, 1e-5 as 1.0E-5, and in YAML 010
+     * as 8 and yes as true.
+     */
+    private static Map<String, Map<String, String>> scalarsAsWritten(JsonParser parser, Set<String> fields)
+            throws IOException {
+        Map<String, Map<String, String>> found = new HashMap<>();
+        if (parser.nextToken() != JsonToken.START_OBJECT) {
+            return found;
+        }
+        while (parser.nextToken() == JsonToken.FIELD_NAME) {
+            String field = parser.currentName();
+            if (parser.nextToken() != JsonToken.START_OBJECT || !fields.contains(field)) {
+                parser.skipChildren();
+                continue;
+            }
+            Map<String, String> values = found.computeIfAbsent(field, f -> new HashMap<>());
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                String name = parser.currentName();
+                if (parser.nextToken().isScalarValue()) {
+                    values.put(name, parser.getText());
+                } else {
+                    parser.skipChildren();
+                }
+            }
+        }
+        return found;
     }
 
     /** One pass over one document: collects problems and ignored fields. */
@@ -105,10 +144,12 @@ public final class RequestParser {
         private final Path folder;
         private final List<String> problems = new ArrayList<>();
         private final List<String> ignored = new ArrayList<>();
+        private final Map<String, Map<String, String>> written;
 
-        Reader(String source, Path folder) {
+        Reader(String source, Path folder, Map<String, Map<String, String>> written) {
             this.source = source;
             this.folder = folder;
+            this.written = written;
         }
 
         TrainingRequest read(JsonNode document) {
@@ -505,7 +546,7 @@ public final class RequestParser {
                     problem(field + "." + key.replace("\0", "\\0") + " holds a NUL character, which no process can"
                             + " be given: remove it");
                 } else {
-                    map.put(key, value.asText());
+                    map.put(key, written.getOrDefault(field, Map.of()).getOrDefault(key, value.asText()));
                 }
             });
             return map;

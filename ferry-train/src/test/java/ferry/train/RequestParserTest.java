@@ -106,6 +106,28 @@ class RequestParserTest {
     }
 
     @Test
+    void hyperparameters_reach_the_script_as_written_whatever_a_parser_would_make_of_them() throws IOException {
+        Path file = folder.resolve("job.yaml");
+        Files.writeString(file, """
+                TrainingJobName: as-written
+                AlgorithmSpecification: {Command: python3 train.py}
+                HyperParameters: {version: 1.10, octal: 010, flag: yes, hex: 0x1F, lr: 1e-3, quoted: "1.10"}
+                Environment: {SEED: 007}
+                OutputDataConfig: {S3OutputPath: out/}
+                """);
+        TrainingRequest yaml = parser.parse(file);
+        assertThat(yaml.hyperParameters()).containsExactly(Map.entry("version", "1.10"), Map.entry("octal", "010"),
+                Map.entry("flag", "yes"), Map.entry("hex", "0x1F"), Map.entry("lr", "1e-3"),
+                Map.entry("quoted", "1.10"));
+        assertThat(yaml.environment()).containsEntry("SEED", "007");
+
+        TrainingRequest json = parse(minimal("""
+                "HyperParameters": {"lr": 1e-5, "momentum": 1.50, "shuffle": true}"""));
+        assertThat(json.hyperParameters()).containsExactly(Map.entry("lr", "1e-5"), Map.entry("momentum", "1.50"),
+                Map.entry("shuffle", "true"));
+    }
+
+    @Test
     void ferry_home_can_be_named_even_when_unset() {
         TrainingRequest request = parse(minimal("""
                 "InputDataConfig": [{"ChannelName": "train", "DataSource": {"FileSystemDataSource":
