@@ -276,7 +276,7 @@ class TrainCommandTest {
     }
 
     @Test
-    void train_and_jobs_have_help_and_bad_options_exit_2() {
+    void train_and_jobs_have_help_and_bad_options_exit_2() throws Exception {
         for (List<String> command : List.of(List.of("train"), List.of("jobs"), List.of("jobs", "ls"),
                 List.of("jobs", "describe"), List.of("jobs", "logs"), List.of("jobs", "stop"), List.of("jobs", "rm"))) {
             String[] args = java.util.stream.Stream.concat(command.stream(), java.util.stream.Stream.of("--help"))
@@ -288,9 +288,19 @@ class TrainCommandTest {
         assertThat(ferry("train", "--help").out).as("picocli leaves ${...} in a description alone only when escaped")
                 .contains("${VAR}").contains("${FERRY_HOME}");
         assertThat(ferry("jobs", "describe", "../etc").exitCode).isEqualTo(2);
+        Files.writeString(folder.resolve("x.json"), """
+                {"TrainingJobName": "hosts", "AlgorithmSpecification": {"Command": ["/bin/true"]},
+                 "OutputDataConfig": {"S3OutputPath": "out/"}}
+                """);
         CliRun hosts = ferry("train", "--hosts", "algo-1,algo-2", "--current-host", "algo-3",
                 folder.resolve("x.json").toString());
         assertThat(hosts.exitCode).isEqualTo(2);
+        assertThat(hosts.err).contains("--current-host algo-3 is not one of --hosts algo-1,algo-2");
+        CliRun badName = ferry("train", "--hosts", "a/b,c", folder.resolve("x.json").toString());
+        assertThat(badName.exitCode).isEqualTo(2);
+        assertThat(badName.err).contains("--hosts names the host 'a/b'").doesNotContain("distinct");
+        CliRun twice = ferry("train", "--hosts", "algo-1,algo-1", folder.resolve("x.json").toString());
+        assertThat(twice.err).contains("--hosts must name distinct hosts");
     }
 
     @Test

@@ -115,8 +115,12 @@ public final class JobRunner {
             }
             if (hosts != null) {
                 hosts = List.copyOf(hosts);
-                if (hosts.isEmpty() || new LinkedHashSet<>(hosts).size() != hosts.size()
-                        || hosts.stream().anyMatch(h -> !h.matches("[A-Za-z0-9.\\-_]+"))) {
+                String bad = hosts.stream().filter(h -> !h.matches("[A-Za-z0-9.\\-_]+")).findFirst().orElse(null);
+                if (bad != null) {
+                    throw new IllegalArgumentException("--hosts names the host '" + bad + "': a host name holds only"
+                            + " letters, digits, '.', '-' and '_', such as algo-1");
+                }
+                if (hosts.isEmpty() || new LinkedHashSet<>(hosts).size() != hosts.size()) {
                     throw new IllegalArgumentException("--hosts must name distinct hosts, such as algo-1,algo-2;"
                             + " was " + hosts);
                 }
