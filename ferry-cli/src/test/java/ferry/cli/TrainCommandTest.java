@@ -213,8 +213,8 @@ class TrainCommandTest {
         String body = job("cache-file", "train.py", "").replace("\"File\"", "\"FastFile\"");
         CliRun train = ferry("train", "--cache-dir", file.toString(), request("cache.json", body).toString());
 
-        assertThat(train.exitCode).as(train.toString()).isEqualTo(1);
-        assertThat(train.err).contains(file + " is a file, not a folder");
+        assertThat(train.exitCode).as("a wrong --cache-dir, as one holding other files: " + train).isEqualTo(2);
+        assertThat(train.err).contains(file + " is a file, not a folder; remove it or choose another cache folder\n");
         // it was: the job started, failed at its FastFile channel and kept the name
         assertThat(folder.resolve("home/jobs/cache-file")).doesNotExist();
         assertThat(file).hasContent("not a folder");

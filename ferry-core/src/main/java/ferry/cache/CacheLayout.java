@@ -129,10 +129,10 @@ final class CacheLayout {
     }
 
     /** Refuses a file that stands where the cache folder {@code dir}, or a folder on the way to {@code path}, goes. */
-    static void requireNoFileInTheWay(Path dir, Path path) throws NotDirectoryException {
+    static void requireNoFileInTheWay(Path dir, Path path) {
         Path file = FileErrors.fileInTheWay(path);
-        if (file != null) {
-            throw new NotDirectoryException((file.equals(dir) ? "cache folder " + dir
+        if (file != null) { // the folder given is wrong, as one holding other files is
+            throw new IllegalArgumentException((file.equals(dir) ? "cache folder " + dir
                     : "cannot create cache folder " + dir + ": " + file) + " is a file, not a folder; remove it or "
                     + "choose another cache folder");
         }

@@ -148,8 +148,7 @@ public final class ChunkCache implements Closeable {
      * command that opens the cache only later (a training job, at its first FastFile channel) and should refuse a
      * wrong folder before it starts. A missing or empty folder passes; a file in its place, or on its way, does not.
      *
-     * @throws IllegalArgumentException naming the folder and what to do
-     * @throws java.nio.file.NotDirectoryException naming the file in the way
+     * @throws IllegalArgumentException naming the folder, or the file in its way, and what to do
      */
     public static void checkFolder(Path dir) throws IOException {
         CacheLayout.requireCacheOrEmpty(Objects.requireNonNull(dir, "dir is null"));

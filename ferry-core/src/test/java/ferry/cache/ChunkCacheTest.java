@@ -546,11 +546,11 @@ class ChunkCacheTest {
     @Test
     void a_folder_that_is_a_file_or_cannot_be_made_is_refused_naming_it() throws Exception {
         Files.writeString(dir(), "not a folder");
-        assertThatThrownBy(() -> ChunkCache.open(dir(), 1 << 20)).isInstanceOf(IOException.class)
+        assertThatThrownBy(() -> ChunkCache.open(dir(), 1 << 20)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining(dir() + " is a file, not a folder").hasMessageContaining("choose another");
 
         Path under = dir().resolve("cache");
-        assertThatThrownBy(() -> ChunkCache.open(under, 1 << 20)).isInstanceOf(IOException.class)
+        assertThatThrownBy(() -> ChunkCache.open(under, 1 << 20)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining(under.toString()).hasMessageContaining("is a file, not a folder");
 
         Path nowhere = Path.of("/proc/ferry-no-such-folder/cache"); // no folder can be made there
