@@ -111,7 +111,7 @@ public final class JobStore {
         try {
             description = JobDescription.read(tree.description());
         } catch (NoSuchFileException e) {
-            throw new NoSuchJobException(id, root);
+            throw missing(id);
         }
         boolean running = !description.isFinished() && runnerAlive(tree);
         if (!description.isFinished() && !running) {
@@ -127,7 +127,7 @@ public final class JobStore {
     public Path log(String id) throws IOException {
         JobTree tree = tree(id);
         if (!Files.exists(tree.log())) {
-            throw new NoSuchJobException(id, root);
+            throw missing(id);
         }
         return tree.log();
     }
@@ -146,7 +146,7 @@ public final class JobStore {
         try {
             recorded = JobDescription.read(tree.description());
         } catch (NoSuchFileException e) {
-            throw new NoSuchJobException(id, root);
+            throw missing(id);
         }
         if (recorded.isFinished()) {
             return false;
@@ -171,7 +171,7 @@ public final class JobStore {
     public void delete(String id) throws IOException {
         Path folder = root.resolve(check(id));
         if (!Files.exists(folder)) {
-            throw new NoSuchJobException(id, root);
+            throw missing(id);
         }
         JobTree tree = new JobTree(folder);
         // Without a description the job is starting: its runner has created the folder and not yet written it.
@@ -280,10 +280,28 @@ public final class JobStore {
         return id;
     }
 
+    /** There is no job of that name; the hosts of a multi-host job of that name, if any, are named instead. */
+    private NoSuchJobException missing(String id) {
+        List<String> hosts = new ArrayList<>();
+        try (DirectoryStream<Path> folders = Files.newDirectoryStream(root)) {
+            for (Path folder : folders) {
+                if (folder.getFileName().toString().startsWith(id + "@")) {
+                    hosts.add(folder.getFileName().toString());
+                }
+            }
+        } catch (IOException e) {
+            // no jobs at all
+        }
+        hosts.sort(null);
+        return new NoSuchJobException(id, root, hosts);
+    }
+
     /** There is no job of that name. */
     public static final class NoSuchJobException extends IOException {
-        public NoSuchJobException(String id, Path root) {
-            super("no training job named '" + id + "' in " + root + ": see the jobs with: ferry jobs ls");
+        NoSuchJobException(String id, Path root, List<String> hosts) {
+            super("no training job named '" + id + "' in " + root + (hosts.isEmpty()
+                    ? ": see the jobs with: ferry jobs ls"
+                    : ": it ran as one host of several, give one: " + String.join(", ", hosts)));
         }
     }
 }

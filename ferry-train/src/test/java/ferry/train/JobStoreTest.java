@@ -84,5 +84,8 @@ class JobStoreTest {
         assertThat(jobs().list()).isEmpty();
         inProgress("multi@algo-2", "2147483646");
         assertThat(jobs().get("multi@algo-2").description().name()).isEqualTo("multi");
+        assertThatThrownBy(() -> jobs().get("multi")).isInstanceOf(JobStore.NoSuchJobException.class)
+                .hasMessageContaining("no training job named 'multi'")
+                .hasMessageEndingWith("it ran as one host of several, give one: multi@algo-2");
     }
 }
