@@ -325,7 +325,10 @@ public final class JobRunner {
             store.list(location).hasNext(); // the store answers: endpoint, credentials and bucket are right
             if (location.isLocal()) {
                 Path existing = existingAncestor(location.toPath());
-                if (!Files.isDirectory(existing) || !Files.isWritable(existing)) {
+                if (!Files.isDirectory(existing)) {
+                    problems.add(field + ": " + existing + " is a file, not a folder: choose a location below a"
+                            + " folder, or remove the file");
+                } else if (!Files.isWritable(existing)) {
                     problems.add(field + ": cannot write below " + existing + ": check its owner and mode");
                 }
             }

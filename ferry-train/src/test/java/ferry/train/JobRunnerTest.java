@@ -463,6 +463,18 @@ class JobRunnerTest {
     }
 
     @Test
+    void an_output_path_below_a_file_is_refused_naming_the_file() throws Exception {
+        Path file = Files.writeString(folder.resolve("results"), "a file");
+        ObjectNode request = fixture.request("below-a-file", "list_files.py");
+        ((ObjectNode) request.get("OutputDataConfig")).put("S3OutputPath", file.resolve("run-1") + "/");
+
+        assertThatThrownBy(() -> fixture.run(request)).isInstanceOf(PreflightException.class)
+                .hasMessageContaining("OutputDataConfig.S3OutputPath: " + file + " is a file, not a folder")
+                .hasMessageNotContaining("owner and mode");
+        assertThat(fixture.jobs.list()).isEmpty();
+    }
+
+    @Test
     void a_checkpoint_folder_outside_opt_ml_that_holds_files_is_refused_as_another_jobs_leftovers() throws Exception {
         Path shared = Files.createDirectories(folder.resolve("shared-checkpoints"));
         Files.writeString(shared.resolve("other-job.pt"), "not this job's");
