@@ -94,7 +94,7 @@ public final class Mount implements Closeable {
         return new Mount(target, fuse, reader);
     }
 
-    /** A folder's files would be hidden while the mount lasts, and a job could read them for the store's (as s3fs). */
+    /** A folder's files would be hidden for as long as the mount lasts: refused, as s3fs and rclone mount refuse it. */
     private static void refuseNonEmpty(Path target) throws IOException {
         if (!Files.isDirectory(target)) {
             return;

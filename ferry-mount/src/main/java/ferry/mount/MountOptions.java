@@ -16,9 +16,7 @@ public record MountOptions(int chunkSize, int readAheadChunks, int readAheadFetc
     public static final MountOptions DEFAULTS = new MountOptions(1 << 20, 32, 16, Duration.ofSeconds(60));
 
     public MountOptions {
-        if (chunkSize < 4096 || chunkSize > 64 << 20) {
-            throw new IllegalArgumentException("chunk size must be between 4 KiB and 64 MiB, not " + chunkSize);
-        }
+        checkChunkSize(chunkSize);
         if (readAheadChunks < 0 || readAheadFetches < 0) {
             throw new IllegalArgumentException("read-ahead must not be negative");
         }
@@ -37,9 +35,13 @@ public record MountOptions(int chunkSize, int readAheadChunks, int readAheadFetc
 
     /** As given on a command line: a size past an {@code int} is refused naming it, not cut down first. */
     public MountOptions withChunkSize(long bytes) {
-        if (bytes != (int) bytes) {
+        checkChunkSize(bytes);
+        return new MountOptions((int) bytes, readAheadChunks, readAheadFetches, metadataTtl);
+    }
+
+    private static void checkChunkSize(long bytes) {
+        if (bytes < 4096 || bytes > 64 << 20) {
             throw new IllegalArgumentException("chunk size must be between 4 KiB and 64 MiB, not " + bytes);
         }
-        return new MountOptions((int) bytes, readAheadChunks, readAheadFetches, metadataTtl);
     }
 }

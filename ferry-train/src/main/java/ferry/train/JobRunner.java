@@ -24,9 +24,7 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -273,12 +271,16 @@ public final class JobRunner {
         CheckpointSync sync = null;
         if (request.checkpoint() != null) {
             Path local = jobs.tree(id).hostPath(request.checkpoint().localPath());
-            if (!local.startsWith(jobs.tree(id).root()) && holdsAnything(local)) {
-                // Outside the job folder it is not fresh for each job, as on SageMaker: what another job left there
-                // would be restored with this job's checkpoints and uploaded as this job's.
-                problems.add("CheckpointConfig.LocalPath " + request.checkpoint().localPath() + " already holds "
-                        + "files, and being outside /opt/ml it is not made fresh for this job: empty it, or use a "
-                        + "folder under /opt/ml such as " + TrainingRequest.Checkpoint.DEFAULT_LOCAL_PATH);
+            try {
+                if (!local.startsWith(jobs.tree(id).root()) && hasFiles(local)) {
+                    // Outside the job folder it is not fresh for each job, as on SageMaker: what another job left
+                    // there would be restored with this job's checkpoints and uploaded as this job's.
+                    problems.add("CheckpointConfig.LocalPath " + request.checkpoint().localPath() + " already holds"
+                            + " files, and being outside /opt/ml it is not made fresh for this job: empty it, or use"
+                            + " a folder under /opt/ml such as " + TrainingRequest.Checkpoint.DEFAULT_LOCAL_PATH);
+                }
+            } catch (IOException e) {
+                problems.add("CheckpointConfig.LocalPath " + request.checkpoint().localPath() + ": " + e.getMessage());
             }
             try {
                 sync = new CheckpointSync(stores, request.checkpoint().uri(), local, options.concurrency());
@@ -307,16 +309,6 @@ public final class JobRunner {
             throw new PreflightException(request.name(), problems);
         }
         return new Plan(plans, fastFile, checkpoints, sync);
-    }
-
-    private static boolean holdsAnything(Path folder) {
-        try (DirectoryStream<Path> entries = Files.newDirectoryStream(folder)) {
-            return entries.iterator().hasNext();
-        } catch (NotDirectoryException e) {
-            return true; // a file where the folder goes
-        } catch (IOException e) {
-            return false; // absent: made when the checkpoints are restored
-        }
     }
 
     private void checkWritable(Location location, String field, List<String> problems) {
