@@ -37,12 +37,15 @@ final class CpCommand implements Callable<Integer> {
             description = SyncCommand.PART_SIZE_HELP)
     Long partSize;
 
+    @Option(names = {"-L", "--follow-links"}, description = SyncCommand.FOLLOW_LINKS_HELP)
+    boolean followLinks;
+
     @Option(names = "--json", description = "Print the report as JSON.")
     boolean json;
 
     @Override
     public Integer call() throws IOException, InterruptedException {
-        Copier copier = new Copier(ferry.stores(partSize), new Copier.Options(concurrency), ferry.clock);
+        Copier copier = new Copier(ferry.stores(partSize), new Copier.Options(concurrency, followLinks), ferry.clock);
         CopyReport report;
         try (Progress progress = Progress.start(ferry, "copied")) {
             report = copier.copy(Location.of(source), Location.of(destination), progress);

@@ -64,6 +64,9 @@ final class Progress implements TransferListener, AutoCloseable {
         if (entries.size() > 10) {
             err.println("  ... and " + Units.count(entries.size() - 10) + " more");
         }
+        if (entries.stream().anyMatch(e -> e.what().equals(PassedOver.FOLDER_LINK))) {
+            err.println("  (cp and sync follow links to folders with --follow-links)");
+        }
         err.flush();
     }
 

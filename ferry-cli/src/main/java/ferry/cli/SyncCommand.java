@@ -94,6 +94,10 @@ final class SyncCommand implements Callable<Integer> {
     static final String PART_SIZE_HELP = "The part of S3 multipart uploads and of reads in parts (5MiB to 1GiB;"
             + " default: FERRY_S3_PART_SIZE, else 8MiB). Objects over FERRY_S3_UPLOAD_CUTOFF (200MiB) go in parts.";
 
+    static final String FOLLOW_LINKS_HELP = "Walk into a local source's symbolic links to folders and copy what they"
+            + " hold, under the link's name (a link back into a folder that holds it is passed over). Without it they"
+            + " are passed over and named; links to files are always followed.";
+
     static Syncer syncer(Ferry ferry, Long partSize) {
         return new Syncer(ferry.stores(partSize), ferry.home().resolve("sync"), ferry.clock, Ticker.SYSTEM);
     }
@@ -197,6 +201,9 @@ final class SyncCommand implements Callable<Integer> {
         @Option(names = "--read-back", description = "Read each written object back and check its CRC32C.")
         boolean readBack;
 
+        @Option(names = {"-L", "--follow-links"}, description = FOLLOW_LINKS_HELP)
+        boolean followLinks;
+
         @Option(names = {"-j", "--concurrency"}, defaultValue = "64",
                 description = "Objects in flight at once (default: ${DEFAULT-VALUE}).")
         int concurrency;
@@ -211,7 +218,7 @@ final class SyncCommand implements Callable<Integer> {
             Syncer.Compare mode = compare == null ? Syncer.Compare.CHECKSUM
                     : compare.sizeOnly ? Syncer.Compare.SIZE_ONLY
                     : compare.sizeMtime ? Syncer.Compare.SIZE_MTIME : Syncer.Compare.CHECKSUM;
-            return new Syncer.Options(concurrency, mode, delete, dryRun, filter, bandwidth, readBack);
+            return new Syncer.Options(concurrency, mode, delete, dryRun, filter, bandwidth, readBack, followLinks);
         }
 
         /** The arguments that reproduce these options, for a stored task. */
@@ -242,6 +249,9 @@ final class SyncCommand implements Callable<Integer> {
             }
             if (readBack) {
                 args.add("--read-back");
+            }
+            if (followLinks) {
+                args.add("--follow-links");
             }
             args.addAll(List.of("--concurrency", Integer.toString(concurrency)));
             if (partSize != null) {

@@ -153,6 +153,34 @@ class FerryCliTest {
     }
 
     @Test
+    void cp_and_sync_with_follow_links_copy_what_a_link_to_a_folder_holds_and_a_task_keeps_the_choice()
+            throws Exception {
+        Path elsewhere = Files.createDirectories(folder.resolve("elsewhere"));
+        Files.writeString(elsewhere.resolve("behind.bin"), "behind a link to a folder");
+        Files.createSymbolicLink(data.resolve("train/extra"), elsewhere);
+
+        CliRun plain = ferry("cp", data.toString(), folder.resolve("plain").toString());
+        assertThat(plain.err).as(plain.toString()).contains("train/extra: a symbolic link to a folder, not followed")
+                .contains("--follow-links");
+        assertThat(folder.resolve("plain/train/extra")).doesNotExist();
+        for (String command : List.of("cp", "sync")) {
+            Path copy = folder.resolve(command + "-followed");
+            CliRun run = ferry(command, data.toString(), copy.toString(), "-L");
+
+            assertThat(run.exitCode).as(run.toString()).isZero();
+            assertThat(run.err).as(run.toString()).doesNotContain("passed over");
+            assertThat(copy.resolve("train/extra/behind.bin")).hasContent("behind a link to a folder");
+            assertThat(Files.isSymbolicLink(copy.resolve("train/extra"))).isFalse();
+        }
+
+        assertThat(ferry("task", "add", "linked", data.toString(), folder.resolve("task-copy").toString(),
+                "--every", "24h", "--follow-links").exitCode).isZero();
+        CliRun task = ferry("task", "run", "linked");
+        assertThat(task.exitCode).as(task.toString()).isZero();
+        assertThat(folder.resolve("task-copy/train/extra/behind.bin")).hasContent("behind a link to a folder");
+    }
+
+    @Test
     void dataset_create_show_and_verify_and_a_corrupted_object_fails_verify_by_name() throws Exception {
         CliRun create = ferry("dataset", "create", "toy", "--from", data.toString());
         assertThat(create.exitCode).as(create.toString()).isZero();

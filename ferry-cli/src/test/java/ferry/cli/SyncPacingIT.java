@@ -62,7 +62,7 @@ class SyncPacingIT {
     }
 
     private static Syncer.Options paced(boolean readBack) {
-        return new Syncer.Options(4, Syncer.Compare.CHECKSUM, false, false, Filter.ALL, RATE, readBack);
+        return new Syncer.Options(4, Syncer.Compare.CHECKSUM, false, false, Filter.ALL, RATE, readBack, false);
     }
 
     @Test

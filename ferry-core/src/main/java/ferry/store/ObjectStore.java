@@ -41,6 +41,14 @@ public interface ObjectStore extends Closeable {
     ObjectListing list(Location prefix) throws IOException;
 
     /**
+     * Lists as {@link #list} does, but walks into a local folder's symbolic links to folders as if they were folders
+     * (a link to a folder that holds it, a loop, is passed over). A store without links lists as {@link #list}.
+     */
+    default ObjectListing listFollowingLinks(Location prefix) throws IOException {
+        return list(prefix);
+    }
+
+    /**
      * Lists one level of the folder {@code folder} (a location ending in {@code /}, or a bucket root): the objects
      * directly in it and the folders below it, as a mount's {@code readdir} needs. Placeholders and temporary files
      * are skipped as in {@link #list}. A folder with nothing under it is empty, not an error (S3 has no folders);

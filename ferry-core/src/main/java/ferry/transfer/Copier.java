@@ -28,9 +28,10 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class Copier {
     /**
      * @param concurrency objects in flight at once
+     * @param followLinks walk into a local source's symbolic links to folders (else they are passed over)
      */
-    public record Options(int concurrency) {
-        public static final Options DEFAULT = new Options(64);
+    public record Options(int concurrency, boolean followLinks) {
+        public static final Options DEFAULT = new Options(64, false);
 
         public Options {
             if (concurrency < 1 || concurrency > 4096) {
@@ -82,7 +83,7 @@ public final class Copier {
                         + " is inside it): what is copied would be listed and copied again; give a destination"
                         + " outside the source");
             }
-            ObjectListing listing = from.list(prefix);
+            ObjectListing listing = options.followLinks() ? from.listFollowingLinks(prefix) : from.list(prefix);
             if (!listing.hasNext()) {
                 throw new ObjectNotFoundException(source, "nothing to copy: no object at or under " + source);
             }

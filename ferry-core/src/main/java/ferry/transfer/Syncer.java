@@ -83,10 +83,12 @@ public final class Syncer {
      *     deleted), its size and age bounds only in choosing which source objects to copy
      * @param bytesPerSecond a bandwidth limit for the whole run, or 0 for none
      * @param readBack read each written object back and compare its CRC32C with what was sent
+     * @param followLinks walk into a local source's symbolic links to folders (else they are passed over)
      */
     public record Options(int concurrency, Compare compare, boolean delete, boolean dryRun, Filter filter,
-            long bytesPerSecond, boolean readBack) {
-        public static final Options DEFAULT = new Options(64, Compare.CHECKSUM, false, false, Filter.ALL, 0, false);
+            long bytesPerSecond, boolean readBack, boolean followLinks) {
+        public static final Options DEFAULT = new Options(64, Compare.CHECKSUM, false, false, Filter.ALL, 0, false,
+                false);
 
         public Options {
             if (concurrency < 1 || concurrency > 4096) {
@@ -203,9 +205,13 @@ public final class Syncer {
             this.filter = options.filter().compile();
         }
 
+        private ObjectListing listSource(Location prefix) throws IOException {
+            return options.followLinks() ? from.listFollowingLinks(prefix) : from.list(prefix);
+        }
+
         SyncReport execute() throws IOException, InterruptedException {
             // Every source key is seen, in scope or not, so that what was recorded for those left out is kept.
-            FilteredListing sources = new FilteredListing(from.list(sourcePrefix), sourcePrefix, key -> true);
+            FilteredListing sources = new FilteredListing(listSource(sourcePrefix), sourcePrefix, key -> true);
             if (sources.peek() == null) {
                 if (sourcePrefix.isLocal() && Files.isRegularFile(sourcePrefix.toPath())) {
                     throw new StoreException(sourcePrefix, "source " + sourcePrefix.toPath() + " is a file, not a"
@@ -587,7 +593,7 @@ public final class Syncer {
                 if (!other.equals(key)) { // a file where the key needs a folder: does the source have that file?
                     return filter.inScope(other) && from.find(sourcePrefix.resolve(other)).isPresent() ? other : null;
                 }
-                ObjectListing below = from.list(sourcePrefix.resolve(key + "/"));
+                ObjectListing below = listSource(sourcePrefix.resolve(key + "/"));
                 while (below.hasNext()) {
                     if (filter.inScope(sourcePrefix.relativize(below.next().location()))) {
                         return key;

@@ -21,7 +21,7 @@ class CopierTest {
     Path folder;
 
     private final Stores stores = Stores.fromEnvironment(Map.of());
-    private final Copier copier = new Copier(stores, new Copier.Options(4), Clock.systemUTC());
+    private final Copier copier = new Copier(stores, new Copier.Options(4, false), Clock.systemUTC());
 
     @AfterEach
     void tearDown() throws Exception {
@@ -159,7 +159,7 @@ class CopierTest {
             write("src/too-big.bin", "y".repeat(3_000_000));
 
             // One object at a time, so the file that fits is written before the one that fills the disk.
-            Copier oneByOne = new Copier(stores, new Copier.Options(1), Clock.systemUTC());
+            Copier oneByOne = new Copier(stores, new Copier.Options(1, false), Clock.systemUTC());
             CopyReport report = oneByOne.copy(Location.of(folder.resolve("src")), Location.of(small.resolve("dst")),
                     TransferListener.NONE);
 

@@ -64,7 +64,7 @@ class SyncerTest {
     }
 
     private static Syncer.Options options(boolean delete, boolean dryRun, Filter filter) {
-        return new Syncer.Options(8, Syncer.Compare.CHECKSUM, delete, dryRun, filter, 0, false);
+        return new Syncer.Options(8, Syncer.Compare.CHECKSUM, delete, dryRun, filter, 0, false, false);
     }
 
     /** Gives a file new bytes of the same size and puts its old time back: what {@code cp -p} or {@code touch -r} leave. */
@@ -248,11 +248,11 @@ class SyncerTest {
     void size_only_and_size_mtime_are_cheaper_and_weaker() throws Exception {
         sync(Syncer.Options.DEFAULT);
         write(src, "d2/f6.bin", "CONTENT 6"); // same size, newer
-        var sizeOnly = new Syncer.Options(8, Syncer.Compare.SIZE_ONLY, false, false, Filter.ALL, 0, false);
+        var sizeOnly = new Syncer.Options(8, Syncer.Compare.SIZE_ONLY, false, false, Filter.ALL, 0, false, false);
         assertThat(sync(sizeOnly).copied().objects()).isZero();
 
         Files.setLastModifiedTime(src.resolve("d2/f6.bin"), FileTime.from(Instant.now().plusSeconds(60)));
-        var sizeMtime = new Syncer.Options(8, Syncer.Compare.SIZE_MTIME, false, false, Filter.ALL, 0, false);
+        var sizeMtime = new Syncer.Options(8, Syncer.Compare.SIZE_MTIME, false, false, Filter.ALL, 0, false, false);
         assertThat(sync(sizeMtime).copied().objects()).isEqualTo(1);
     }
 
@@ -834,7 +834,7 @@ class SyncerTest {
         };
         write(src, "big.bin", "x".repeat(1_000_000));
         Syncer paced = new Syncer(stores, folder.resolve("state"), Clock.systemUTC(), manual);
-        var options = new Syncer.Options(1, Syncer.Compare.CHECKSUM, false, false, Filter.ALL, 500_000, false);
+        var options = new Syncer.Options(1, Syncer.Compare.CHECKSUM, false, false, Filter.ALL, 500_000, false, false);
 
         SyncReport report = paced.sync(Location.of(src), Location.of(dst), options, TransferListener.NONE);
 

@@ -831,7 +831,8 @@ public final class JobRunner {
 
         private long pack(Path folder, Location target) throws IOException {
             try (ObjectOutput out = stores.forLocation(target).createOrOverwrite(target, WriteOptions.DEFAULT)) {
-                long bytes = TarGz.write(folder, out);
+                long bytes = TarGz.write(folder, out,
+                        p -> log.note(target.name() + ": " + p.key() + " left out: it is " + p.what()));
                 out.commit();
                 return bytes;
             } catch (IOException e) {

@@ -1,5 +1,7 @@
 package ferry.train;
 
+import ferry.store.PassedOver;
+import ferry.store.local.LocalStore;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -13,6 +15,7 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 import java.util.zip.GZIPOutputStream;
 
@@ -20,7 +23,8 @@ import java.util.zip.GZIPOutputStream;
  * Packs a folder as a gzip-compressed POSIX (ustar) tar, as SageMaker packs {@code model.tar.gz}: entries named
  * relative to the folder ({@code model.pth}, {@code sub/}), in name order, with their modes and times. Names or
  * sizes that ustar cannot hold (longer than 100 + 155 characters, 8 GiB and more) get a PAX extended header,
- * which GNU tar and Python's tarfile read. Symbolic links are stored as links.
+ * which GNU tar and Python's tarfile read. Symbolic links are stored as links; named pipes, sockets and devices
+ * are left out, each one named to the caller.
  */
 final class TarGz {
     private static final int BLOCK = 512;
@@ -28,8 +32,11 @@ final class TarGz {
 
     private TarGz() {}
 
-    /** Writes the folder's contents to {@code out}, which is finished but not closed. Returns the bytes of input. */
-    static long write(Path folder, OutputStream out) throws IOException {
+    /**
+     * Writes the folder's contents to {@code out}, which is finished but not closed, and hands each entry it left out
+     * to {@code leftOut}. Returns the bytes of input.
+     */
+    static long write(Path folder, OutputStream out, Consumer<PassedOver> leftOut) throws IOException {
         GZIPOutputStream gzip = new GZIPOutputStream(out, 64 * 1024);
         long total = 0;
         List<Path> entries = new ArrayList<>();
@@ -62,6 +69,8 @@ final class TarGz {
                 }
                 pad(gzip, size);
                 total += size;
+            } else {
+                leftOut.accept(new PassedOver(name, LocalStore.kind(entry)));
             }
         }
         gzip.write(new byte[2 * BLOCK]); // two zero blocks end the archive

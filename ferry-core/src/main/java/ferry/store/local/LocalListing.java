@@ -32,27 +32,37 @@ final class LocalListing implements ObjectListing {
     /** A folder's entry: {@code attributes} null for a link that leads nowhere (broken, or a loop). */
     private record Entry(String sortKey, Path path, BasicFileAttributes attributes) {}
 
-    /** One folder being walked: its entries not yet reached, and whether it held an abandoned temporary file. */
+    /**
+     * One folder being walked: its identity (device and inode, to know a link that leads back into it), its entries
+     * not yet reached, and whether it held an abandoned temporary file.
+     */
     private static final class Level {
         final Path folder;
+        final Object fileKey;
         final Deque<Entry> entries;
         boolean tidied;
 
-        Level(Path folder, Deque<Entry> entries, boolean tidied) {
+        Level(Path folder, Object fileKey, Deque<Entry> entries, boolean tidied) {
             this.folder = folder;
+            this.fileKey = fileKey;
             this.entries = entries;
             this.tidied = tidied;
         }
     }
 
     private final Location prefix;
+    private final boolean followLinks;
     private final Deque<Level> stack = new ArrayDeque<>();
     private final String namePrefix;
     private final List<PassedOver> passedOver = new ArrayList<>();
     private ObjectInfo next;
 
-    LocalListing(Location prefix) throws IOException {
+    /**
+     * @param followLinks walk into symbolic links to folders (else they are passed over)
+     */
+    LocalListing(Location prefix, boolean followLinks) throws IOException {
         this.prefix = prefix;
+        this.followLinks = followLinks;
         Path base = prefix.toPath();
         Path folder = prefix.isDirectory() ? base : base.getParent();
         this.namePrefix = prefix.isDirectory() ? "" : base.getFileName().toString();
@@ -60,7 +70,7 @@ final class LocalListing implements ObjectListing {
             return; // absent, or no folder: opened as one, a named pipe would wait for a writer
         }
         try {
-            pushFolder(folder, namePrefix);
+            pushFolder(folder, Files.readAttributes(folder, BasicFileAttributes.class).fileKey(), namePrefix);
         } catch (NoSuchFileException | NotDirectoryException e) {
             // An absent folder is an empty prefix, as on S3.
         } catch (IOException e) {
@@ -68,7 +78,7 @@ final class LocalListing implements ObjectListing {
         }
     }
 
-    private void pushFolder(Path folder, String startsWith) throws IOException {
+    private void pushFolder(Path folder, Object fileKey, String startsWith) throws IOException {
         List<Entry> entries = new ArrayList<>();
         boolean tidied = false;
         try (DirectoryStream<Path> children = Files.newDirectoryStream(folder)) {
@@ -96,7 +106,7 @@ final class LocalListing implements ObjectListing {
             }
         }
         entries.sort((a, b) -> Keys.compare(a.sortKey, b.sortKey));
-        stack.push(new Level(folder, new ArrayDeque<>(entries), tidied));
+        stack.push(new Level(folder, fileKey, new ArrayDeque<>(entries), tidied));
     }
 
     /** Tidying only: a file that cannot be looked at or removed (a read-only source) is left for its owner. */
@@ -140,13 +150,19 @@ final class LocalListing implements ObjectListing {
             if (entry.attributes == null) {
                 passOver(entry, "a symbolic link that cannot be followed (broken, or a loop)");
             } else if (entry.attributes.isDirectory()) {
-                // Symbolic links to folders are not followed: readAttributes followed them, so check the link.
+                // readAttributes followed a symbolic link, so check the entry itself.
                 if (Files.isSymbolicLink(entry.path)) {
-                    passOver(entry, "a symbolic link to a folder, not followed (copy its target on its own)");
-                    continue;
+                    if (!followLinks) {
+                        passOver(entry, PassedOver.FOLDER_LINK);
+                        continue;
+                    }
+                    if (isWalking(entry.attributes.fileKey())) {
+                        passOver(entry, "a symbolic link to a folder that holds it (a loop), not followed");
+                        continue;
+                    }
                 }
                 try {
-                    pushFolder(entry.path, "");
+                    pushFolder(entry.path, entry.attributes.fileKey(), "");
                 } catch (NoSuchFileException e) {
                     // removed while we listed
                 } catch (IOException e) {
@@ -155,10 +171,20 @@ final class LocalListing implements ObjectListing {
             } else if (entry.attributes.isRegularFile()) {
                 next = LocalStore.info(Location.of(entry.path), entry.attributes);
             } else {
-                passOver(entry, kind(entry.path));
+                passOver(entry, LocalStore.kind(entry.path));
             }
         }
         return next != null;
+    }
+
+    /** Whether the folder with this identity is one being walked: a link to it leads back into itself. */
+    private boolean isWalking(Object fileKey) {
+        for (Level level : stack) {
+            if (fileKey != null && fileKey.equals(level.fileKey)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Override
@@ -168,22 +194,6 @@ final class LocalListing implements ObjectListing {
 
     private void passOver(Entry entry, String what) {
         passedOver.add(new PassedOver(prefix.relativize(Location.of(entry.path)), what));
-    }
-
-    /** What a file that is neither a regular file nor a folder is, from its type bits. */
-    private static String kind(Path file) {
-        try {
-            int type = (Integer) Files.getAttribute(file, "unix:mode") & 0170000;
-            return switch (type) {
-                case 0010000 -> "a named pipe";
-                case 0140000 -> "a socket";
-                case 0020000 -> "a character device";
-                case 0060000 -> "a block device";
-                default -> "not a regular file";
-            };
-        } catch (IOException | UnsupportedOperationException e) {
-            return "not a regular file";
-        }
     }
 
     @Override

@@ -103,6 +103,25 @@ public final class LocalStore implements ObjectStore {
         return info(location, attributes);
     }
 
+    /**
+     * What a file that is neither a regular file nor a folder is, from its type bits, such as "a named pipe": for
+     * messages about what was passed over.
+     */
+    public static String kind(Path file) {
+        try {
+            int type = (Integer) Files.getAttribute(file, "unix:mode") & 0170000;
+            return switch (type) {
+                case 0010000 -> "a named pipe";
+                case 0140000 -> "a socket";
+                case 0020000 -> "a character device";
+                case 0060000 -> "a block device";
+                default -> "not a regular file";
+            };
+        } catch (IOException | UnsupportedOperationException e) {
+            return "not a regular file";
+        }
+    }
+
     static ObjectInfo info(Location location, BasicFileAttributes attributes) {
         long nanos = attributes.lastModifiedTime().to(java.util.concurrent.TimeUnit.NANOSECONDS);
         String etag = Long.toHexString(nanos) + "-" + Long.toHexString(attributes.size());
@@ -111,7 +130,12 @@ public final class LocalStore implements ObjectStore {
 
     @Override
     public ObjectListing list(Location prefix) throws IOException {
-        return new LocalListing(prefix);
+        return new LocalListing(prefix, false);
+    }
+
+    @Override
+    public ObjectListing listFollowingLinks(Location prefix) throws IOException {
+        return new LocalListing(prefix, true);
     }
 
     @Override

@@ -83,11 +83,40 @@ class LocalStoreTest {
 
             assertThat(listed).containsExactly("a.bin", "b-link.bin", "d/f.bin");
             assertThat(listing.passedOver()).extracting(PassedOver::key, PassedOver::what).containsExactly(
-                    tuple("c-folder-link", "a symbolic link to a folder, not followed (copy its target on its own)"),
+                    tuple("c-folder-link", PassedOver.FOLDER_LINK),
                     tuple("d/broken", "a symbolic link that cannot be followed (broken, or a loop)"),
                     tuple("d/loop", "a symbolic link that cannot be followed (broken, or a loop)"),
                     tuple("e-pipe", "a named pipe"),
                     tuple("f-socket", "a socket"));
+        }
+    }
+
+    @Test
+    void a_listing_that_follows_links_walks_links_to_folders_in_key_order_and_passes_over_loops() throws Exception {
+        Path source = Files.createDirectories(folder.resolve("source"));
+        Path elsewhere = Files.createDirectories(folder.resolve("elsewhere"));
+        Files.writeString(elsewhere.resolve("x.bin"), "reached through a link");
+        Files.createDirectories(elsewhere.resolve("deeper"));
+        Files.writeString(elsewhere.resolve("deeper/y.bin"), "further down");
+        Files.createSymbolicLink(elsewhere.resolve("back-to-top"), elsewhere); // a loop inside the linked folder
+        Files.writeString(source.resolve("a.bin"), "a file");
+        Files.createSymbolicLink(source.resolve("b"), elsewhere);
+        Files.writeString(source.resolve("b.bin"), "sorts after b/ as S3 orders keys");
+        Files.createDirectories(source.resolve("c"));
+        Files.createSymbolicLink(source.resolve("c/up"), source); // a loop back to the listed folder
+
+        ObjectListing listing = new LocalStore().listFollowingLinks(Location.of(source).asDirectory());
+        List<String> listed = new java.util.ArrayList<>();
+        while (listing.hasNext()) {
+            listed.add(Location.of(source).asDirectory().relativize(listing.next().location()));
+        }
+
+        assertThat(listed).containsExactly("a.bin", "b.bin", "b/deeper/y.bin", "b/x.bin");
+        assertThat(listing.passedOver()).extracting(PassedOver::key, PassedOver::what).containsExactly(
+                tuple("b/back-to-top", "a symbolic link to a folder that holds it (a loop), not followed"),
+                tuple("c/up", "a symbolic link to a folder that holds it (a loop), not followed"));
+        try (var in = new LocalStore().openStream(Location.of(source.resolve("b/deeper/y.bin")))) {
+            assertThat(in.readAllBytes()).asString().isEqualTo("further down");
         }
     }
 

@@ -50,8 +50,15 @@ public final class FileSystemChannel {
                 return FileVisitResult.CONTINUE;
             }
 
+            // What cannot be read (a folder removed or closed to us while walked) is left out of the count; the
+            // rest is still counted.
             @Override
             public FileVisitResult visitFileFailed(Path file, IOException e) {
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult postVisitDirectory(Path folder, IOException e) {
                 return FileVisitResult.CONTINUE;
             }
         });
