@@ -95,8 +95,8 @@ final class SyncCommand implements Callable<Integer> {
             + " default: FERRY_S3_PART_SIZE, else 8MiB). Objects over FERRY_S3_UPLOAD_CUTOFF (200MiB) go in parts.";
 
     static final String FOLLOW_LINKS_HELP = "Walk into a local source's symbolic links to folders and copy what they"
-            + " hold, under the link's name (a link back into a folder that holds it is passed over). Without it they"
-            + " are passed over and named; links to files are always followed.";
+            + " hold, under the link's name (a link back into a folder that holds it, or into the destination, is"
+            + " passed over). Without it they are passed over and named; links to files are always followed.";
 
     static Syncer syncer(Ferry ferry, Long partSize) {
         return new Syncer(ferry.stores(partSize), ferry.home().resolve("sync"), ferry.clock, Ticker.SYSTEM);

@@ -173,6 +173,17 @@ class FerryCliTest {
             assertThat(Files.isSymbolicLink(copy.resolve("train/extra"))).isFalse();
         }
 
+        // A link into the destination is not followed: each run would copy the last run's copy again, one level deeper.
+        Path into = Files.createDirectories(folder.resolve("into"));
+        Files.createSymbolicLink(data.resolve("to-destination"), into);
+        for (int i = 0; i < 2; i++) {
+            CliRun run = ferry("sync", data.toString(), into.toString(), "-L");
+            assertThat(run.exitCode).as(run.toString()).isZero();
+            assertThat(run.err).as(run.toString()).contains("to-destination: a symbolic link into the destination");
+        }
+        assertThat(into.resolve("to-destination")).doesNotExist();
+        Files.delete(data.resolve("to-destination"));
+
         assertThat(ferry("task", "add", "linked", data.toString(), folder.resolve("task-copy").toString(),
                 "--every", "24h", "--follow-links").exitCode).isZero();
         CliRun task = ferry("task", "run", "linked");

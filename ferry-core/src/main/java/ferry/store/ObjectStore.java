@@ -41,10 +41,13 @@ public interface ObjectStore extends Closeable {
     ObjectListing list(Location prefix) throws IOException;
 
     /**
-     * Lists as {@link #list} does, but walks into a local folder's symbolic links to folders as if they were folders
-     * (a link to a folder that holds it, a loop, is passed over). A store without links lists as {@link #list}.
+     * Lists as {@link #list} does, but walks into a local folder's symbolic links to folders as if they were folders,
+     * except a link to a folder that holds it (a loop) or one that leads into {@code destination} or around it (a
+     * copy there would feed on itself): those are passed over. A store without links lists as {@link #list}.
+     *
+     * @param destination where the listed objects are to be copied, or null
      */
-    default ObjectListing listFollowingLinks(Location prefix) throws IOException {
+    default ObjectListing listFollowingLinks(Location prefix, Location destination) throws IOException {
         return list(prefix);
     }
 

@@ -83,7 +83,8 @@ public final class Copier {
                         + " is inside it): what is copied would be listed and copied again; give a destination"
                         + " outside the source");
             }
-            ObjectListing listing = options.followLinks() ? from.listFollowingLinks(prefix) : from.list(prefix);
+            ObjectListing listing = options.followLinks() ? from.listFollowingLinks(prefix, destinationPrefix)
+                    : from.list(prefix);
             if (!listing.hasNext()) {
                 throw new ObjectNotFoundException(source, "nothing to copy: no object at or under " + source);
             }

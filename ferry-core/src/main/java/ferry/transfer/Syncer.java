@@ -206,7 +206,7 @@ public final class Syncer {
         }
 
         private ObjectListing listSource(Location prefix) throws IOException {
-            return options.followLinks() ? from.listFollowingLinks(prefix) : from.list(prefix);
+            return options.followLinks() ? from.listFollowingLinks(prefix, destinationPrefix) : from.list(prefix);
         }
 
         SyncReport execute() throws IOException, InterruptedException {

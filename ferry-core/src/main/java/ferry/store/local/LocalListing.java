@@ -52,6 +52,8 @@ final class LocalListing implements ObjectListing {
 
     private final Location prefix;
     private final boolean followLinks;
+    /** Where links must not lead when followed (a copy's destination, real path), or null. */
+    private final Path fence;
     private final Deque<Level> stack = new ArrayDeque<>();
     private final String namePrefix;
     private final List<PassedOver> passedOver = new ArrayList<>();
@@ -59,10 +61,12 @@ final class LocalListing implements ObjectListing {
 
     /**
      * @param followLinks walk into symbolic links to folders (else they are passed over)
+     * @param fence with {@code followLinks}, a folder that a followed link must not lead into nor around, or null
      */
-    LocalListing(Location prefix, boolean followLinks) throws IOException {
+    LocalListing(Location prefix, boolean followLinks, Path fence) throws IOException {
         this.prefix = prefix;
         this.followLinks = followLinks;
+        this.fence = fence == null ? null : RealPaths.of(fence);
         Path base = prefix.toPath();
         Path folder = prefix.isDirectory() ? base : base.getParent();
         this.namePrefix = prefix.isDirectory() ? "" : base.getFileName().toString();
@@ -160,6 +164,11 @@ final class LocalListing implements ObjectListing {
                         passOver(entry, "a symbolic link to a folder that holds it (a loop), not followed");
                         continue;
                     }
+                    if (fence != null && leadsAcross(entry.path)) {
+                        passOver(entry, "a symbolic link into the destination or around it, not followed (the copy"
+                                + " would feed on itself)");
+                        continue;
+                    }
                 }
                 try {
                     pushFolder(entry.path, entry.attributes.fileKey(), "");
@@ -175,6 +184,16 @@ final class LocalListing implements ObjectListing {
             }
         }
         return next != null;
+    }
+
+    private boolean leadsAcross(Path link) throws IOException {
+        Path target;
+        try {
+            target = link.toRealPath();
+        } catch (NoSuchFileException e) {
+            return false; // removed since: its folder is found missing in its turn
+        }
+        return target.startsWith(fence) || fence.startsWith(target);
     }
 
     /** Whether the folder with this identity is one being walked: a link to it leads back into itself. */

@@ -130,12 +130,12 @@ public final class LocalStore implements ObjectStore {
 
     @Override
     public ObjectListing list(Location prefix) throws IOException {
-        return new LocalListing(prefix, false);
+        return new LocalListing(prefix, false, null);
     }
 
     @Override
-    public ObjectListing listFollowingLinks(Location prefix) throws IOException {
-        return new LocalListing(prefix, true);
+    public ObjectListing listFollowingLinks(Location prefix, Location destination) throws IOException {
+        return new LocalListing(prefix, true, destination != null && destination.isLocal() ? destination.toPath() : null);
     }
 
     @Override

@@ -105,7 +105,7 @@ class LocalStoreTest {
         Files.createDirectories(source.resolve("c"));
         Files.createSymbolicLink(source.resolve("c/up"), source); // a loop back to the listed folder
 
-        ObjectListing listing = new LocalStore().listFollowingLinks(Location.of(source).asDirectory());
+        ObjectListing listing = new LocalStore().listFollowingLinks(Location.of(source).asDirectory(), null);
         List<String> listed = new java.util.ArrayList<>();
         while (listing.hasNext()) {
             listed.add(Location.of(source).asDirectory().relativize(listing.next().location()));
