@@ -192,7 +192,8 @@ final class SyncCommand implements Callable<Integer> {
 
         @Option(names = "--bwlimit", paramLabel = "RATE", converter = Sizes.Rate.class,
                 description = "Limit the whole run to this rate (200MB/s, 50MiB/s): copies, and the checksum reads"
-                        + " and read-backs of objects in an object store.")
+                        + " and read-backs of objects in an object store (a copy inside one object store sends no"
+                        + " bytes, and is not paced).")
         long bandwidth;
 
         @ArgGroup(exclusive = true)

@@ -104,6 +104,37 @@ class S3CliIT {
     }
 
     @Test
+    void cp_and_sync_between_prefixes_of_the_store_copy_inside_it_keeping_every_byte_and_checksum() throws Exception {
+        String a = "s3://" + bucket + "/a/";
+        String b = "s3://" + bucket + "/b/";
+        String c = "s3://" + bucket + "/c/";
+        assertThat(ferry("cp", data.toString(), a).exitCode).isZero();
+        long gets = server.requests("GET");
+
+        CliRun cp = ferry("cp", a, b);
+        assertThat(cp.exitCode).as(cp.toString()).isZero();
+        assertThat(cp.out).contains("copied 41 objects");
+        assertThat(server.requests("GET") - gets).as("GETs of listing pages, none of an object").isLessThan(10);
+        assertThat(JSON.readTree(ferry("ls", b + "large.bin", "--json").out).get("crc32c").asText())
+                .isEqualTo(JSON.readTree(ferry("ls", a + "large.bin", "--json").out).get("crc32c").asText());
+
+        CliRun sync = ferry("sync", a, c, "--read-back");
+        assertThat(sync.exitCode).as(sync.toString()).isZero();
+        assertThat(sync.out).contains("copied 41 objects");
+        CliRun again = ferry("sync", a, c);
+        assertThat(again.out).as(again.toString()).contains("copied 0 objects").contains("skipped 41 unchanged");
+        for (String prefix : List.of(b, c)) {
+            Path down = folder.resolve("down-" + prefix.charAt(prefix.length() - 2));
+            assertThat(ferry("cp", prefix, down.toString()).exitCode).isZero();
+            assertThat(files(down)).isEqualTo(files(data));
+            for (String key : files(data)) {
+                assertThat(Files.readAllBytes(down.resolve(key))).as(key)
+                        .isEqualTo(Files.readAllBytes(data.resolve(key)));
+            }
+        }
+    }
+
+    @Test
     void datasets_live_in_the_store_and_verify_names_an_object_corrupted_at_rest() throws Exception {
         String prefix = "s3://" + bucket + "/cifar/";
         assertThat(ferry("cp", data.toString(), prefix).exitCode).isZero();

@@ -60,6 +60,19 @@ public interface ObjectStore extends Closeable {
     FolderListing listFolder(Location folder) throws IOException;
 
     /**
+     * Copies an object to {@code target} in this store without its bytes leaving the store (S3's CopyObject), if the
+     * store can and knows the object's CRC32C, which goes with the copy; the target is replaced at once, as a write
+     * replaces it. Returns empty where the store cannot, and the caller then copies the bytes itself.
+     *
+     * @param source the object as listed; the copy is of that version, or fails
+     * @throws ObjectNotFoundException if the source is gone
+     * @throws StoreException if the source changed since it was listed
+     */
+    default Optional<ObjectInfo> copyWithin(ObjectInfo source, Location target) throws IOException {
+        return Optional.empty();
+    }
+
+    /**
      * Opens the whole object for sequential reading with as few requests as the store allows.
      *
      * @throws ObjectNotFoundException if there is no object there

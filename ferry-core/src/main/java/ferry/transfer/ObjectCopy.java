@@ -11,6 +11,7 @@ import ferry.store.StoreException;
 import ferry.store.WriteOptions;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.Optional;
 
 /** Copies one object: streamed, paced, written atomically, and checked at both ends. */
 public final class ObjectCopy {
@@ -23,15 +24,33 @@ public final class ObjectCopy {
     }
 
     /**
-     * Copies {@code source} to {@code target}. The destination is told the CRC32C the source recorded (when it
-     * recorded one), so it refuses to commit other bytes: corruption at rest or on the way is caught; with {@code readBack} the committed object is read again
-     * and its CRC32C compared with what was sent.
+     * Copies {@code source} to {@code target}: inside the store where both are in one that can
+     * ({@link ObjectStore#copyWithin}), else through this process. The destination is told the CRC32C the source
+     * recorded (when it recorded one), so it refuses to commit other bytes: corruption at rest or on the way is
+     * caught; with {@code readBack} the committed object is read again and its CRC32C compared with what was sent.
      *
      * @return the object as written, with the CRC32C of its bytes
      */
     static ObjectInfo copy(ObjectStore from, ObjectInfo source, ObjectStore to, Location target, RateLimiter limiter,
             boolean readBack) throws IOException {
-        ObjectInfo written;
+        // Within one object store the bytes need not leave it (nor be paced: they cross no link of ours).
+        Optional<ObjectInfo> within = from == to ? to.copyWithin(source, target) : Optional.empty();
+        ObjectInfo written = within.isPresent() ? within.get() : copyBytes(from, source, to, target, limiter);
+        if (readBack) {
+            try (ChecksumInputStream check = new ChecksumInputStream(limiter.paceFrom(target, to.openStream(target)),
+                    false)) {
+                check.transferTo(java.io.OutputStream.nullOutputStream());
+                if (!check.crc32c().equals(written.crc32c())) {
+                    throw new ChecksumMismatchException(target, "CRC32C read back", written.crc32c(),
+                            check.crc32c());
+                }
+            }
+        }
+        return written;
+    }
+
+    private static ObjectInfo copyBytes(ObjectStore from, ObjectInfo source, ObjectStore to, Location target,
+            RateLimiter limiter) throws IOException {
         try (ObjectInputStream in = from.openStream(source.location())) {
             // The CRC32C the object carries (S3 metadata that Ferry wrote) arrives with its first bytes; the
             // destination then refuses to commit bytes that do not match it.
@@ -47,23 +66,12 @@ public final class ObjectCopy {
                     throw new StoreException(source.location(), "size of " + source.location() + " changed during"
                             + " the copy (listed " + source.size() + " bytes, read " + read + "): copy again");
                 }
-                written = out.commit();
+                return out.commit();
             } catch (ChecksumMismatchException e) {
                 // The destination refused bytes that do not match the source's own checksum: the source is at fault.
                 throw target.equals(e.location()) ? e.copying(source.location()) : e;
             }
         }
-        if (readBack) {
-            try (ChecksumInputStream check = new ChecksumInputStream(limiter.paceFrom(target, to.openStream(target)),
-                    false)) {
-                check.transferTo(java.io.OutputStream.nullOutputStream());
-                if (!check.crc32c().equals(written.crc32c())) {
-                    throw new ChecksumMismatchException(target, "CRC32C read back", written.crc32c(),
-                            check.crc32c());
-                }
-            }
-        }
-        return written;
     }
 
     /**

@@ -2,6 +2,7 @@ package ferry.s3;
 
 import ferry.store.FolderListing;
 import ferry.store.Location;
+import ferry.store.ObjectExistsException;
 import ferry.store.ObjectInfo;
 import ferry.store.ObjectInputStream;
 import ferry.store.ObjectListing;
@@ -26,6 +27,7 @@ import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -48,6 +50,7 @@ import software.amazon.awssdk.http.crt.AwsCrtAsyncHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.S3AsyncClientBuilder;
+import software.amazon.awssdk.services.s3.model.CopyObjectResponse;
 import software.amazon.awssdk.services.s3.model.EncodingType;
 import software.amazon.awssdk.services.s3.model.GetObjectRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
@@ -517,6 +520,52 @@ final class S3Store implements ObjectStore {
         return S3StreamedPut.suits(options, config.partSize(), streamedPutLimit)
                 ? new S3StreamedPut(this, location, options, exclusive)
                 : new S3Output(this, location, options, exclusive);
+    }
+
+    /**
+     * CopyObject, on condition that the source is still the version whose CRC32C is known (from the listing, else
+     * from a HEAD of Ferry's metadata, which the copy keeps). Objects with no CRC32C Ferry recorded, and objects over
+     * CopyObject's 5 GiB, are left to the caller, which reads them once and so learns their CRC32C.
+     */
+    @Override
+    public Optional<ObjectInfo> copyWithin(ObjectInfo source, Location target) throws IOException {
+        requireObjectName(target, "write");
+        if (source.size() > singleCopyLimit) {
+            return Optional.empty();
+        }
+        ObjectInfo version = source.crc32c() != null ? source : stat(source.location());
+        if (version.crc32c() == null) {
+            return Optional.empty();
+        }
+        if (version.size() != source.size()) {
+            throw changedDuringCopy(source, version.size());
+        }
+        Location from = source.location();
+        if (from.equals(target)) {
+            return Optional.of(version); // already there: S3 refuses a copy onto itself that changes nothing
+        }
+        CopyObjectResponse copy;
+        try {
+            copy = await(client().copyObject(b -> b.sourceBucket(from.bucket()).sourceKey(from.path())
+                    .destinationBucket(target.bucket()).destinationKey(target.path())
+                    .copySourceIfMatch("\"" + version.etag() + "\"")), target, "write");
+        } catch (ObjectExistsException e) { // 412: the source's ETag is no longer the one listed
+            throw changedDuringCopy(source, -1);
+        } catch (ObjectNotFoundException e) {
+            Optional<ObjectInfo> now = find(from);
+            if (now.isEmpty()) {
+                throw new ObjectNotFoundException(from);
+            }
+            throw e; // the target's bucket is missing
+        }
+        return Optional.of(new ObjectInfo(target, source.size(),
+                lastModified(copy.copyObjectResult().lastModified(), copy), etag(copy.copyObjectResult().eTag()),
+                version.crc32c()));
+    }
+
+    private static StoreException changedDuringCopy(ObjectInfo source, long size) {
+        return new StoreException(source.location(), source.location() + " changed during the copy (listed "
+                + source.size() + " bytes" + (size < 0 ? "" : ", now " + size) + "): copy again");
     }
 
     @Override

@@ -130,6 +130,52 @@ class S3StoreTest {
     }
 
     @Test
+    void an_object_ferry_wrote_is_copied_inside_the_store_with_its_crc32c_and_without_reading_its_bytes()
+            throws IOException {
+        byte[] bytes = randomBytes(3_000_000, 11);
+        Location source = root.resolve("within/source.bin");
+        put(store, source, bytes, WriteOptions.DEFAULT);
+        ObjectInfo listed = store.list(root.resolve("within/")).next(); // as a listing has it: no CRC32C
+        assertThat(listed.crc32c()).isNull();
+        long gets = server.requests("GET");
+
+        ObjectInfo copied = store.copyWithin(listed, root.resolve("within/copy.bin")).orElseThrow();
+
+        assertThat(server.requests("GET")).as("no GET of the bytes").isEqualTo(gets);
+        assertThat(copied.crc32c()).isEqualTo(Crc32c.of(bytes)).isEqualTo(store.stat(copied.location()).crc32c());
+        assertThat(copied.size()).isEqualTo(bytes.length);
+        assertThat(copied.etag()).isEqualTo(store.stat(copied.location()).etag());
+        assertThat(read(store, copied.location())).isEqualTo(bytes);
+        // onto itself: nothing to do, and the object stays as it is
+        assertThat(store.copyWithin(listed, source).orElseThrow().crc32c()).isEqualTo(Crc32c.of(bytes));
+        assertThat(read(store, source)).isEqualTo(bytes);
+    }
+
+    @Test
+    void a_copy_inside_the_store_is_left_to_the_caller_without_a_crc32c_and_fails_when_the_source_changed_or_went()
+            throws IOException {
+        server.putObject(BUCKET, root.path() + "foreign.bin", "written by another tool".getBytes(UTF_8));
+        ObjectInfo foreign = store.stat(root.resolve("foreign.bin"));
+        assertThat(store.copyWithin(foreign, root.resolve("foreign-copy.bin"))).isEmpty();
+        assertThat(store.find(root.resolve("foreign-copy.bin"))).isEmpty();
+
+        Location source = root.resolve("changing.bin");
+        ObjectInfo listed = put(store, source, "version one".getBytes(UTF_8), WriteOptions.DEFAULT);
+        put(store, source, "version two".getBytes(UTF_8), WriteOptions.DEFAULT); // same size, new ETag
+        assertThatThrownBy(() -> store.copyWithin(listed, root.resolve("changing-copy.bin")))
+                .isInstanceOf(StoreException.class).hasMessageContaining("changing.bin changed during the copy");
+        ObjectInfo unchecked = new ObjectInfo(source, listed.size(), listed.lastModified(), listed.etag(), null);
+        put(store, source, "version three, longer".getBytes(UTF_8), WriteOptions.DEFAULT);
+        assertThatThrownBy(() -> store.copyWithin(unchecked, root.resolve("changing-copy.bin")))
+                .isInstanceOf(StoreException.class).hasMessageContaining("listed 11 bytes, now 21");
+        assertThat(store.find(root.resolve("changing-copy.bin"))).isEmpty();
+
+        store.delete(source);
+        assertThatThrownBy(() -> store.copyWithin(listed, root.resolve("changing-copy.bin")))
+                .isInstanceOf(ObjectNotFoundException.class).hasMessageContaining("changing.bin");
+    }
+
+    @Test
     void the_server_refuses_a_put_whose_bytes_do_not_match_the_md5_sent_with_them() throws Exception {
         // Ferry's small PUTs leave their payload unsigned and send its Content-MD5: the server is what checks it.
         URI url = URI.create(config.endpoint() + "/" + BUCKET + "/" + root.path() + "damaged.bin");
