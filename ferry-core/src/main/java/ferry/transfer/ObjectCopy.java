@@ -24,8 +24,8 @@ public final class ObjectCopy {
     }
 
     /**
-     * Copies {@code source} to {@code target}: inside the store where both are in one that can
-     * ({@link ObjectStore#copyWithin}), else through this process. The destination is told the CRC32C the source
+     * Copies {@code source} to {@code target}: inside the store where both are in one that can and the object is
+     * large ({@link ObjectStore#copyWithin}), else through this process. The destination is told the CRC32C the source
      * recorded (when it recorded one), so it refuses to commit other bytes: corruption at rest or on the way is
      * caught; with {@code readBack} the committed object is read again and its CRC32C compared with what was sent.
      *
@@ -33,8 +33,10 @@ public final class ObjectCopy {
      */
     static ObjectInfo copy(ObjectStore from, ObjectInfo source, ObjectStore to, Location target, RateLimiter limiter,
             boolean readBack) throws IOException {
-        // Within one object store the bytes need not leave it (nor be paced: they cross no link of ours).
-        Optional<ObjectInfo> within = from == to ? to.copyWithin(source, target) : Optional.empty();
+        // Within one object store the bytes of a large object need not leave it (nor be paced: they cross no link of
+        // ours). A small one costs two requests either way, and a GET and a PUT cost the server and us the least.
+        Optional<ObjectInfo> within = from == to && source.size() >= COPY_WITHIN_FROM ? to.copyWithin(source, target)
+                : Optional.empty();
         ObjectInfo written = within.isPresent() ? within.get() : copyBytes(from, source, to, target, limiter);
         if (readBack) {
             try (ChecksumInputStream check = new ChecksumInputStream(limiter.paceFrom(target, to.openStream(target)),
@@ -73,6 +75,9 @@ public final class ObjectCopy {
             }
         }
     }
+
+    /** Objects this big or bigger are copied inside their store, where both ends are in one that can. */
+    static final long COPY_WITHIN_FROM = 1L << 20;
 
     /**
      * Local files this big or bigger get their CRC32C read before they are sent to an object store: a store needs it
